@@ -1,0 +1,58 @@
+// The public C++ API for running an ONNX model.
+//
+//   kiln::Session session("model.onnx");
+//   auto outputs = session.run({{"image", input}});
+//   const kiln::Tensor& logits = outputs.at("logits");
+//
+// A Session is immutable once created; run() may be called from many threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiln/tensor.h"
+
+namespace kiln {
+
+namespace runtime {
+class Plan;
+}
+
+struct SessionOptions {
+  int threads = 1;               // threads a run may use, the calling thread included; 0: one per core
+  int optimization_level = 1;    // 0 none, 1 basic, 2 extended, 3 layout (passes arrive with the optimizer)
+};
+
+// Dims are -1 where unknown; `dim_names` holds the symbolic name of such a dim, if any.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::Undefined;
+  std::optional<Shape> shape;  // nullopt: rank unknown
+  std::vector<std::string> dim_names;
+};
+
+class Session {
+ public:
+  explicit Session(const std::string& model_path, const SessionOptions& options = {});
+  // `base_dir` resolves external data files for a model given as bytes.
+  Session(const void* model_bytes, size_t size, const SessionOptions& options = {}, const std::string& base_dir = "");
+  ~Session();
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+
+  // Runs with every graph input fed by name; returns every graph output by name.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& feeds) const;
+  // Returns only the named outputs, in the order asked.
+  std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& output_names) const;
+
+ private:
+  std::shared_ptr<const runtime::Plan> plan_;
+};
+
+}  // namespace kiln

@@ -1,0 +1,167 @@
+#include "onnx/importer.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "onnx/shape_inference/implementation.h"
+#include "onnx/tensor_proto.h"
+
+namespace kiln::onnx_io {
+namespace {
+
+[[noreturn]] void bad(const std::string& message) { throw Error(ErrorCode::InvalidModel, message); }
+
+ir::Value value_from_proto(const onnx::ValueInfoProto& info) {
+  ir::Value v;
+  v.name = info.name();
+  if (!info.has_type() || !info.type().has_tensor_type()) return v;  // sequences, maps: no tensor type
+  const auto& tt = info.type().tensor_type();
+  if (tt.has_elem_type()) {
+    if (!is_known_dtype(tt.elem_type()))
+      bad("value '" + info.name() + "' has unknown element type " + std::to_string(tt.elem_type()));
+    v.dtype = static_cast<DType>(tt.elem_type());
+  }
+  if (tt.has_shape()) {
+    std::vector<ir::Dim> dims;
+    for (const auto& d : tt.shape().dim()) {
+      if (d.has_dim_value()) {
+        if (d.dim_value() < 0) bad("value '" + info.name() + "' has negative dimension " + std::to_string(d.dim_value()));
+        dims.push_back({d.dim_value(), {}});
+      } else {
+        dims.push_back({-1, d.dim_param()});
+      }
+    }
+    v.shape = std::move(dims);
+  }
+  return v;
+}
+
+ir::Graph graph_from_proto(const onnx::GraphProto& g, const std::string& base_dir);
+
+ir::Attribute attribute_from_proto(const onnx::AttributeProto& a, const ir::Node& node, const std::string& base_dir) {
+  const std::string what = node.describe() + " attribute '" + a.name() + "'";
+  switch (a.type()) {
+    case onnx::AttributeProto::FLOAT: return a.f();
+    case onnx::AttributeProto::INT: return a.i();
+    case onnx::AttributeProto::STRING: return a.s();
+    case onnx::AttributeProto::TENSOR: return tensor_from_proto(a.t(), base_dir, what);
+    case onnx::AttributeProto::GRAPH: return std::make_shared<ir::Graph>(graph_from_proto(a.g(), base_dir));
+    case onnx::AttributeProto::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
+    case onnx::AttributeProto::INTS: return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+    case onnx::AttributeProto::STRINGS: return std::vector<std::string>(a.strings().begin(), a.strings().end());
+    case onnx::AttributeProto::TENSORS: {
+      std::vector<Tensor> ts;
+      for (const auto& t : a.tensors()) ts.push_back(tensor_from_proto(t, base_dir, what));
+      return ts;
+    }
+    case onnx::AttributeProto::GRAPHS: {
+      std::vector<std::shared_ptr<ir::Graph>> gs;
+      for (const auto& sub : a.graphs()) gs.push_back(std::make_shared<ir::Graph>(graph_from_proto(sub, base_dir)));
+      return gs;
+    }
+    case onnx::AttributeProto::SPARSE_TENSOR:
+    case onnx::AttributeProto::SPARSE_TENSORS:
+    case onnx::AttributeProto::TYPE_PROTO:
+    case onnx::AttributeProto::TYPE_PROTOS:
+      throw Error(ErrorCode::NotImplemented, what + ": this attribute kind is not supported");
+    default:
+      bad(what + " has no or an unknown type (" + std::to_string(static_cast<int>(a.type())) + ")");
+  }
+}
+
+ir::Graph graph_from_proto(const onnx::GraphProto& g, const std::string& base_dir) {
+  ir::Graph graph;
+  graph.name = g.name();
+  for (const auto& init : g.initializer()) {
+    if (init.name().empty()) bad("graph '" + g.name() + "' has an initializer without a name");
+    Tensor t = tensor_from_proto(init, base_dir, "initializer '" + init.name() + "'");
+    if (!graph.initializers.emplace(init.name(), std::move(t)).second)
+      bad("initializer '" + init.name() + "' is defined twice");
+  }
+  if (g.sparse_initializer_size() > 0)
+    throw Error(ErrorCode::NotImplemented, "graph '" + g.name() + "' has sparse initializers, which are not supported");
+  // Before IR version 4 every initializer was also listed as an input; such inputs are constants.
+  for (const auto& in : g.input())
+    if (!graph.initializers.count(in.name())) graph.inputs.push_back(value_from_proto(in));
+  for (const auto& out : g.output()) graph.outputs.push_back(value_from_proto(out));
+  for (const auto& vi : g.value_info()) graph.value_info[vi.name()] = value_from_proto(vi);
+  int unnamed = 0;
+  for (const auto& n : g.node()) {
+    ir::Node node;
+    node.op_type = n.op_type();
+    node.domain = n.domain() == "ai.onnx" ? "" : n.domain();
+    node.name = n.name().empty() ? n.op_type() + "_" + std::to_string(unnamed++) : n.name();
+    if (node.op_type.empty()) bad("node '" + node.name + "' has no op_type");
+    node.inputs.assign(n.input().begin(), n.input().end());
+    node.outputs.assign(n.output().begin(), n.output().end());
+    for (const auto& a : n.attribute()) {
+      if (!node.attributes.emplace(a.name(), attribute_from_proto(a, node, base_dir)).second)
+        bad(node.describe() + " has attribute '" + a.name() + "' twice");
+    }
+    graph.nodes.push_back(std::move(node));
+  }
+  return graph;
+}
+
+// ONNX's inference fills value_info with the dtype and shape of intermediate values. It is run
+// leniently: a model it cannot fully infer still loads, and Kiln reports the gap where it matters.
+void infer_shapes(onnx::ModelProto& proto) {
+  try {
+    onnx::ShapeInferenceOptions options{/*check_type=*/false, /*error_mode=*/0, /*enable_data_propagation=*/false};
+    onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception&) {
+    // Lenient mode can still throw on graphs it cannot walk; the validation below explains those.
+  }
+}
+
+}  // namespace
+
+ir::Model load_model_from_bytes(const void* data, size_t size, const std::string& base_dir) {
+  if (size > static_cast<size_t>(std::numeric_limits<int>::max()))
+    bad("the model is larger than 2 GiB; keep large weights in external data files");
+  onnx::ModelProto proto;
+  if (!proto.ParseFromArray(data, static_cast<int>(size)))
+    bad("the file is not a valid ONNX model (protobuf parsing failed: truncated, or fields of the wrong type)");
+  if (!proto.has_graph()) bad("the ONNX model has no graph");
+
+  ir::Model model;
+  model.ir_version = proto.ir_version();
+  model.producer_name = proto.producer_name();
+  model.producer_version = proto.producer_version();
+  for (const auto& op : proto.opset_import()) {
+    const std::string domain = op.domain() == "ai.onnx" ? "" : op.domain();
+    if (!model.opset_imports.emplace(domain, op.version()).second)
+      bad("the model imports an opset for domain '" + op.domain() + "' twice");
+  }
+  if (proto.opset_import_size() == 0) model.opset_imports[""] = 1;  // IR v2 models predate opset_import
+  if (auto it = model.opset_imports.find(""); it != model.opset_imports.end() &&
+                                              (it->second < kMinOpset || it->second > kMaxOpset))
+    throw Error(ErrorCode::NotImplemented, "the model imports ai.onnx opset " + std::to_string(it->second) +
+                                               "; Kiln supports opsets " + std::to_string(kMinOpset) + " to " +
+                                               std::to_string(kMaxOpset));
+  infer_shapes(proto);
+  model.graph = graph_from_proto(proto.graph(), base_dir);
+  for (const auto& node : model.graph.nodes) {
+    const std::string domain = node.domain;
+    if (!model.opset_imports.count(domain))
+      bad(node.describe() + " uses domain '" + domain + "', for which the model imports no opset");
+  }
+  model.graph.validate();
+  return model;
+}
+
+ir::Model load_model(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, "cannot open model file '" + path + "'");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string bytes = buffer.str();
+  try {
+    return load_model_from_bytes(bytes.data(), bytes.size(), std::filesystem::path(path).parent_path().string());
+  } catch (const Error& e) {
+    throw Error(e.code(), path + ": " + e.what());
+  }
+}
+
+}  // namespace kiln::onnx_io

@@ -1,0 +1,86 @@
+// The kernel interface. A kernel is created once per node at session creation from a KernelInfo
+// (attributes, opset, constant inputs: where weights are checked and packed), then `compute` runs
+// it. `compute` is const and keeps no state between calls, so concurrent runs share a kernel.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "ir/graph.h"
+#include "kiln/tensor.h"
+
+namespace kiln::ops {
+
+class KernelInfo {
+ public:
+  KernelInfo(const ir::Node& node, int64_t opset, std::vector<DType> input_dtypes,
+             std::vector<const Tensor*> constant_inputs)
+      : node_(node), opset_(opset), input_dtypes_(std::move(input_dtypes)), constant_inputs_(std::move(constant_inputs)) {}
+
+  const ir::Node& node() const { return node_; }
+  int64_t opset() const { return opset_; }
+  size_t input_count() const { return node_.inputs.size(); }
+  bool has_input(size_t i) const { return i < node_.inputs.size() && !node_.inputs[i].empty(); }
+  // Dtype of input i as known at session creation (Undefined when absent).
+  DType input_dtype(size_t i) const { return i < input_dtypes_.size() ? input_dtypes_[i] : DType::Undefined; }
+  // Input i's value when it is an initializer (weights, constant shapes); nullptr otherwise.
+  const Tensor* constant_input(size_t i) const { return i < constant_inputs_.size() ? constant_inputs_[i] : nullptr; }
+
+  bool has_attr(const std::string& name) const { return node_.attributes.count(name) != 0; }
+  // Typed attribute getters: the first form throws when the attribute is missing, the second
+  // returns the default. A present attribute of the wrong kind is always an InvalidModel error.
+  int64_t attr_int(const std::string& name) const;
+  int64_t attr_int(const std::string& name, int64_t fallback) const;
+  float attr_float(const std::string& name) const;
+  float attr_float(const std::string& name, float fallback) const;
+  std::string attr_string(const std::string& name) const;
+  std::string attr_string(const std::string& name, const std::string& fallback) const;
+  std::vector<int64_t> attr_ints(const std::string& name) const;
+  std::vector<int64_t> attr_ints(const std::string& name, const std::vector<int64_t>& fallback) const;
+  std::vector<float> attr_floats(const std::string& name) const;
+  std::vector<float> attr_floats(const std::string& name, const std::vector<float>& fallback) const;
+  Tensor attr_tensor(const std::string& name) const;
+
+ private:
+  template <class T>
+  const T& get(const std::string& name) const;
+
+  const ir::Node& node_;
+  int64_t opset_;
+  std::vector<DType> input_dtypes_;
+  std::vector<const Tensor*> constant_inputs_;
+};
+
+class KernelContext {
+ public:
+  KernelContext(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, ThreadPool& pool)
+      : inputs_(inputs), outputs_(outputs), pool_(pool) {}
+
+  size_t input_count() const { return inputs_.size(); }
+  bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i] != nullptr; }
+  // Throws InvalidModel when a required input is absent.
+  const Tensor& input(size_t i) const;
+  size_t output_count() const { return outputs_.size(); }
+  // Allocates output i with the given dtype and shape and returns it for writing.
+  Tensor& allocate_output(size_t i, DType dtype, Shape shape);
+  // Sets output i to an existing tensor (a zero-copy view such as Reshape's).
+  void set_output(size_t i, Tensor value);
+  ThreadPool& pool() const { return pool_; }
+
+ private:
+  Tensor& output_slot(size_t i) const;
+
+  std::span<const Tensor* const> inputs_;
+  std::span<Tensor* const> outputs_;
+  ThreadPool& pool_;
+};
+
+class OpKernel {
+ public:
+  virtual ~OpKernel() = default;
+  virtual void compute(KernelContext& ctx) const = 0;
+};
+
+}  // namespace kiln::ops

@@ -1,0 +1,190 @@
+#include "runtime/plan.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace kiln::runtime {
+namespace {
+
+TensorInfo info_of(const ir::Value& v) {
+  TensorInfo info{v.name, v.dtype, std::nullopt, {}};
+  if (v.shape) {
+    info.shape = Shape{};
+    for (const auto& d : *v.shape) {
+      info.shape->push_back(d.size);
+      info.dim_names.push_back(d.symbol);
+    }
+  }
+  return info;
+}
+
+std::string describe_info(const TensorInfo& info) {
+  std::string s = dtype_name(info.dtype);
+  if (info.shape) {
+    s += " [";
+    for (size_t i = 0; i < info.shape->size(); ++i) {
+      if (i) s += ",";
+      const int64_t d = (*info.shape)[i];
+      s += d >= 0 ? std::to_string(d) : (info.dim_names[i].empty() ? "?" : info.dim_names[i]);
+    }
+    s += "]";
+  }
+  return s;
+}
+
+const ops::KernelEntry& find_kernel(const ir::Node& node, int64_t opset, const std::vector<DType>& input_dtypes) {
+  const auto& registry = ops::KernelRegistry::global();
+  if (!registry.has_op(node.domain, node.op_type))
+    throw Error(ErrorCode::NotImplemented, node.describe() + ": Kiln has no kernel for op '" + node.op_type + "'" +
+                                               (node.domain.empty() ? "" : " of domain '" + node.domain + "'"));
+  for (const auto& e : registry.entries()) {
+    const ops::KernelDef& k = e.def;
+    if (k.op != node.op_type || k.domain != ops::canonical_domain(node.domain) || opset < k.since || opset > k.until)
+      continue;
+    const size_t ti = static_cast<size_t>(k.type_input);
+    const DType t = ti < input_dtypes.size() ? input_dtypes[ti] : DType::Undefined;
+    // An undefined dtype means inference could not tell; the kernel then checks at run time.
+    if (k.types.empty() || t == DType::Undefined || std::find(k.types.begin(), k.types.end(), t) != k.types.end())
+      return e;
+  }
+  std::string types;
+  for (DType t : input_dtypes) types += std::string(types.empty() ? "" : ", ") + dtype_name(t);
+  throw Error(ErrorCode::NotImplemented, node.describe() + ": no CPU kernel for opset " + std::to_string(opset) +
+                                             " with input dtypes (" + types + ")");
+}
+
+}  // namespace
+
+Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(model)) {
+  const ir::Graph& g = model_.graph;
+  auto add_slot = [&](const std::string& name) {
+    const int s = static_cast<int>(slot_count_++);
+    if (!name.empty()) slots_[name] = s;
+    return s;
+  };
+  for (const auto& v : g.inputs) {
+    input_infos_.push_back(info_of(v));
+    input_slots_.push_back(add_slot(v.name));
+  }
+  for (const auto& [name, t] : g.initializers) constants_.emplace_back(add_slot(name), &t);
+  for (const auto& n : g.nodes)
+    for (const auto& o : n.outputs) add_slot(o);
+  for (const auto& v : g.outputs) {
+    TensorInfo info = info_of(v);
+    if (info.dtype == DType::Undefined)
+      if (auto known = g.find_value(v.name)) info = info_of(*known);
+    output_infos_.push_back(info);
+  }
+
+  std::vector<int> last_reader(slot_count_, -1);
+  for (size_t index : g.topological_order()) {
+    const ir::Node& node = g.nodes[index];
+    Step step;
+    step.node = &node;
+    step.opset = model_.opset(node.domain);
+    std::vector<DType> dtypes;
+    std::vector<const Tensor*> constants;
+    for (const auto& in : node.inputs) {
+      step.inputs.push_back(in.empty() ? -1 : slots_.at(in));
+      const auto value = in.empty() ? std::nullopt : g.find_value(in);
+      dtypes.push_back(value ? value->dtype : DType::Undefined);
+      auto init = g.initializers.find(in);
+      constants.push_back(init == g.initializers.end() ? nullptr : &init->second);
+      if (!in.empty()) last_reader[static_cast<size_t>(slots_.at(in))] = static_cast<int>(steps_.size());
+    }
+    for (const auto& o : node.outputs) step.outputs.push_back(o.empty() ? add_slot("") : slots_.at(o));
+    const auto& entry = find_kernel(node, step.opset, dtypes);
+    try {
+      step.kernel = entry.factory(ops::KernelInfo(node, step.opset, dtypes, constants));
+    } catch (const Error& e) {
+      throw Error(e.code(), node.describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
+    }
+    steps_.push_back(std::move(step));
+  }
+  last_reader.resize(slot_count_, -1);
+  // Graph outputs and initializers stay alive for the whole run.
+  for (const auto& v : g.outputs) last_reader[static_cast<size_t>(slots_.at(v.name))] = -1;
+  for (const auto& [slot, t] : constants_) last_reader[static_cast<size_t>(slot)] = -1;
+  for (size_t s = 0; s < slot_count_; ++s)
+    if (last_reader[s] >= 0) steps_[static_cast<size_t>(last_reader[s])].release.push_back(static_cast<int>(s));
+
+  const int threads = options.threads > 0 ? options.threads
+                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<ThreadPool>(threads);
+}
+
+int Plan::slot_of(const std::string& name) const {
+  auto it = slots_.find(name);
+  return it == slots_.end() ? -1 : it->second;
+}
+
+void Plan::check_feed(const TensorInfo& info, const Tensor& feed) const {
+  if (info.dtype != DType::Undefined && feed.dtype() != info.dtype)
+    throw Error(ErrorCode::InvalidArgument, "input '" + info.name + "' must be " + describe_info(info) + ", got " +
+                                                dtype_name(feed.dtype()) + " " + shape_to_string(feed.shape()));
+  if (!info.shape) return;
+  bool ok = info.shape->size() == feed.rank();
+  for (size_t i = 0; ok && i < feed.rank(); ++i) ok = (*info.shape)[i] < 0 || (*info.shape)[i] == feed.dim(i);
+  if (!ok)
+    throw Error(ErrorCode::InvalidArgument, "input '" + info.name + "' must have shape " + describe_info(info) +
+                                                ", got " + shape_to_string(feed.shape()));
+}
+
+std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
+                              const std::vector<std::string>& output_names) const {
+  std::vector<Tensor> values(slot_count_);
+  for (const auto& [slot, t] : constants_) values[static_cast<size_t>(slot)] = *t;
+  for (const auto& [name, t] : feeds) {
+    auto it = std::find_if(input_infos_.begin(), input_infos_.end(), [&](const auto& i) { return i.name == name; });
+    if (it == input_infos_.end()) {
+      std::string names;
+      for (const auto& i : input_infos_) names += (names.empty() ? "" : ", ") + i.name;
+      throw Error(ErrorCode::InvalidArgument, "the model has no input '" + name + "'; its inputs are: " + names);
+    }
+    check_feed(*it, t);
+    values[static_cast<size_t>(input_slots_[static_cast<size_t>(it - input_infos_.begin())])] = t;
+  }
+  for (size_t i = 0; i < input_infos_.size(); ++i)
+    if (!values[static_cast<size_t>(input_slots_[i])].defined())
+      throw Error(ErrorCode::InvalidArgument, "input '" + input_infos_[i].name + "' (" + describe_info(input_infos_[i]) +
+                                                  ") was not given");
+  std::vector<int> wanted;
+  for (const auto& name : output_names) {
+    const int s = slot_of(name);
+    if (s < 0) throw Error(ErrorCode::InvalidArgument, "the model has no value '" + name + "' to output");
+    wanted.push_back(s);
+  }
+
+  std::vector<const Tensor*> in_ptrs;
+  std::vector<Tensor*> out_ptrs;
+  for (const Step& step : steps_) {
+    in_ptrs.clear();
+    out_ptrs.clear();
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int s = step.inputs[i];
+      if (s >= 0 && !values[static_cast<size_t>(s)].defined())
+        throw Error(ErrorCode::Runtime, step.node->describe() + ": input '" + step.node->inputs[i] + "' was not computed");
+      in_ptrs.push_back(s < 0 ? nullptr : &values[static_cast<size_t>(s)]);
+    }
+    for (int s : step.outputs) out_ptrs.push_back(&values[static_cast<size_t>(s)]);
+    ops::KernelContext ctx(in_ptrs, out_ptrs, *pool_);
+    try {
+      step.kernel->compute(ctx);
+    } catch (const Error& e) {
+      throw Error(e.code(), step.node->describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::Runtime, step.node->describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
+    }
+    for (int s : step.release) values[static_cast<size_t>(s)] = Tensor();
+  }
+
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const Tensor& t = values[static_cast<size_t>(wanted[i])];
+    if (!t.defined()) throw Error(ErrorCode::Runtime, "output '" + output_names[i] + "' was not computed");
+    out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace kiln::runtime

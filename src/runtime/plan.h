@@ -1,0 +1,50 @@
+// An execution plan: the graph's nodes in topological order, each with its kernel and the slots
+// of its inputs and outputs in a per-run value table. Built once per session; immutable after.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "ir/graph.h"
+#include "kiln/session.h"
+#include "ops/registry.h"
+
+namespace kiln::runtime {
+
+struct Step {
+  const ir::Node* node;
+  int64_t opset;
+  std::unique_ptr<ops::OpKernel> kernel;
+  std::vector<int> inputs;   // value slots; -1 for an absent optional input
+  std::vector<int> outputs;  // value slots
+  std::vector<int> release;  // slots whose last reader is this step: freed right after it
+};
+
+class Plan {
+ public:
+  Plan(ir::Model model, const SessionOptions& options);
+
+  const std::vector<TensorInfo>& inputs() const { return input_infos_; }
+  const std::vector<TensorInfo>& outputs() const { return output_infos_; }
+  const ir::Model& model() const { return model_; }
+
+  // Feeds must be given for every graph input, with matching dtypes and static dims.
+  std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& output_names) const;
+
+ private:
+  int slot_of(const std::string& name) const;
+  void check_feed(const TensorInfo& info, const Tensor& feed) const;
+
+  ir::Model model_;
+  std::vector<TensorInfo> input_infos_, output_infos_;
+  std::vector<int> input_slots_;
+  std::map<std::string, int> slots_;
+  size_t slot_count_ = 0;
+  std::vector<std::pair<int, const Tensor*>> constants_;  // initializer slots
+  std::vector<Step> steps_;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+}  // namespace kiln::runtime

@@ -1,0 +1,13 @@
+// Each `kiln` subcommand registers itself on the CLI11 app; main() only wires them up.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace kiln::cli {
+
+void add_info_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_conformance_command(CLI::App& app);
+void add_ops_command(CLI::App& app);
+
+}  // namespace kiln::cli
