@@ -1,0 +1,55 @@
+#include "test_util.h"
+
+namespace kiln {
+namespace {
+
+using testing::run_node;
+
+TEST(BinaryOps, AddBroadcastsAcrossRanks) {
+  const Tensor a = Tensor::from_vector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Tensor b = Tensor::from_vector<float>({3}, {10, 20, 30});
+  const auto out = run_node({.op = "Add", .inputs = {a, b}});
+  testing::expect_tensor_near(out[0], Tensor::from_vector<float>({2, 3}, {11, 22, 33, 14, 25, 36}));
+}
+
+TEST(BinaryOps, BroadcastsBothWays) {
+  const Tensor a = Tensor::from_vector<int64_t>({3, 1}, {1, 2, 3});
+  const Tensor b = Tensor::from_vector<int64_t>({1, 2}, {10, 100});
+  const auto out = run_node({.op = "Mul", .inputs = {a, b}});
+  testing::expect_tensor_near(out[0], Tensor::from_vector<int64_t>({3, 2}, {10, 100, 20, 200, 30, 300}));
+}
+
+TEST(BinaryOps, ComparisonsProduceBool) {
+  const Tensor a = Tensor::from_vector<float>({3}, {1, 5, 3});
+  const Tensor b = Tensor::from_vector<float>({3}, {2, 5, 1});
+  const auto out = run_node({.op = "Greater", .inputs = {a, b}});
+  testing::expect_tensor_near(out[0], Tensor::from_vector<bool>({3}, {false, false, true}));
+}
+
+TEST(BinaryOps, VariadicMaxFoldsAllInputs) {
+  const auto out = run_node({.op = "Max",
+                             .inputs = {Tensor::from_vector<float>({2}, {1, 9}), Tensor::from_vector<float>({2}, {4, 2}),
+                                        Tensor::from_vector<float>({1}, {3})}});
+  testing::expect_tensor_near(out[0], Tensor::from_vector<float>({2}, {4, 9}));
+}
+
+TEST(BinaryOps, IncompatibleShapesNameTheNode) {
+  const Tensor a = Tensor::from_vector<float>({2}, {1, 2});
+  const Tensor b = Tensor::from_vector<float>({3}, {1, 2, 3});
+  try {
+    run_node({.op = "Sub", .inputs = {a, b}});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("Sub_under_test"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot be broadcast"), std::string::npos) << e.what();
+  }
+}
+
+TEST(BinaryOps, IntegerDivisionByZeroIsAnError) {
+  const Tensor a = Tensor::from_vector<int32_t>({1}, {4});
+  const Tensor b = Tensor::from_vector<int32_t>({1}, {0});
+  EXPECT_THROW(run_node({.op = "Div", .inputs = {a, b}}), Error);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,81 @@
+// Helpers for kernel tests: run one node through the real plan/executor, and compare tensors.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "runtime/plan.h"
+
+namespace kiln::testing {
+
+struct NodeSpec {
+  std::string op;
+  std::vector<Tensor> inputs;  // an undefined Tensor() is an absent optional input
+  std::map<std::string, ir::Attribute> attributes;
+  int64_t opset = 17;
+  size_t outputs = 1;
+  std::string domain;
+  // Inputs listed here become initializers (constants at session creation), as weights are.
+  std::vector<size_t> constant_inputs;
+};
+
+// Builds a one-node model, runs it through runtime::Plan and returns its outputs.
+inline std::vector<Tensor> run_node(const NodeSpec& spec) {
+  ir::Model model;
+  model.opset_imports[spec.domain] = spec.opset;
+  if (!spec.domain.empty()) model.opset_imports[""] = spec.opset;
+  ir::Node node{spec.op + "_under_test", spec.op, spec.domain, {}, {}, spec.attributes};
+  std::map<std::string, Tensor> feeds;
+  for (size_t i = 0; i < spec.inputs.size(); ++i) {
+    if (!spec.inputs[i].defined()) {
+      node.inputs.push_back("");
+      continue;
+    }
+    const std::string name = "x" + std::to_string(i);
+    node.inputs.push_back(name);
+    const bool constant = std::find(spec.constant_inputs.begin(), spec.constant_inputs.end(), i) != spec.constant_inputs.end();
+    if (constant) {
+      model.graph.initializers[name] = spec.inputs[i];
+    } else {
+      ir::Value v{name, spec.inputs[i].dtype(), std::vector<ir::Dim>{}};
+      for (int64_t d : spec.inputs[i].shape()) v.shape->push_back({d, {}});
+      model.graph.inputs.push_back(v);
+      feeds[name] = spec.inputs[i];
+    }
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < spec.outputs; ++i) {
+    names.push_back("y" + std::to_string(i));
+    node.outputs.push_back(names.back());
+    model.graph.outputs.push_back({names.back(), DType::Undefined, std::nullopt});
+  }
+  model.graph.nodes.push_back(node);
+  runtime::Plan plan(std::move(model), SessionOptions{});
+  return plan.run(feeds, names);
+}
+
+inline Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  Tensor t(DType::Float32, std::move(shape));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+// Asserts same dtype and shape, and every element within atol + rtol * |expected|.
+inline void expect_tensor_near(const Tensor& actual, const Tensor& expected, double atol = 1e-5, double rtol = 1e-5) {
+  ASSERT_EQ(actual.dtype(), expected.dtype());
+  ASSERT_EQ(actual.shape(), expected.shape());
+  for (int64_t i = 0; i < actual.numel(); ++i) {
+    const double a = actual.value_as_double(i), e = expected.value_as_double(i);
+    if (std::isnan(a) && std::isnan(e)) continue;
+    ASSERT_LE(std::abs(a - e), atol + rtol * std::abs(e)) << "at element " << i << ": " << a << " vs " << e;
+  }
+}
+
+}  // namespace kiln::testing
