@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Quick start 1: set up, build, and classify the held-out handwritten digits shipped in
+# models/digits with the CNN trained by models/digits/train_digits.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+build/kiln run models/digits/digits_cnn.onnx \
+  --input image=models/digits/heldout_images.npy \
+  --labels models/digits/heldout_labels.npy

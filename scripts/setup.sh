@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Kiln needs to build and test, only those missing; when every one is
+# present it does nothing (no apt-get update either). Run as root on Debian 12.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  libprotobuf-dev protobuf-compiler libonnx-dev   # ONNX protobuf classes, checker, shape inference
+  libcli11-dev                                    # the kiln CLI
+  libgtest-dev libgmock-dev libbenchmark-dev      # tests and micro-benchmarks
+  libonnx-testdata                                # the ONNX backend conformance suite
+  python3-numpy python3-torch python3-torchvision # exporting reference models (ResNet-18) in tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

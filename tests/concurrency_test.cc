@@ -1,0 +1,86 @@
+// A session is immutable after creation, so run() may be called from many threads at once, and
+// one thread pool may serve several runs at once. These tests also run under ThreadSanitizer.
+#include <atomic>
+#include <thread>
+
+#include "test_util.h"
+
+namespace kiln {
+namespace {
+
+// y = ((x + c) * x + c) * x ...: a chain long enough for runs to overlap.
+runtime::Plan make_chain_plan(int threads) {
+  ir::Model model;
+  model.opset_imports[""] = 17;
+  model.graph.inputs.push_back({"x", DType::Float32, std::vector<ir::Dim>{{-1, "n"}}});
+  model.graph.initializers["c"] = Tensor::from_vector<float>({1}, {0.5f});
+  std::string prev = "x";
+  for (int i = 0; i < 16; ++i) {
+    const std::string sum = "s" + std::to_string(i), prod = "p" + std::to_string(i);
+    model.graph.nodes.push_back({"add" + std::to_string(i), "Add", "", {prev, "c"}, {sum}, {}});
+    model.graph.nodes.push_back({"mul" + std::to_string(i), "Mul", "", {sum, "x"}, {prod}, {}});
+    prev = prod;
+  }
+  model.graph.outputs.push_back({prev, DType::Float32, std::nullopt});
+  return runtime::Plan(std::move(model), SessionOptions{.threads = threads});
+}
+
+float expected_chain(float x) {
+  float y = x;
+  for (int i = 0; i < 16; ++i) y = (y + 0.5f) * x;
+  return y;
+}
+
+TEST(SessionConcurrent, RunsFromManyThreadsGiveEachCallerItsOwnResult) {
+  const runtime::Plan plan = make_chain_plan(2);
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (int iter = 0; iter < 50; ++iter) {
+        const float x = 0.01f * static_cast<float>(t * 100 + iter);
+        const int64_t n = 1 + (t + iter) % 7;
+        const Tensor in = Tensor::from_vector<float>({n}, std::vector<float>(static_cast<size_t>(n), x));
+        const auto out = plan.run({{"x", in}}, {"p15"});
+        for (int64_t i = 0; i < n; ++i)
+          if (out[0].data<float>()[i] != expected_chain(x)) ++mismatches;
+      }
+    });
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+TEST(ThreadPoolConcurrent, ParallelForCoversEveryIndexOnceFromSeveralCallers) {
+  ThreadPool pool(3);
+  std::vector<std::thread> callers;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 3; ++t)
+    callers.emplace_back([&] {
+      for (int round = 0; round < 20; ++round) {
+        std::vector<std::atomic<int>> hits(1000);
+        pool.parallel_for(1000, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+        });
+        for (auto& h : hits) bad += h.load() != 1;
+      }
+    });
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(ThreadPool, RethrowsTheFirstExceptionAfterAllChunksFinish) {
+  ThreadPool pool(2);
+  EXPECT_THROW(pool.parallel_for(100, [](int64_t b, int64_t) {
+    if (b == 0) throw Error(ErrorCode::Runtime, "chunk failed");
+  }), Error);
+}
+
+TEST(ThreadPool, SingleThreadRunsInline) {
+  ThreadPool pool(1);
+  int64_t seen = 0;
+  pool.parallel_for(10, [&](int64_t b, int64_t e) { seen += e - b; });
+  EXPECT_EQ(seen, 10);
+}
+
+}  // namespace
+}  // namespace kiln
