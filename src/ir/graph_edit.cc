@@ -1,0 +1,45 @@
+#include "ir/graph_edit.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace kiln::ir {
+
+std::vector<size_t> consumers_of(const Graph& graph, const std::string& value) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const auto& ins = graph.nodes[i].inputs;
+    if (std::find(ins.begin(), ins.end(), value) != ins.end()) out.push_back(i);
+  }
+  return out;
+}
+
+bool is_graph_output(const Graph& graph, const std::string& value) {
+  return std::any_of(graph.outputs.begin(), graph.outputs.end(), [&](const Value& v) { return v.name == value; });
+}
+
+void replace_uses(Graph& graph, const std::string& from, const std::string& to) {
+  for (auto& node : graph.nodes)
+    std::replace(node.inputs.begin(), node.inputs.end(), from, to);
+  for (auto& out : graph.outputs)
+    if (out.name == from) out.name = to;
+}
+
+std::string unique_value_name(const Graph& graph, const std::string& base) {
+  std::unordered_set<std::string> used;
+  for (const auto& v : graph.inputs) used.insert(v.name);
+  for (const auto& [name, t] : graph.initializers) used.insert(name);
+  for (const auto& n : graph.nodes) used.insert(n.outputs.begin(), n.outputs.end());
+  if (!used.count(base)) return base;
+  for (int i = 2;; ++i)
+    if (std::string candidate = base + "_" + std::to_string(i); !used.count(candidate)) return candidate;
+}
+
+void remove_nodes(Graph& graph, std::vector<size_t> indices) {
+  std::sort(indices.begin(), indices.end());
+  indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+  for (auto it = indices.rbegin(); it != indices.rend(); ++it)
+    graph.nodes.erase(graph.nodes.begin() + static_cast<std::ptrdiff_t>(*it));
+}
+
+}  // namespace kiln::ir
