@@ -53,3 +53,14 @@ TEST(BinaryOps, IntegerDivisionByZeroIsAnError) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+TEST(BinaryOps, ScalarsCombineToAScalar) {
+  const auto out = testing::run_node({.op = "Add", .inputs = {Tensor::scalar<float>(1.5f), Tensor::scalar<float>(2.f)}});
+  testing::expect_tensor_near(out[0], Tensor::scalar<float>(3.5f));
+}
+
+}  // namespace
+}  // namespace kiln

@@ -34,7 +34,7 @@ void for_each_broadcast(const Shape& out, const std::vector<int64_t> (&strides)[
       for (size_t k = 0; k < N; ++k) o[k] += inner_stride[k];
     }
     // Advance the multi-index over the outer axes.
-    for (size_t ax = rank - 1; ax-- > 0;) {
+    for (size_t ax = rank == 0 ? 0 : rank - 1; ax-- > 0;) {
       ++index[ax];
       for (size_t k = 0; k < N; ++k) offsets[k] += strides[k][ax];
       if (index[ax] < out[ax]) break;
