@@ -59,8 +59,7 @@ class GemmKernel final : public OpKernel {
 
  private:
   void fill_with_scaled_c(const Tensor& c, const Shape& out, float* py) const {
-    const bool broadcasts = c.rank() <= 2 && kernels::broadcast_shapes(c.shape(), out) == out;
-    if (!broadcasts || (c_must_match_ && c.shape() != out))
+    if (!kernels::broadcasts_to(c.shape(), out) || (c_must_match_ && c.shape() != out))
       throw Error(ErrorCode::InvalidArgument, "C " + shape_to_string(c.shape()) + " cannot be broadcast to " +
                                                   shape_to_string(out));
     const std::vector<int64_t> strides[1] = {kernels::broadcast_strides(c.shape(), out)};
