@@ -11,6 +11,8 @@ namespace kiln::kernels {
 
 // The broadcast result shape; throws InvalidArgument when the shapes are incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
+// True when `in` broadcasts to exactly `out` (ONNX's unidirectional broadcasting, as of Gemm's C).
+bool broadcasts_to(const Shape& in, const Shape& out);
 // Element strides of a dense tensor of shape `in` as seen from `out` (right-aligned, 0 on broadcast axes).
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
 

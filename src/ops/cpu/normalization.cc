@@ -1,0 +1,197 @@
+// Normalizations in inference form: BatchNormalization (stored statistics), InstanceNormalization,
+// LayerNormalization, LRN and MeanVarianceNormalization. Channel-wise ones view X as
+// [N, C, spatial...]; the work is split over the batch (rows for LayerNorm).
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/broadcast.h"
+#include "kernels/cpu/norm_ref.h"
+#include "ops/cpu/dispatch.h"
+#include "ops/registry.h"
+
+namespace kiln::ops {
+namespace {
+
+struct ChannelView {
+  int64_t batch, channels, spatial;
+};
+
+ChannelView channel_view(const Tensor& x) {
+  if (x.rank() < 2)
+    throw Error(ErrorCode::InvalidArgument, "X must have rank >= 2 ([N, C, ...]), got " + shape_to_string(x.shape()));
+  return {x.dim(0), x.dim(1), x.numel() / std::max<int64_t>(x.dim(0) * x.dim(1), 1)};
+}
+
+// A per-channel parameter (scale, bias, mean, var) must be a [C] tensor.
+const float* per_channel(const Tensor& t, int64_t channels, const char* name) {
+  if (t.rank() != 1 || t.dim(0) != channels)
+    throw Error(ErrorCode::InvalidArgument, std::string(name) + " must have shape [" + std::to_string(channels) +
+                                                "] (one value per channel), got " + shape_to_string(t.shape()));
+  return t.data<float>();
+}
+
+// Runs fn(x, y, batch) on slices of whole batch items, in parallel.
+template <class F>
+void split_batch(KernelContext& ctx, const ChannelView& v, const float* x, float* y, F&& fn) {
+  const int64_t item = v.channels * v.spatial;
+  ctx.pool().parallel_for(v.batch, [&](int64_t begin, int64_t end) { fn(x + begin * item, y + begin * item, end - begin); });
+}
+
+class BatchNormKernel final : public OpKernel {
+ public:
+  explicit BatchNormKernel(const KernelInfo& info) : epsilon_(info.attr_float("epsilon", 1e-5f)) {
+    const auto& outputs = info.node().outputs;
+    const bool training = info.attr_int("training_mode", 0) != 0 || (info.opset() < 7 && info.attr_int("is_test", 0) == 0) ||
+                          (outputs.size() > 1 && std::any_of(outputs.begin() + 1, outputs.end(),
+                                                             [](const std::string& name) { return !name.empty(); }));
+    if (training)
+      throw Error(ErrorCode::NotImplemented,
+                  "training mode (batch statistics, running-statistics outputs) is not supported, only inference");
+    if (info.attr_int("spatial", 1) == 0)
+      throw Error(ErrorCode::NotImplemented, "spatial=0 (per-activation statistics) is not supported");
+  }
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const ChannelView v = channel_view(x);
+    const float* scale = per_channel(ctx.input(1), v.channels, "scale");
+    const float* bias = per_channel(ctx.input(2), v.channels, "B");
+    const float* mean = per_channel(ctx.input(3), v.channels, "input_mean");
+    const float* var = per_channel(ctx.input(4), v.channels, "input_var");
+    Tensor& y = ctx.allocate_output(0, DType::Float32, x.shape());
+    split_batch(ctx, v, x.data<float>(), y.data<float>(), [&](const float* xs, float* ys, int64_t batch) {
+      kernels::batch_norm_inference_ref(xs, ys, batch, v.channels, v.spatial, scale, bias, mean, var, epsilon_);
+    });
+  }
+
+ private:
+  float epsilon_;
+};
+KILN_KERNEL(BatchNormKernel, {.op = "BatchNormalization", .since = 6, .types = types::kFloat});
+
+class InstanceNormKernel final : public OpKernel {
+ public:
+  explicit InstanceNormKernel(const KernelInfo& info) : epsilon_(info.attr_float("epsilon", 1e-5f)) {}
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const ChannelView v = channel_view(x);
+    const float* scale = per_channel(ctx.input(1), v.channels, "scale");
+    const float* bias = per_channel(ctx.input(2), v.channels, "B");
+    Tensor& y = ctx.allocate_output(0, DType::Float32, x.shape());
+    split_batch(ctx, v, x.data<float>(), y.data<float>(), [&](const float* xs, float* ys, int64_t batch) {
+      kernels::instance_norm_ref(xs, ys, batch, v.channels, v.spatial, scale, bias, epsilon_);
+    });
+  }
+
+ private:
+  float epsilon_;
+};
+KILN_KERNEL(InstanceNormKernel, {.op = "InstanceNormalization", .since = 6, .types = types::kFloat});
+
+// Scale or B as one value per normalized element: it broadcasts to the normalized shape X[axis:].
+std::vector<float> expand_to(const Tensor& t, const Shape& normalized, const char* name) {
+  if (!kernels::broadcasts_to(t.shape(), normalized))
+    throw Error(ErrorCode::InvalidArgument, std::string(name) + " " + shape_to_string(t.shape()) +
+                                                " does not broadcast to the normalized shape " +
+                                                shape_to_string(normalized));
+  std::vector<float> out(static_cast<size_t>(shape_numel(normalized)));
+  const std::vector<int64_t> strides[1] = {kernels::broadcast_strides(t.shape(), normalized)};
+  const float* p = t.data<float>();
+  kernels::for_each_broadcast(normalized, strides, [&](int64_t i, const int64_t* o) { out[i] = p[o[0]]; });
+  return out;
+}
+
+class LayerNormKernel final : public OpKernel {
+ public:
+  explicit LayerNormKernel(const KernelInfo& info)
+      : axis_(info.attr_int("axis", -1)), epsilon_(info.attr_float("epsilon", 1e-5f)) {
+    if (info.attr_int("stash_type", 1) != 1)
+      throw Error(ErrorCode::NotImplemented, "only stash_type=1 (float32 statistics) is supported");
+  }
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const Shape& shape = x.shape();
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(shape.size())));
+    const Shape normalized(shape.begin() + static_cast<std::ptrdiff_t>(axis), shape.end());
+    const int64_t cols = shape_numel(normalized);
+    const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
+    const std::vector<float> scale = expand_to(ctx.input(1), normalized, "Scale");
+    const std::vector<float> bias = ctx.has_input(2) ? expand_to(ctx.input(2), normalized, "B") : std::vector<float>{};
+
+    Tensor& y = ctx.allocate_output(0, DType::Float32, shape);
+    // Mean and InvStdDev keep X's rank with the normalized dims set to 1.
+    Shape stats_shape(shape.begin(), shape.begin() + static_cast<std::ptrdiff_t>(axis));
+    stats_shape.resize(shape.size(), 1);
+    float* mean = ctx.output_count() > 1 ? ctx.allocate_output(1, DType::Float32, stats_shape).data<float>() : nullptr;
+    float* inv_std_dev = ctx.output_count() > 2 ? ctx.allocate_output(2, DType::Float32, stats_shape).data<float>() : nullptr;
+
+    const float* px = x.data<float>();
+    float* py = y.data<float>();
+    const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1));
+    ctx.pool().parallel_for(
+        rows,
+        [&](int64_t begin, int64_t end) {
+          kernels::layer_norm_ref(px + begin * cols, py + begin * cols, end - begin, cols, scale.data(),
+                                  bias.empty() ? nullptr : bias.data(), epsilon_, mean ? mean + begin : nullptr,
+                                  inv_std_dev ? inv_std_dev + begin : nullptr);
+        },
+        grain);
+  }
+
+ private:
+  int64_t axis_;
+  float epsilon_;
+};
+KILN_KERNEL(LayerNormKernel, {.op = "LayerNormalization", .since = 17, .types = types::kFloat});
+
+class LrnKernel final : public OpKernel {
+ public:
+  explicit LrnKernel(const KernelInfo& info)
+      : size_(info.attr_int("size")),
+        alpha_(info.attr_float("alpha", 1e-4f)),
+        beta_(info.attr_float("beta", 0.75f)),
+        bias_(info.attr_float("bias", 1.f)) {
+    if (size_ < 1) throw Error(ErrorCode::InvalidModel, "size must be >= 1, got " + std::to_string(size_));
+  }
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const ChannelView v = channel_view(x);
+    Tensor& y = ctx.allocate_output(0, DType::Float32, x.shape());
+    split_batch(ctx, v, x.data<float>(), y.data<float>(), [&](const float* xs, float* ys, int64_t batch) {
+      kernels::lrn_ref(xs, ys, batch, v.channels, v.spatial, size_, alpha_, beta_, bias_);
+    });
+  }
+
+ private:
+  int64_t size_;
+  float alpha_, beta_, bias_;
+};
+KILN_KERNEL(LrnKernel, {.op = "LRN", .since = 1, .types = types::kFloat});
+
+class MeanVarianceNormKernel final : public OpKernel {
+ public:
+  explicit MeanVarianceNormKernel(const KernelInfo& info) : axes_(info.attr_ints("axes", {0, 2, 3})) {}
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    if (x.rank() == 0) throw Error(ErrorCode::InvalidArgument, "X must have rank >= 1");
+    std::vector<bool> reduced(x.rank(), false);
+    for (int64_t axis : axes_) reduced[static_cast<size_t>(normalize_axis(axis, static_cast<int64_t>(x.rank())))] = true;
+    Tensor& y = ctx.allocate_output(0, DType::Float32, x.shape());
+    // ONNX's function body adds this epsilon to the standard deviation.
+    constexpr float kEpsilon = 1e-9f;
+    kernels::mean_variance_normalize_ref(x.data<float>(), y.data<float>(), x.shape(), reduced, kEpsilon);
+  }
+
+ private:
+  std::vector<int64_t> axes_;
+};
+KILN_KERNEL(MeanVarianceNormKernel, {.op = "MeanVarianceNormalization", .since = 9, .types = types::kFloat});
+
+}  // namespace
+}  // namespace kiln::ops
