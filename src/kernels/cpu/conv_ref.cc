@@ -1,0 +1,144 @@
+#include "kernels/cpu/conv_ref.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "kernels/cpu/gemm_ref.h"
+
+namespace kiln::kernels {
+namespace {
+
+using RangeFn = std::function<void(int64_t, int64_t)>;
+
+// Splits [0, n) over `pool`, or runs it inline when the caller is already one of many parallel jobs.
+void parallel_range(ThreadPool* pool, int64_t n, const RangeFn& fn) {
+  if (pool)
+    pool->parallel_for(n, fn);
+  else
+    fn(0, n);
+}
+
+std::vector<float> allocate_scratch(int64_t floats) {
+  if (floats > Tensor::kMaxBytes / static_cast<int64_t>(sizeof(float)))
+    throw Error(ErrorCode::InvalidArgument, "convolution scratch of " + std::to_string(floats) + " floats is too large");
+  return std::vector<float>(static_cast<size_t>(floats));
+}
+
+// Runs job(j, scratch, inner_pool) for every (image, group) pair j. With at least one job per
+// thread the jobs themselves run in parallel, each chunk with its own scratch; otherwise they run
+// in turn and each parallelizes inside through inner_pool.
+void run_group_jobs(int64_t jobs, int64_t scratch_floats, ThreadPool& pool,
+                    const std::function<void(int64_t, float*, ThreadPool*)>& job) {
+  if (jobs >= pool.size()) {
+    pool.parallel_for(jobs, [&](int64_t begin, int64_t end) {
+      std::vector<float> scratch = allocate_scratch(scratch_floats);
+      for (int64_t j = begin; j < end; ++j) job(j, scratch.data(), nullptr);
+    });
+    return;
+  }
+  std::vector<float> scratch = allocate_scratch(scratch_floats);
+  for (int64_t j = 0; j < jobs; ++j) job(j, scratch.data(), &pool);
+}
+
+void unravel(int64_t flat, const std::vector<int64_t>& dims, int64_t* index) {
+  for (size_t d = dims.size(); d-- > 0;) {
+    index[d] = flat % dims[d];
+    flat /= dims[d];
+  }
+}
+
+// A 1x1 window with unit strides and no padding reads X as it is: im2col would copy it unchanged.
+bool is_pointwise(const WindowGeometry& g) {
+  for (size_t d = 0; d < g.rank(); ++d)
+    if (g.kernel[d] != 1 || g.strides[d] != 1 || g.pads_begin[d] != 0 || g.pads_end[d] != 0) return false;
+  return true;
+}
+
+// Column-matrix row r = channel * kernel_size + tap holds, for every window position, the input
+// value under that tap (0 in the padding). Fills rows [row_begin, row_end) of `col` from one group.
+void im2col_rows(const float* x, const WindowGeometry& g, int64_t row_begin, int64_t row_end, float* col) {
+  const int64_t taps = g.kernel_size(), positions = g.output_size();
+  std::vector<int64_t> tap(g.rank());
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    unravel(r % taps, g.kernel, tap.data());
+    const float* plane = x + (r / taps) * g.input_size();
+    float* row = col + r * positions;
+    std::fill(row, row + positions, 0.f);
+    for_each_tap_run(g, tap.data(), [&](int64_t first, int64_t count, int64_t offset, int64_t step) {
+      for (int64_t i = 0; i < count; ++i) row[first + i] = plane[offset + i * step];
+    });
+  }
+}
+
+// The adjoint of im2col_rows: adds every column-matrix value back to the position its tap reads.
+// Covers whole channels [channel_begin, channel_end) so that parallel calls write disjoint planes.
+void col2im_channels(const float* col, const WindowGeometry& g, int64_t channel_begin, int64_t channel_end, float* y) {
+  const int64_t taps = g.kernel_size(), positions = g.output_size();
+  std::vector<int64_t> tap(g.rank());
+  for (int64_t c = channel_begin; c < channel_end; ++c) {
+    float* plane = y + c * g.input_size();
+    for (int64_t t = 0; t < taps; ++t) {
+      unravel(t, g.kernel, tap.data());
+      const float* row = col + (c * taps + t) * positions;
+      for_each_tap_run(g, tap.data(), [&](int64_t first, int64_t count, int64_t offset, int64_t step) {
+        for (int64_t i = 0; i < count; ++i) plane[offset + i * step] += row[first + i];
+      });
+    }
+  }
+}
+
+void fill_bias(float* y, const float* bias, int64_t channel_begin, int64_t channel_end, int64_t plane_size) {
+  for (int64_t c = channel_begin; c < channel_end; ++c)
+    std::fill(y + c * plane_size, y + (c + 1) * plane_size, bias ? bias[c] : 0.f);
+}
+
+}  // namespace
+
+void compute_conv(const float* x, const float* w, const float* bias, float* y, const ConvShape& shape,
+                  ThreadPool& pool) {
+  const WindowGeometry& g = shape.geometry;
+  const int64_t group_in = shape.in_channels / shape.groups, group_out = shape.out_channels / shape.groups;
+  const int64_t depth = group_in * g.kernel_size();  // the GEMM's K
+  const int64_t positions = g.output_size(), input_size = g.input_size();
+  const bool pointwise = is_pointwise(g);
+  run_group_jobs(shape.batch * shape.groups, pointwise ? 0 : depth * positions, pool,
+                 [&](int64_t job, float* col, ThreadPool* inner) {
+                   const int64_t n = job / shape.groups, group = job % shape.groups;
+                   const float* xg = x + (n * shape.in_channels + group * group_in) * input_size;
+                   const float* wg = w + group * group_out * depth;
+                   float* yg = y + (n * shape.out_channels + group * group_out) * positions;
+                   if (!pointwise)
+                     parallel_range(inner, depth, [&](int64_t begin, int64_t end) { im2col_rows(xg, g, begin, end, col); });
+                   const float* columns = pointwise ? xg : col;
+                   parallel_range(inner, group_out, [&](int64_t begin, int64_t end) {
+                     fill_bias(yg, bias ? bias + group * group_out : nullptr, begin, end, positions);
+                     gemm_ref(false, false, end - begin, positions, depth, 1.f, wg + begin * depth, depth, columns,
+                              positions, 1.f, yg + begin * positions, positions);
+                   });
+                 });
+}
+
+void compute_conv_transpose(const float* x, const float* w, const float* bias, float* y, const ConvShape& shape,
+                            ThreadPool& pool) {
+  const WindowGeometry& g = shape.geometry;
+  const int64_t group_in = shape.in_channels / shape.groups, group_out = shape.out_channels / shape.groups;
+  const int64_t rows = group_out * g.kernel_size();
+  const int64_t positions = g.output_size(), output_size = g.input_size();
+  run_group_jobs(shape.batch * shape.groups, rows * positions, pool, [&](int64_t job, float* col, ThreadPool* inner) {
+    const int64_t n = job / shape.groups, group = job % shape.groups;
+    const float* xg = x + (n * shape.in_channels + group * group_in) * positions;
+    const float* wg = w + group * group_in * rows;
+    float* yg = y + (n * shape.out_channels + group * group_out) * output_size;
+    // col = Wg^T Xg: row (m, tap) holds what input positions contribute through that tap.
+    parallel_range(inner, rows, [&](int64_t begin, int64_t end) {
+      gemm_ref(true, false, end - begin, positions, group_in, 1.f, wg + begin, rows, xg, positions, 0.f,
+               col + begin * positions, positions);
+    });
+    parallel_range(inner, group_out, [&](int64_t begin, int64_t end) {
+      fill_bias(yg, bias ? bias + group * group_out : nullptr, begin, end, output_size);
+      col2im_channels(col, g, begin, end, yg);
+    });
+  });
+}
+
+}  // namespace kiln::kernels
