@@ -78,4 +78,15 @@ inline void expect_tensor_near(const Tensor& actual, const Tensor& expected, dou
   }
 }
 
+// Asserts that running `spec` throws a kiln::Error with `code` whose message contains `fragment`.
+inline void expect_node_error(const NodeSpec& spec, ErrorCode code, const std::string& fragment) {
+  try {
+    run_node(spec);
+    ADD_FAILURE() << spec.op << ": expected an error containing '" << fragment << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(error_code_name(e.code()), std::string(error_code_name(code))) << e.what();
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace kiln::testing

@@ -42,6 +42,14 @@ std::string compare(const Tensor& actual, const Tensor& expected, double rtol, d
   return {};
 }
 
+// ONNX releases before 1.14 wrote bfloat16 test tensors as uint16 holding the same bits.
+Tensor read_case_tensor(const fs::path& file, DType wanted) {
+  Tensor t = onnx_io::read_tensor_file(file.string());
+  if (wanted != DType::BFloat16 || t.dtype() != DType::UInt16) return t;
+  auto bits = std::make_shared<Tensor>(t);
+  return Tensor::wrap(DType::BFloat16, t.shape(), bits->raw(), bits);
+}
+
 }  // namespace
 
 CaseResult run_case(const std::string& case_dir, double rtol, double atol) {
@@ -61,13 +69,13 @@ CaseResult run_case(const std::string& case_dir, double rtol, double atol) {
       if (input_files.size() > session.inputs().size())
         throw Error(ErrorCode::InvalidArgument, "data set has more inputs than the model");
       for (size_t i = 0; i < input_files.size(); ++i)
-        feeds[session.inputs()[i].name] = onnx_io::read_tensor_file(input_files[i].string());
+        feeds[session.inputs()[i].name] = read_case_tensor(input_files[i], session.inputs()[i].dtype);
       std::vector<std::string> names;
       for (const auto& o : session.outputs()) names.push_back(o.name);
       const auto outputs = session.run(feeds, names);
       const auto expected_files = sorted_matching(data_set, "output_", false);
       for (size_t i = 0; i < expected_files.size() && i < outputs.size(); ++i) {
-        const std::string problem = compare(outputs[i], onnx_io::read_tensor_file(expected_files[i].string()), rtol, atol);
+        const std::string problem = compare(outputs[i], read_case_tensor(expected_files[i], outputs[i].dtype()), rtol, atol);
         if (!problem.empty()) {
           result.status = CaseStatus::Failed;
           result.reason = data_set.filename().string() + " output '" + names[i] + "': " + problem;
