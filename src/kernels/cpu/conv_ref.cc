@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 
 #include "kernels/cpu/gemm_ref.h"
 
@@ -18,10 +19,11 @@ void parallel_range(ThreadPool* pool, int64_t n, const RangeFn& fn) {
     fn(0, n);
 }
 
-std::vector<float> allocate_scratch(int64_t floats) {
+// Left uninitialized: im2col and the transposed GEMM write every element before it is read.
+std::unique_ptr<float[]> allocate_scratch(int64_t floats) {
   if (floats > Tensor::kMaxBytes / static_cast<int64_t>(sizeof(float)))
     throw Error(ErrorCode::InvalidArgument, "convolution scratch of " + std::to_string(floats) + " floats is too large");
-  return std::vector<float>(static_cast<size_t>(floats));
+  return std::make_unique_for_overwrite<float[]>(static_cast<size_t>(floats));
 }
 
 // Runs job(j, scratch, inner_pool) for every (image, group) pair j. With at least one job per
@@ -31,13 +33,13 @@ void run_group_jobs(int64_t jobs, int64_t scratch_floats, ThreadPool& pool,
                     const std::function<void(int64_t, float*, ThreadPool*)>& job) {
   if (jobs >= pool.size()) {
     pool.parallel_for(jobs, [&](int64_t begin, int64_t end) {
-      std::vector<float> scratch = allocate_scratch(scratch_floats);
-      for (int64_t j = begin; j < end; ++j) job(j, scratch.data(), nullptr);
+      const auto scratch = allocate_scratch(scratch_floats);
+      for (int64_t j = begin; j < end; ++j) job(j, scratch.get(), nullptr);
     });
     return;
   }
-  std::vector<float> scratch = allocate_scratch(scratch_floats);
-  for (int64_t j = 0; j < jobs; ++j) job(j, scratch.data(), &pool);
+  const auto scratch = allocate_scratch(scratch_floats);
+  for (int64_t j = 0; j < jobs; ++j) job(j, scratch.get(), &pool);
 }
 
 void unravel(int64_t flat, const std::vector<int64_t>& dims, int64_t* index) {
@@ -63,10 +65,13 @@ void im2col_rows(const float* x, const WindowGeometry& g, int64_t row_begin, int
     unravel(r % taps, g.kernel, tap.data());
     const float* plane = x + (r / taps) * g.input_size();
     float* row = col + r * positions;
-    std::fill(row, row + positions, 0.f);
+    int64_t written = 0;  // the runs come in increasing order; zero the gaps between them
     for_each_tap_run(g, tap.data(), [&](int64_t first, int64_t count, int64_t offset, int64_t step) {
+      std::fill(row + written, row + first, 0.f);
       for (int64_t i = 0; i < count; ++i) row[first + i] = plane[offset + i * step];
+      written = first + count;
     });
+    std::fill(row + written, row + positions, 0.f);
   }
 }
 

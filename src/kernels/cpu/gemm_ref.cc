@@ -60,14 +60,22 @@ void gemm_ref(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
     return;
   }
 
-  // i-k-j order: the innermost loop is an axpy over contiguous rows of B and C, which vectorizes.
+  // i-k-j order: the innermost loop runs over contiguous rows of B and C, which vectorizes. Four
+  // rows of B per pass load and store each element of C once per four multiply-adds.
   for (int64_t k0 = 0; k0 < K; k0 += kKBlock) {
     const int64_t k1 = std::min(K, k0 + kKBlock);
     for (int64_t j0 = 0; j0 < N; j0 += kNBlock) {
       const int64_t j1 = std::min(N, j0 + kNBlock);
       for (int64_t i = 0; i < M; ++i) {
         float* c = C + i * ldc;
-        for (int64_t k = k0; k < k1; ++k) {
+        int64_t k = k0;
+        for (; k + 4 <= k1; k += 4) {
+          const float a0 = alpha * a_at(i, k), a1 = alpha * a_at(i, k + 1), a2 = alpha * a_at(i, k + 2),
+                      a3 = alpha * a_at(i, k + 3);
+          const float *b0 = B + k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+          for (int64_t j = j0; j < j1; ++j) c[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+        }
+        for (; k < k1; ++k) {
           const float a = alpha * a_at(i, k);
           const float* b = B + k * ldb;
           for (int64_t j = j0; j < j1; ++j) c[j] += a * b[j];
