@@ -73,8 +73,18 @@ inline void expect_tensor_near(const Tensor& actual, const Tensor& expected, dou
   ASSERT_EQ(actual.shape(), expected.shape());
   for (int64_t i = 0; i < actual.numel(); ++i) {
     const double a = actual.value_as_double(i), e = expected.value_as_double(i);
-    if (std::isnan(a) && std::isnan(e)) continue;
+    if ((std::isnan(a) && std::isnan(e)) || a == e) continue;  // a == e: equal infinities
     ASSERT_LE(std::abs(a - e), atol + rtol * std::abs(e)) << "at element " << i << ": " << a << " vs " << e;
+  }
+}
+
+// Asserts that running `spec` throws a kiln::Error whose message contains `text`.
+inline void expect_error_containing(const NodeSpec& spec, const std::string& text) {
+  try {
+    run_node(spec);
+    FAIL() << "expected an error mentioning '" << text << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
   }
 }
 
