@@ -61,7 +61,7 @@ struct AxisTaps {
   int64_t per_output = 1;
   std::vector<int64_t> index;
   std::vector<double> weight;
-  std::vector<bool> outside;  // TfCropAndResize: the coordinate lies outside the input
+  std::vector<char> outside;  // TfCropAndResize: the coordinate lies outside the input
 
   // True when output j is exactly input j for every j, so resampling this axis would copy it.
   bool is_identity(int64_t in_size) const {
@@ -121,38 +121,48 @@ AxisTaps axis_taps(const ResizeAxis& axis, const ResizeOptions& options) {
   return taps;
 }
 
+// Writes output row j (`inner` contiguous elements) of one slab from the slab's input rows `src`.
+template <class T>
+void resample_row(const T* src, int64_t inner, const AxisTaps& taps, int64_t j, T extrapolation, T* dst) {
+  if (taps.outside[static_cast<size_t>(j)]) {
+    std::fill(dst, dst + inner, extrapolation);
+    return;
+  }
+  const int64_t* index = &taps.index[static_cast<size_t>(j * taps.per_output)];
+  const double* weight = &taps.weight[static_cast<size_t>(j * taps.per_output)];
+  if (taps.per_output == 1) {
+    if (inner == 1) *dst = src[index[0]];  // the last axis: skip a call per element
+    else std::copy(src + index[0] * inner, src + (index[0] + 1) * inner, dst);
+    return;
+  }
+  if constexpr (std::is_floating_point_v<T>) {
+    const T* row = src + index[0] * inner;
+    const auto w0 = static_cast<T>(weight[0]);
+    for (int64_t i = 0; i < inner; ++i) dst[i] = w0 * row[i];
+    for (int64_t t = 1; t < taps.per_output; ++t) {
+      row = src + index[t] * inner;
+      const auto w = static_cast<T>(weight[t]);
+      for (int64_t i = 0; i < inner; ++i) dst[i] += w * row[i];
+    }
+  }
+}
+
 // Resamples the middle axis of `in`, viewed as [outer, in_size, inner], into [outer, out_size, inner].
-// Rows along `inner` are contiguous, so each tap is a vectorizable row update.
+// Rows along `inner` are contiguous, so each tap is a vectorizable row update. Threads split the
+// outer * out_size output rows, so that a single slab (outer = 1) still spreads.
 template <class T>
 void resample_axis(const T* in, int64_t outer, int64_t in_size, int64_t inner, const AxisTaps& taps,
                    T extrapolation, T* out, ThreadPool& pool) {
-  const int64_t rows = outer * taps.out_size;
+  const int64_t out_size = taps.out_size;
   const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, inner * taps.per_output));
-  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t j = r % taps.out_size;
-      const T* src = in + (r / taps.out_size) * in_size * inner;
-      T* dst = out + r * inner;
-      if (taps.outside[static_cast<size_t>(j)]) {
-        std::fill(dst, dst + inner, extrapolation);
-        continue;
-      }
-      const int64_t* index = &taps.index[static_cast<size_t>(j * taps.per_output)];
-      const double* weight = &taps.weight[static_cast<size_t>(j * taps.per_output)];
-      if (taps.per_output == 1) {
-        std::copy(src + index[0] * inner, src + (index[0] + 1) * inner, dst);
-        continue;
-      }
-      if constexpr (std::is_floating_point_v<T>) {
-        const T* row = src + index[0] * inner;
-        const auto w0 = static_cast<T>(weight[0]);
-        for (int64_t i = 0; i < inner; ++i) dst[i] = w0 * row[i];
-        for (int64_t t = 1; t < taps.per_output; ++t) {
-          row = src + index[t] * inner;
-          const auto w = static_cast<T>(weight[t]);
-          for (int64_t i = 0; i < inner; ++i) dst[i] += w * row[i];
-        }
-      }
+  pool.parallel_for(outer * out_size, [&](int64_t begin, int64_t end) {
+    // The chunk's rows, slab by slab: rows [j_begin, j_end) of slab o.
+    for (int64_t r = begin; r < end;) {
+      const int64_t o = r / out_size, j_begin = r % out_size, j_end = std::min(out_size, j_begin + (end - r));
+      const T* src = in + o * in_size * inner;
+      T* dst = out + o * out_size * inner;
+      for (int64_t j = j_begin; j < j_end; ++j) resample_row(src, inner, taps, j, extrapolation, dst + j * inner);
+      r += j_end - j_begin;
     }
   }, grain);
 }
