@@ -193,6 +193,8 @@ TEST(ResizeOps, InvalidTargetsAreErrors) {
                           "scales has 2 values, expected 1");
   expect_error_containing({.op = "Resize", .inputs = {x, Tensor(), floats({1}, {-1})}, .opset = 13},
                           "scales must be positive");
+  expect_error_containing({.op = "Resize", .inputs = {x, Tensor(), floats({1}, {1e30f})}, .opset = 13},
+                          "invalid output size");
   expect_error_containing({.op = "Upsample", .inputs = {x, floats({1}, {0.5f})}, .opset = 9},
                           "Upsample scales must be at least 1");
   expect_error_containing({.op = "Resize", .inputs = {x, Tensor(), floats({1}, {2})}, .attributes = {{"mode", std::string("area")}}},

@@ -118,6 +118,13 @@ class ResizeKernel final : public OpKernel {
                                                std::to_string(expected));
   }
 
+  // A computed output size as an integer; one that is negative (a reversed roi) or does not fit is an error.
+  static int64_t output_size(double size) {
+    if (!(size >= 0 && size < 0x1p62))
+      throw Error(ErrorCode::InvalidModel, "scales and roi give the invalid output size " + std::to_string(size));
+    return static_cast<int64_t>(size);
+  }
+
   // out = floor(in * scale), over the roi's extent for TfCropAndResize.
   void apply_scales(std::vector<ResizeAxis>& axes, const std::vector<int64_t>& resized,
                     const std::vector<double>& scales) const {
@@ -128,7 +135,7 @@ class ResizeKernel final : public OpKernel {
       const double extent = options_.transform == CoordinateTransform::TfCropAndResize ? axis.roi_end - axis.roi_start : 1;
       axis.scale = scales[i];
       axis.resized_length = static_cast<double>(axis.in_size) * scales[i];
-      axis.out_size = static_cast<int64_t>(std::floor(axis.resized_length * extent));
+      axis.out_size = output_size(std::floor(axis.resized_length * extent));
     }
   }
 
@@ -154,7 +161,7 @@ class ResizeKernel final : public OpKernel {
         axis.resized_length = static_cast<double>(sizes[i]);
       } else {
         axis.resized_length = scales[i] * static_cast<double>(axis.in_size);
-        axis.out_size = static_cast<int64_t>(std::floor(axis.resized_length + 0.5));
+        axis.out_size = output_size(std::floor(axis.resized_length + 0.5));
       }
     }
   }
