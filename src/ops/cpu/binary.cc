@@ -1,11 +1,16 @@
 // Binary elementwise ops with multidirectional broadcasting: arithmetic, comparison, logic, and the
 // variadic Min/Max/Sum/Mean (folded pairwise). One kernel template serves them all; each op is a
 // functor plus one registration line.
+//
+// Before opset 7 these ops broadcast only B onto A, and only with the attribute broadcast=1,
+// aligning B's dims with A's at `axis` (default: the trailing dims). The kernel reshapes B to that
+// alignment and then uses the same numpy broadcasting.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
-#include "kernels/cpu/broadcast.h"
-#include "ops/cpu/dispatch.h"
+#include "kernels/cpu/elementwise.h"
+#include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
@@ -19,6 +24,9 @@ struct DivOp {
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>) {
       if (b == 0) throw Error(ErrorCode::Runtime, "integer division by zero");
+      // The one quotient that overflows; x86 traps on it.
+      if constexpr (std::is_signed_v<T>)
+        if (b == -1 && a == std::numeric_limits<T>::min()) return a;
     }
     return a / b;
   }
@@ -34,84 +42,119 @@ struct AndOp { bool operator()(bool a, bool b) const { return a && b; } };
 struct OrOp { bool operator()(bool a, bool b) const { return a || b; } };
 struct XorOp { bool operator()(bool a, bool b) const { return a != b; } };
 
-template <class T, class Out, class Op>
-void apply_broadcast(const Tensor& a, const Tensor& b, Tensor& out, Op op) {
-  const std::vector<int64_t> strides[2] = {kernels::broadcast_strides(a.shape(), out.shape()),
-                                           kernels::broadcast_strides(b.shape(), out.shape())};
-  const T* pa = static_cast<const T*>(a.raw());
-  const T* pb = static_cast<const T*>(b.raw());
-  Out* po = static_cast<Out*>(out.raw());
-  kernels::for_each_broadcast(out.shape(), strides, [&](int64_t i, const int64_t* o) { po[i] = op(pa[o[0]], pb[o[1]]); });
+constexpr int64_t kNoAxis = std::numeric_limits<int64_t>::min();
+
+// Reshapes an opset < 7 B input so that numpy broadcasting reproduces the legacy alignment.
+Tensor legacy_align(const Tensor& a, const Tensor& b, bool broadcast, int64_t axis) {
+  if (!broadcast) {
+    if (a.shape() != b.shape())
+      throw Error(ErrorCode::InvalidModel, "shapes " + shape_to_string(a.shape()) + " and " + shape_to_string(b.shape()) +
+                                               " differ and the broadcast attribute is not set");
+    return b;
+  }
+  const int64_t rank_a = static_cast<int64_t>(a.rank()), rank_b = static_cast<int64_t>(b.rank());
+  const int64_t start = axis == kNoAxis ? rank_a - rank_b : (axis < 0 ? axis + rank_a : axis);
+  if (start < 0 || start + rank_b > rank_a)
+    throw Error(ErrorCode::InvalidModel, "cannot align B " + shape_to_string(b.shape()) + " with A " +
+                                             shape_to_string(a.shape()) + " at axis " + std::to_string(axis));
+  Shape aligned(static_cast<size_t>(start), 1);
+  aligned.insert(aligned.end(), b.shape().begin(), b.shape().end());
+  aligned.resize(static_cast<size_t>(rank_a), 1);
+  return b.reshaped(aligned);
 }
 
-// Output dtype: the inputs' for arithmetic, bool for comparisons.
-template <class Op, class... Ts>
+// Output dtype: the inputs' for arithmetic, bool for comparisons. Mean is Sum with a final scale.
+template <class Op, class Types, bool kAverage = false>
 class BinaryKernel final : public OpKernel {
  public:
-  explicit BinaryKernel(const KernelInfo&) {}
+  explicit BinaryKernel(const KernelInfo& info)
+      : legacy_(info.opset() < 7 && info.input_count() == 2),
+        broadcast_(info.attr_int("broadcast", 0) != 0),
+        axis_(info.attr_int("axis", kNoAxis)) {}
+
   void compute(KernelContext& ctx) const override {
     if (ctx.input_count() == 0) throw Error(ErrorCode::InvalidModel, "needs at least one input");
     Tensor acc = ctx.input(0);
-    for (size_t k = 1; k < ctx.input_count(); ++k) acc = combine(acc, ctx.input(k));
-    ctx.set_output(0, ctx.input_count() == 1 ? acc.clone() : acc);
+    for (size_t k = 1; k < ctx.input_count(); ++k)
+      acc = combine(ctx.pool(), acc, legacy_ ? legacy_align(acc, ctx.input(k), broadcast_, axis_) : ctx.input(k));
+    if (ctx.input_count() == 1) acc = acc.clone();
+    if constexpr (kAverage) scale(acc, 1.0 / static_cast<double>(ctx.input_count()));
+    ctx.set_output(0, acc);
   }
 
  private:
-  static Tensor combine(const Tensor& a, const Tensor& b) {
+  static Tensor combine(ThreadPool& pool, const Tensor& a, const Tensor& b) {
     if (a.dtype() != b.dtype())
       throw Error(ErrorCode::InvalidModel, std::string("input dtypes differ: ") + dtype_name(a.dtype()) + " and " +
                                                dtype_name(b.dtype()));
     Tensor out;
-    dispatch_dtype<Ts...>(a.dtype(), [&](auto tag) {
+    Types::dispatch(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       using Out = decltype(Op{}(T{}, T{}));
       out = Tensor(dtype_of<Out>(), kernels::broadcast_shapes(a.shape(), b.shape()));
-      apply_broadcast<T, Out>(a, b, out, Op{});
+      if (a.shape() == b.shape()) {  // the common case: one flat, parallel loop
+        const T* pa = a.data<T>();
+        const T* pb = b.data<T>();
+        Out* po = static_cast<Out*>(out.raw());
+        pool.parallel_for(a.numel(), [&](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i) po[i] = Op{}(pa[i], pb[i]);
+        }, kernels::kElementwiseGrain);
+      } else {
+        kernels::broadcast_map<Out, T, T>(out, {&a, &b}, Op{});
+      }
     });
     return out;
   }
+
+  static void scale(Tensor& t, double factor) {
+    Types::dispatch(t.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      T* p = t.data<T>();
+      for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(static_cast<double>(p[i]) * factor);
+    });
+  }
+
+  bool legacy_;
+  bool broadcast_;
+  int64_t axis_;
 };
 
-#define KILN_NUMERIC_TYPES float, double, int32_t, int64_t, int8_t, uint8_t, int16_t, uint16_t, uint32_t, uint64_t
-const std::vector<DType> kNumericDTypes = {DType::Float32, DType::Float64, DType::Int32,  DType::Int64,
-                                           DType::Int8,    DType::UInt8,   DType::Int16,  DType::UInt16,
-                                           DType::UInt32,  DType::UInt64};
-const std::vector<DType> kComparableDTypes = [] {
-  auto t = kNumericDTypes;
-  t.push_back(DType::Bool);
-  return t;
-}();
+using BoolTypes = TypeList<bool>;
+using ComparableTypes = NumericTypes::append<bool>;
 
-using AddKernel = BinaryKernel<AddOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(AddKernel, {.op = "Add", .since = 7, .types = kNumericDTypes});
-using SubKernel = BinaryKernel<SubOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(SubKernel, {.op = "Sub", .since = 7, .types = kNumericDTypes});
-using MulKernel = BinaryKernel<MulOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(MulKernel, {.op = "Mul", .since = 7, .types = kNumericDTypes});
-using DivKernel = BinaryKernel<DivOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(DivKernel, {.op = "Div", .since = 7, .types = kNumericDTypes});
-using MinKernel = BinaryKernel<MinOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(MinKernel, {.op = "Min", .since = 8, .types = kNumericDTypes});
-using MaxKernel = BinaryKernel<MaxOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(MaxKernel, {.op = "Max", .since = 8, .types = kNumericDTypes});
-using SumKernel = BinaryKernel<AddOp, float, double>;
-KILN_KERNEL(SumKernel, {.op = "Sum", .since = 8, .types = {DType::Float32, DType::Float64}});
-using EqualKernel = BinaryKernel<EqualOp, KILN_NUMERIC_TYPES, bool>;
-KILN_KERNEL(EqualKernel, {.op = "Equal", .since = 7, .types = kComparableDTypes});
-using LessKernel = BinaryKernel<LessOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(LessKernel, {.op = "Less", .since = 7, .types = kNumericDTypes});
-using LessOrEqualKernel = BinaryKernel<LessOrEqualOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(LessOrEqualKernel, {.op = "LessOrEqual", .since = 12, .types = kNumericDTypes});
-using GreaterKernel = BinaryKernel<GreaterOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(GreaterKernel, {.op = "Greater", .since = 7, .types = kNumericDTypes});
-using GreaterOrEqualKernel = BinaryKernel<GreaterOrEqualOp, KILN_NUMERIC_TYPES>;
-KILN_KERNEL(GreaterOrEqualKernel, {.op = "GreaterOrEqual", .since = 12, .types = kNumericDTypes});
-using AndKernel = BinaryKernel<AndOp, bool>;
-KILN_KERNEL(AndKernel, {.op = "And", .since = 7, .types = {DType::Bool}});
-using OrKernel = BinaryKernel<OrOp, bool>;
-KILN_KERNEL(OrKernel, {.op = "Or", .since = 7, .types = {DType::Bool}});
-using XorKernel = BinaryKernel<XorOp, bool>;
-KILN_KERNEL(XorKernel, {.op = "Xor", .since = 7, .types = {DType::Bool}});
+using AddKernel = BinaryKernel<AddOp, NumericTypes>;
+using SubKernel = BinaryKernel<SubOp, NumericTypes>;
+using MulKernel = BinaryKernel<MulOp, NumericTypes>;
+using DivKernel = BinaryKernel<DivOp, NumericTypes>;
+using MinKernel = BinaryKernel<MinOp, NumericTypes>;
+using MaxKernel = BinaryKernel<MaxOp, NumericTypes>;
+using SumKernel = BinaryKernel<AddOp, FloatTypes>;
+using MeanKernel = BinaryKernel<AddOp, FloatTypes, true>;
+using EqualKernel = BinaryKernel<EqualOp, ComparableTypes>;
+using LessKernel = BinaryKernel<LessOp, NumericTypes>;
+using LessOrEqualKernel = BinaryKernel<LessOrEqualOp, NumericTypes>;
+using GreaterKernel = BinaryKernel<GreaterOp, NumericTypes>;
+using GreaterOrEqualKernel = BinaryKernel<GreaterOrEqualOp, NumericTypes>;
+using AndKernel = BinaryKernel<AndOp, BoolTypes>;
+using OrKernel = BinaryKernel<OrOp, BoolTypes>;
+using XorKernel = BinaryKernel<XorOp, BoolTypes>;
+
+KILN_KERNEL(AddKernel, {.op = "Add", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(SubKernel, {.op = "Sub", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(MulKernel, {.op = "Mul", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(DivKernel, {.op = "Div", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(MinKernel, {.op = "Min", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(MaxKernel, {.op = "Max", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(SumKernel, {.op = "Sum", .since = 1, .types = FloatTypes::dtypes()});
+KILN_KERNEL(MeanKernel, {.op = "Mean", .since = 1, .types = FloatTypes::dtypes()});
+KILN_KERNEL(EqualKernel, {.op = "Equal", .since = 1, .types = ComparableTypes::dtypes()});
+KILN_KERNEL(LessKernel, {.op = "Less", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(LessOrEqualKernel, {.op = "LessOrEqual", .since = 12, .types = NumericTypes::dtypes()});
+KILN_KERNEL(GreaterKernel, {.op = "Greater", .since = 1, .types = NumericTypes::dtypes()});
+KILN_KERNEL(GreaterOrEqualKernel, {.op = "GreaterOrEqual", .since = 12, .types = NumericTypes::dtypes()});
+KILN_KERNEL(AndKernel, {.op = "And", .since = 1, .types = BoolTypes::dtypes()});
+KILN_KERNEL(OrKernel, {.op = "Or", .since = 1, .types = BoolTypes::dtypes()});
+KILN_KERNEL(XorKernel, {.op = "Xor", .since = 1, .types = BoolTypes::dtypes()});
 
 }  // namespace
 }  // namespace kiln::ops
