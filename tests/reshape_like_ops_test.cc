@@ -1,14 +1,7 @@
 #include "shape_test_util.h"
 
-namespace kiln {
+namespace kiln::testing {
 namespace {
-
-using testing::expect_node_error;
-using testing::iota_tensor;
-using testing::run_node;
-using Ints = std::vector<int64_t>;
-
-Tensor ints(const Ints& values) { return Tensor::from_vector<int64_t>({static_cast<int64_t>(values.size())}, values); }
 
 TEST(ReshapeOps, ZeroCopiesDimAndMinusOneInfersTheRestWithoutCopying) {
   const Tensor x = iota_tensor<float>({2, 3, 5});
@@ -19,7 +12,8 @@ TEST(ReshapeOps, ZeroCopiesDimAndMinusOneInfersTheRestWithoutCopying) {
 
 TEST(ReshapeOps, AllowZeroKeepsAZeroDim) {
   const Tensor x(DType::Float32, {0, 3});
-  const auto kept = run_node({.op = "Reshape", .inputs = {x, ints({3, 0})}, .attributes = {{"allowzero", int64_t{1}}}, .opset = 14});
+  const auto kept =
+      run_node({.op = "Reshape", .inputs = {x, ints({3, 0})}, .attributes = {{"allowzero", int64_t{1}}}, .opset = 14});
   EXPECT_EQ(kept[0].shape(), (Shape{3, 0}));
   // Without allowzero the 0 copies input dim 1 (3), and -1 resolves to 0.
   const auto copied = run_node({.op = "Reshape", .inputs = {x, ints({-1, 0})}, .opset = 14});
@@ -35,12 +29,12 @@ TEST(ReshapeOps, RejectsBadTargets) {
 
 TEST(FlattenOps, AxisSplitsTheShapeInTwo) {
   const Tensor x = iota_tensor<int32_t>({2, 3, 1, 5});
-  const std::vector<std::pair<int64_t, Shape>> cases = {
-      {0, {1, 30}}, {1, {2, 15}}, {3, {6, 5}}, {4, {30, 1}}, {-1, {6, 5}}, {-4, {1, 30}}};
+  const std::vector<std::pair<int64_t, Shape>> cases = {{0, {1, 30}}, {1, {2, 15}}, {3, {6, 5}},
+                                                        {4, {30, 1}}, {-1, {6, 5}}, {-4, {1, 30}}};
   for (const auto& [axis, shape] : cases) {
     const auto out = run_node({.op = "Flatten", .inputs = {x}, .attributes = {{"axis", axis}}});
     EXPECT_EQ(out[0].shape(), shape) << "axis " << axis;
-    testing::expect_tensor_near(out[0], x.reshaped(shape));
+    expect_tensor_near(out[0], x.reshaped(shape));
   }
   expect_node_error({.op = "Flatten", .inputs = {x}, .attributes = {{"axis", int64_t{5}}}}, "axis 5 is out of range");
 }
@@ -65,14 +59,14 @@ TEST(UnsqueezeOps, AxesIndexTheOutputInAnyOrder) {
   EXPECT_EQ(input[0].shape(), (Shape{1, 3, 1, 5, 1}));
   const auto attr = run_node({.op = "Unsqueeze", .inputs = {x}, .attributes = {{"axes", Ints{1}}}, .opset = 11});
   EXPECT_EQ(attr[0].shape(), (Shape{3, 1, 5}));
-  testing::expect_tensor_near(attr[0], x.reshaped({3, 1, 5}));
+  expect_tensor_near(attr[0], x.reshaped({3, 1, 5}));
   expect_node_error({.op = "Unsqueeze", .inputs = {x, ints({1, -3})}, .opset = 13}, "axis 1 is repeated");
 }
 
 TEST(IdentityOps, PassesTheInputThrough) {
   const Tensor x = Tensor::from_vector<bool>({3}, {true, false, true});
-  testing::expect_tensor_near(run_node({.op = "Identity", .inputs = {x}})[0], x);
+  expect_tensor_near(run_node({.op = "Identity", .inputs = {x}})[0], x);
 }
 
 }  // namespace
-}  // namespace kiln
+}  // namespace kiln::testing

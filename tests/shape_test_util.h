@@ -3,10 +3,18 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
 namespace kiln::testing {
+
+using Ints = std::vector<int64_t>;
+
+// A 1-D int64 tensor: the shapes, axes, pads and repeats that shape ops take as inputs.
+inline Tensor ints(const Ints& values) {
+  return Tensor::from_vector<int64_t>({static_cast<int64_t>(values.size())}, values);
+}
 
 // Elements 0, 1, 2, ... in row-major order.
 template <class T>

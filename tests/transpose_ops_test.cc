@@ -1,12 +1,7 @@
 #include "shape_test_util.h"
 
-namespace kiln {
+namespace kiln::testing {
 namespace {
-
-using testing::expect_node_error;
-using testing::iota_tensor;
-using testing::run_node;
-using Ints = std::vector<int64_t>;
 
 // Output element at multi-index o reads the input at i where i[perm[k]] = o[k].
 Tensor naive_transpose(const Tensor& x, const Ints& perm) {
@@ -28,31 +23,32 @@ Tensor naive_transpose(const Tensor& x, const Ints& perm) {
 }
 
 TEST(TransposeOps, MatchesNaivePermutationOnOddShapes) {
-  const Tensor x = testing::random_tensor({3, 1, 5, 13}, 7);
+  const Tensor x = random_tensor({3, 1, 5, 13}, 7);
   for (const Ints& perm : {Ints{2, 0, 3, 1}, Ints{0, 1, 2, 3}, Ints{3, 2, 1, 0}, Ints{1, 3, 0, 2}}) {
     const auto out = run_node({.op = "Transpose", .inputs = {x}, .attributes = {{"perm", perm}}});
-    testing::expect_tensor_near(out[0], naive_transpose(x, perm), 0, 0);
+    expect_tensor_near(out[0], naive_transpose(x, perm), 0, 0);
   }
 }
 
 TEST(TransposeOps, LargeInputSplitAcrossThreadsMatchesNaive) {
-  const Tensor x = testing::random_tensor({67, 129, 3}, 11);
+  const Tensor x = random_tensor({67, 129, 3}, 11);
   const auto out = run_node({.op = "Transpose", .inputs = {x}, .attributes = {{"perm", Ints{2, 0, 1}}}});
-  testing::expect_tensor_near(out[0], naive_transpose(x, {2, 0, 1}), 0, 0);
+  expect_tensor_near(out[0], naive_transpose(x, {2, 0, 1}), 0, 0);
 }
 
 TEST(TransposeOps, DefaultPermReversesAxesForAnyDtype) {
   const auto out = run_node({.op = "Transpose", .inputs = {iota_tensor<int64_t>({2, 3})}});
-  testing::expect_tensor_near(out[0], Tensor::from_vector<int64_t>({3, 2}, {0, 3, 1, 4, 2, 5}));
+  expect_tensor_near(out[0], Tensor::from_vector<int64_t>({3, 2}, {0, 3, 1, 4, 2, 5}));
   const auto bools = run_node({.op = "Transpose", .inputs = {Tensor::from_vector<bool>({1, 2}, {true, false})}});
-  testing::expect_tensor_near(bools[0], Tensor::from_vector<bool>({2, 1}, {true, false}));
+  expect_tensor_near(bools[0], Tensor::from_vector<bool>({2, 1}, {true, false}));
 }
 
 TEST(TransposeOps, RejectsAPermThatIsNotAPermutation) {
   expect_node_error({.op = "Transpose", .inputs = {iota_tensor<float>({2, 3})}, .attributes = {{"perm", Ints{0, 0}}}},
                     "is not a permutation");
-  expect_node_error({.op = "Transpose", .inputs = {iota_tensor<float>({2, 3})}, .attributes = {{"perm", Ints{1, 0, 2}}}},
-                    "is not a permutation");
+  expect_node_error(
+      {.op = "Transpose", .inputs = {iota_tensor<float>({2, 3})}, .attributes = {{"perm", Ints{1, 0, 2}}}},
+      "is not a permutation");
 }
 
 // DepthToSpace per the spec: DCR reads channel (bh * b + bw) * C' + c, CRD reads c * b * b + bh * b + bw.
@@ -72,28 +68,30 @@ Tensor naive_depth_to_space(const Tensor& x, int64_t b, bool crd) {
 }
 
 TEST(DepthToSpaceOps, DcrAndCrdModesMatchTheSpec) {
-  const Tensor x = testing::random_tensor({2, 8, 3, 5}, 3);
+  const Tensor x = random_tensor({2, 8, 3, 5}, 3);
   for (const bool crd : {false, true}) {
     const auto out = run_node({.op = "DepthToSpace",
                                .inputs = {x},
                                .attributes = {{"blocksize", int64_t{2}}, {"mode", std::string(crd ? "CRD" : "DCR")}}});
-    testing::expect_tensor_near(out[0], naive_depth_to_space(x, 2, crd), 0, 0);
+    expect_tensor_near(out[0], naive_depth_to_space(x, 2, crd), 0, 0);
   }
 }
 
 TEST(SpaceToDepthOps, InvertsDepthToSpaceDcr) {
-  const Tensor x = testing::random_tensor({1, 3, 9, 6}, 5);
+  const Tensor x = random_tensor({1, 3, 9, 6}, 5);
   const auto packed = run_node({.op = "SpaceToDepth", .inputs = {x}, .attributes = {{"blocksize", int64_t{3}}}});
   ASSERT_EQ(packed[0].shape(), (Shape{1, 27, 3, 2}));
-  testing::expect_tensor_near(naive_depth_to_space(packed[0], 3, false), x, 0, 0);
+  expect_tensor_near(naive_depth_to_space(packed[0], 3, false), x, 0, 0);
 }
 
 TEST(DepthToSpaceOps, RejectsChannelsNotDivisibleByTheBlock) {
-  expect_node_error({.op = "DepthToSpace", .inputs = {iota_tensor<float>({1, 6, 2, 2})}, .attributes = {{"blocksize", int64_t{2}}}},
-                    "not divisible by blocksize^2");
-  expect_node_error({.op = "SpaceToDepth", .inputs = {iota_tensor<float>({1, 1, 3, 2})}, .attributes = {{"blocksize", int64_t{2}}}},
-                    "not divisible by blocksize 2");
+  expect_node_error(
+      {.op = "DepthToSpace", .inputs = {iota_tensor<float>({1, 6, 2, 2})}, .attributes = {{"blocksize", int64_t{2}}}},
+      "not divisible by blocksize^2");
+  expect_node_error(
+      {.op = "SpaceToDepth", .inputs = {iota_tensor<float>({1, 1, 3, 2})}, .attributes = {{"blocksize", int64_t{2}}}},
+      "not divisible by blocksize 2");
 }
 
 }  // namespace
-}  // namespace kiln
+}  // namespace kiln::testing

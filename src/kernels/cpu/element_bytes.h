@@ -29,7 +29,8 @@ void dispatch_element_size(size_t element_size, F&& fn) {
     case 4: return fn(ElementTag<ElementBytes<4>>{});
     case 8: return fn(ElementTag<ElementBytes<8>>{});
     default:
-      throw Error(ErrorCode::NotImplemented, "elements of " + std::to_string(element_size) + " bytes are not supported");
+      throw Error(ErrorCode::NotImplemented,
+                  "elements of " + std::to_string(element_size) + " bytes are not supported");
   }
 }
 

@@ -9,12 +9,13 @@ namespace kiln::kernels {
 
 int64_t checked_index(int64_t index, int64_t dim) {
   if (index < -dim || index >= dim)
-    throw Error(ErrorCode::InvalidArgument, "index " + std::to_string(index) + " is out of range for an axis of size " +
-                                                std::to_string(dim));
+    throw Error(ErrorCode::InvalidArgument,
+                "index " + std::to_string(index) + " is out of range for an axis of size " + std::to_string(dim));
   return index < 0 ? index + dim : index;
 }
 
-std::vector<int64_t> gather_offsets(int64_t outer, int64_t axis_dim, int64_t inner, const std::vector<int64_t>& indices) {
+std::vector<int64_t> gather_offsets(int64_t outer, int64_t axis_dim, int64_t inner,
+                                    const std::vector<int64_t>& indices) {
   std::vector<int64_t> normalized;
   for (int64_t i : indices) normalized.push_back(checked_index(i, axis_dim));
   std::vector<int64_t> offsets;
@@ -24,8 +25,8 @@ std::vector<int64_t> gather_offsets(int64_t outer, int64_t axis_dim, int64_t inn
   return offsets;
 }
 
-std::vector<int64_t> element_offsets(const Shape& data_shape, const Shape& index_shape, const std::vector<int64_t>& indices,
-                                     size_t axis) {
+std::vector<int64_t> element_offsets(const Shape& data_shape, const Shape& index_shape,
+                                     const std::vector<int64_t>& indices, size_t axis) {
   const std::vector<int64_t> strides = dense_strides(data_shape);
   const size_t rank = index_shape.size();
   std::vector<int64_t> offsets(indices.size());
@@ -69,11 +70,14 @@ void gather_blocks(void* dst, const void* src, size_t element_size, const std::v
   const size_t block_bytes = static_cast<size_t>(block) * element_size;
   auto* out = static_cast<unsigned char*>(dst);
   const auto* in = static_cast<const unsigned char*>(src);
-  pool.parallel_for(static_cast<int64_t>(offsets.size()), [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      std::memcpy(out + static_cast<size_t>(i) * block_bytes, in + static_cast<size_t>(offsets[static_cast<size_t>(i)]) * element_size,
-                  block_bytes);
-  }, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, static_cast<int64_t>(block_bytes))));
+  pool.parallel_for(
+      static_cast<int64_t>(offsets.size()),
+      [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+          std::memcpy(out + static_cast<size_t>(i) * block_bytes,
+                      in + static_cast<size_t>(offsets[static_cast<size_t>(i)]) * element_size, block_bytes);
+      },
+      std::max<int64_t>(1, 65536 / std::max<int64_t>(1, static_cast<int64_t>(block_bytes))));
 }
 
 }  // namespace kiln::kernels

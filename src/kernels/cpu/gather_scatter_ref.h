@@ -17,13 +17,14 @@ namespace kiln::kernels {
 int64_t checked_index(int64_t index, int64_t dim);
 
 // Gather on data seen as [outer, axis_dim, inner]: block (o, k) starts at (o * axis_dim + indices[k]) * inner.
-std::vector<int64_t> gather_offsets(int64_t outer, int64_t axis_dim, int64_t inner, const std::vector<int64_t>& indices);
+std::vector<int64_t> gather_offsets(int64_t outer, int64_t axis_dim, int64_t inner,
+                                    const std::vector<int64_t>& indices);
 
 // GatherElements / ScatterElements: for every element of `indices` (shape index_shape, same rank as
 // data, no dim larger than data's), the offset of its coordinates with the one along `axis`
 // replaced by the index.
-std::vector<int64_t> element_offsets(const Shape& data_shape, const Shape& index_shape, const std::vector<int64_t>& indices,
-                                     size_t axis);
+std::vector<int64_t> element_offsets(const Shape& data_shape, const Shape& index_shape,
+                                     const std::vector<int64_t>& indices, size_t axis);
 
 // GatherND / ScatterND: for each index tuple (the last dim of index_shape, q entries) the offset of
 // the slice data[batch..., tuple...], where the first batch_dims dims of data and indices are shared.

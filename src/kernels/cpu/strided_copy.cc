@@ -28,38 +28,41 @@ void copy_rows(E* dst, const E* src, const std::vector<AxisSource>& axes, const 
   const int64_t rows = shape_numel(output_shape(axes)) / (inner == 0 ? 1 : inner);
   if (inner == 0 || rows == 0) return;
 
-  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> index(rank - 1, 0);
-    for (int64_t r = begin, ax = static_cast<int64_t>(rank) - 2; ax >= 0; --ax) {
-      const int64_t dim = static_cast<int64_t>(axes[static_cast<size_t>(ax)].source.size());
-      index[static_cast<size_t>(ax)] = r % dim;
-      r /= dim;
-    }
-    for (int64_t row = begin; row < end; ++row) {
-      int64_t base = 0;
-      bool filled = false;
-      for (size_t ax = 0; ax + 1 < rank; ++ax) {
-        const int64_t s = axes[ax].source[static_cast<size_t>(index[ax])];
-        filled = filled || s < 0;
-        base += s * axes[ax].stride;
-      }
-      E* out = dst + row * inner;
-      if (filled) {
-        for (int64_t j = 0; j < inner; ++j) out[j] = *fill;
-      } else if (contiguous) {
-        std::memcpy(out, src + base + inner_offsets[0], static_cast<size_t>(inner) * sizeof(E));
-      } else {
-        for (int64_t j = 0; j < inner; ++j) {
-          const int64_t o = inner_offsets[static_cast<size_t>(j)];
-          out[j] = o < 0 ? *fill : src[base + o];
+  pool.parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        std::vector<int64_t> index(rank - 1, 0);
+        for (int64_t r = begin, ax = static_cast<int64_t>(rank) - 2; ax >= 0; --ax) {
+          const int64_t dim = static_cast<int64_t>(axes[static_cast<size_t>(ax)].source.size());
+          index[static_cast<size_t>(ax)] = r % dim;
+          r /= dim;
         }
-      }
-      for (size_t ax = rank - 1; ax-- > 0;) {
-        if (++index[ax] < static_cast<int64_t>(axes[ax].source.size())) break;
-        index[ax] = 0;
-      }
-    }
-  }, std::max<int64_t>(1, 16384 / inner));
+        for (int64_t row = begin; row < end; ++row) {
+          int64_t base = 0;
+          bool filled = false;
+          for (size_t ax = 0; ax + 1 < rank; ++ax) {
+            const int64_t s = axes[ax].source[static_cast<size_t>(index[ax])];
+            filled = filled || s < 0;
+            base += s * axes[ax].stride;
+          }
+          E* out = dst + row * inner;
+          if (filled) {
+            for (int64_t j = 0; j < inner; ++j) out[j] = *fill;
+          } else if (contiguous) {
+            std::memcpy(out, src + base + inner_offsets[0], static_cast<size_t>(inner) * sizeof(E));
+          } else {
+            for (int64_t j = 0; j < inner; ++j) {
+              const int64_t o = inner_offsets[static_cast<size_t>(j)];
+              out[j] = o < 0 ? *fill : src[base + o];
+            }
+          }
+          for (size_t ax = rank - 1; ax-- > 0;) {
+            if (++index[ax] < static_cast<int64_t>(axes[ax].source.size())) break;
+            index[ax] = 0;
+          }
+        }
+      },
+      std::max<int64_t>(1, 16384 / inner));
 }
 
 }  // namespace

@@ -21,14 +21,9 @@ void for_each_block(int64_t outer, const std::vector<int64_t>& part_bytes, Copy&
     }
 }
 
-int64_t outer_size(const Shape& shape, size_t axis) {
-  return shape_numel(Shape(shape.begin(), shape.begin() + static_cast<std::ptrdiff_t>(axis)));
-}
-
 // Bytes of one block of a part with `axis_dim` entries along the axis.
 int64_t block_bytes(const Shape& shape, size_t axis, int64_t axis_dim, DType dtype) {
-  const Shape inner(shape.begin() + static_cast<std::ptrdiff_t>(axis) + 1, shape.end());
-  return axis_dim * shape_numel(inner) * static_cast<int64_t>(dtype_size(dtype));
+  return axis_dim * dims_numel(shape, axis + 1, shape.size()) * static_cast<int64_t>(dtype_size(dtype));
 }
 
 // Before opset 4 the axis defaulted to 1; from 4 on it is required.
@@ -48,16 +43,16 @@ class ConcatKernel final : public OpKernel {
       bool matches = in.dtype() == first.dtype() && in.rank() == first.rank();
       for (size_t d = 0; matches && d < in.rank(); ++d) matches = d == axis || in.dim(d) == first.dim(d);
       if (!matches)
-        throw Error(ErrorCode::InvalidArgument, std::string("input ") + std::to_string(k) + " (" + dtype_name(in.dtype()) +
-                                                    " " + shape_to_string(in.shape()) + ") does not match input 0 (" +
-                                                    dtype_name(first.dtype()) + " " + shape_to_string(first.shape()) +
-                                                    ") outside axis " + std::to_string(axis));
+        throw Error(ErrorCode::InvalidArgument,
+                    std::string("input ") + std::to_string(k) + " (" + dtype_name(in.dtype()) + " " +
+                        shape_to_string(in.shape()) + ") does not match input 0 (" + dtype_name(first.dtype()) + " " +
+                        shape_to_string(first.shape()) + ") outside axis " + std::to_string(axis));
       out_shape[axis] += in.dim(axis);
       part_bytes.push_back(block_bytes(in.shape(), axis, in.dim(axis), in.dtype()));
     }
     Tensor& out = ctx.allocate_output(0, first.dtype(), out_shape);
     auto* whole = static_cast<unsigned char*>(out.raw());
-    for_each_block(outer_size(out_shape, axis), part_bytes, [&](size_t k, int64_t part, int64_t at, int64_t bytes) {
+    for_each_block(dims_numel(out_shape, 0, axis), part_bytes, [&](size_t k, int64_t part, int64_t at, int64_t bytes) {
       std::memcpy(whole + at, static_cast<const unsigned char*>(ctx.input(k).raw()) + part, static_cast<size_t>(bytes));
     });
   }
@@ -75,10 +70,11 @@ class SplitKernel final : public OpKernel {
       : axis_(info.attr_int("axis", 0)),
         split_attr_(info.attr_ints("split", {})),
         uneven_last_(info.opset() >= 18 && info.has_attr("num_outputs")) {
-    if (info.has_attr("num_outputs") && info.attr_int("num_outputs") != static_cast<int64_t>(info.node().outputs.size()))
+    if (info.has_attr("num_outputs") &&
+        info.attr_int("num_outputs") != static_cast<int64_t>(info.node().outputs.size()))
       throw Error(ErrorCode::InvalidModel, "num_outputs " + std::to_string(info.attr_int("num_outputs")) +
-                                               " differs from the node's " + std::to_string(info.node().outputs.size()) +
-                                               " outputs");
+                                               " differs from the node's " +
+                                               std::to_string(info.node().outputs.size()) + " outputs");
   }
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
@@ -93,7 +89,7 @@ class SplitKernel final : public OpKernel {
       part_bytes.push_back(block_bytes(x.shape(), axis, sizes[k], x.dtype()));
     }
     const auto* whole = static_cast<const unsigned char*>(x.raw());
-    for_each_block(outer_size(x.shape(), axis), part_bytes, [&](size_t k, int64_t part, int64_t at, int64_t bytes) {
+    for_each_block(dims_numel(x.shape(), 0, axis), part_bytes, [&](size_t k, int64_t part, int64_t at, int64_t bytes) {
       std::memcpy(parts[k] + part, whole + at, static_cast<size_t>(bytes));
     });
   }
@@ -105,18 +101,20 @@ class SplitKernel final : public OpKernel {
     if (sizes.empty()) {
       const int64_t chunk = uneven_last_ ? (dim + count - 1) / count : dim / count;
       if (!uneven_last_ && dim % count != 0)
-        throw Error(ErrorCode::InvalidArgument, "axis of size " + std::to_string(dim) + " cannot be split evenly into " +
-                                                    std::to_string(count) + " outputs");
-      for (int64_t k = 0, left = dim; k < count; ++k, left -= chunk) sizes.push_back(std::clamp<int64_t>(left, 0, chunk));
+        throw Error(ErrorCode::InvalidArgument, "axis of size " + std::to_string(dim) +
+                                                    " cannot be split evenly into " + std::to_string(count) +
+                                                    " outputs");
+      for (int64_t k = 0, left = dim; k < count; ++k, left -= chunk)
+        sizes.push_back(std::clamp<int64_t>(left, 0, chunk));
     }
     if (static_cast<int64_t>(sizes.size()) != count)
-      throw Error(ErrorCode::InvalidModel, "split has " + std::to_string(sizes.size()) + " sizes for " +
-                                               std::to_string(count) + " outputs");
+      throw Error(ErrorCode::InvalidModel,
+                  "split has " + std::to_string(sizes.size()) + " sizes for " + std::to_string(count) + " outputs");
     const bool valid = std::all_of(sizes.begin(), sizes.end(), [](int64_t s) { return s >= 0; }) &&
                        std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) == dim;
     if (!valid)
-      throw Error(ErrorCode::InvalidArgument, "split sizes " + shape_to_string(sizes) + " do not add up to the axis size " +
-                                                  std::to_string(dim));
+      throw Error(ErrorCode::InvalidArgument,
+                  "split sizes " + shape_to_string(sizes) + " do not add up to the axis size " + std::to_string(dim));
     return sizes;
   }
 

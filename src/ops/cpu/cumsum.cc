@@ -16,8 +16,8 @@ class CumSumKernel final : public OpKernel {
     if (axis_value.size() != 1) throw Error(ErrorCode::InvalidArgument, "axis must be a scalar");
     const size_t axis = static_cast<size_t>(normalize_axis(axis_value[0], static_cast<int64_t>(x.rank())));
     const Shape& s = x.shape();
-    const int64_t outer = shape_numel(Shape(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(axis)));
-    const int64_t inner = shape_numel(Shape(s.begin() + static_cast<std::ptrdiff_t>(axis) + 1, s.end()));
+    const int64_t outer = dims_numel(s, 0, axis);
+    const int64_t inner = dims_numel(s, axis + 1, s.size());
     dispatch_dtype<float, double, int32_t, int64_t, uint32_t, uint64_t>(x.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       Tensor& y = ctx.allocate_output(0, x.dtype(), s);
@@ -28,8 +28,10 @@ class CumSumKernel final : public OpKernel {
  private:
   bool exclusive_, reverse_;
 };
-KILN_KERNEL(CumSumKernel, {.op = "CumSum", .since = 11,
-                           .types = {DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt32, DType::UInt64}});
+KILN_KERNEL(CumSumKernel,
+            {.op = "CumSum",
+             .since = 11,
+             .types = {DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt32, DType::UInt64}});
 
 }  // namespace
 }  // namespace kiln::ops

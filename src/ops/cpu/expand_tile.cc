@@ -35,12 +35,13 @@ class TileKernel final : public OpKernel {
     const Tensor& x = ctx.input(0);
     const std::vector<int64_t> repeats = int_list(ctx.input(1), "repeats");
     if (repeats.size() != x.rank())
-      throw Error(ErrorCode::InvalidArgument, "repeats " + shape_to_string(repeats) + " must have one entry per axis of " +
-                                                  shape_to_string(x.shape()));
+      throw Error(ErrorCode::InvalidArgument, "repeats " + shape_to_string(repeats) +
+                                                  " must have one entry per axis of " + shape_to_string(x.shape()));
     const std::vector<int64_t> strides = kernels::dense_strides(x.shape());
     std::vector<kernels::AxisSource> sources;
     for (size_t d = 0; d < x.rank(); ++d) {
-      if (repeats[d] < 0) throw Error(ErrorCode::InvalidArgument, "repeats must not be negative: " + shape_to_string(repeats));
+      if (repeats[d] < 0)
+        throw Error(ErrorCode::InvalidArgument, "repeats must not be negative: " + shape_to_string(repeats));
       const int64_t dim = x.dim(d);
       kernels::AxisSource axis{strides[d], std::vector<int64_t>(static_cast<size_t>(dim * repeats[d]))};
       for (size_t i = 0; i < axis.source.size(); ++i) axis.source[i] = static_cast<int64_t>(i) % dim;

@@ -8,17 +8,13 @@
 namespace kiln::ops {
 namespace {
 
-Shape dims(const Shape& s, size_t begin, size_t end) {
-  return Shape(s.begin() + static_cast<std::ptrdiff_t>(begin), s.begin() + static_cast<std::ptrdiff_t>(end));
-}
-
 Shape concat_shapes(Shape a, const Shape& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
 
-void gather_into_output(KernelContext& ctx, const Tensor& data, const Shape& out_shape, const std::vector<int64_t>& offsets,
-                        int64_t block) {
+void gather_into_output(KernelContext& ctx, const Tensor& data, const Shape& out_shape,
+                        const std::vector<int64_t>& offsets, int64_t block) {
   Tensor& out = ctx.allocate_output(0, data.dtype(), out_shape);
   kernels::gather_blocks(out.raw(), data.raw(), dtype_size(data.dtype()), offsets, block, ctx.pool());
 }
@@ -41,10 +37,12 @@ class GatherKernel final : public OpKernel {
     const Tensor& indices = ctx.input(1);
     const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(data.rank())));
     const Shape& s = data.shape();
-    const int64_t inner = shape_numel(dims(s, axis + 1, s.size()));
-    const auto offsets = kernels::gather_offsets(shape_numel(dims(s, 0, axis)), s[axis], inner, int_list(indices, "indices"));
-    gather_into_output(ctx, data, concat_shapes(concat_shapes(dims(s, 0, axis), indices.shape()), dims(s, axis + 1, s.size())),
-                       offsets, inner);
+    const int64_t inner = dims_numel(s, axis + 1, s.size());
+    const auto offsets = kernels::gather_offsets(dims_numel(s, 0, axis), s[axis], inner, int_list(indices, "indices"));
+    gather_into_output(
+        ctx, data,
+        concat_shapes(concat_shapes(dims_range(s, 0, axis), indices.shape()), dims_range(s, axis + 1, s.size())),
+        offsets, inner);
   }
 
  private:
@@ -89,9 +87,9 @@ class GatherNDKernel final : public OpKernel {
     const Tensor& data = ctx.input(0);
     const Tensor& indices = ctx.input(1);
     const size_t q = static_cast<size_t>(nd_tuple_length(data, indices, batch_dims_));
-    const Shape slice = dims(data.shape(), static_cast<size_t>(batch_dims_) + q, data.rank());
+    const Shape slice = dims_range(data.shape(), static_cast<size_t>(batch_dims_) + q, data.rank());
     const auto offsets = kernels::nd_offsets(data.shape(), indices.shape(), int_list(indices, "indices"), batch_dims_);
-    gather_into_output(ctx, data, concat_shapes(dims(indices.shape(), 0, indices.rank() - 1), slice), offsets,
+    gather_into_output(ctx, data, concat_shapes(dims_range(indices.shape(), 0, indices.rank() - 1), slice), offsets,
                        shape_numel(slice));
   }
 
@@ -117,8 +115,8 @@ Reduction parse_reduction(const KernelInfo& info) {
 Tensor scattered(const Tensor& data, const Tensor& updates, const std::vector<int64_t>& offsets, int64_t block,
                  Reduction reduction) {
   if (updates.dtype() != data.dtype())
-    throw Error(ErrorCode::InvalidModel, std::string("updates are ") + dtype_name(updates.dtype()) + ", data is " +
-                                             dtype_name(data.dtype()));
+    throw Error(ErrorCode::InvalidModel,
+                std::string("updates are ") + dtype_name(updates.dtype()) + ", data is " + dtype_name(data.dtype()));
   Tensor out = data.clone();
   if (reduction == Reduction::None) {
     kernels::dispatch_element_size(dtype_size(data.dtype()), [&](auto tag) {
@@ -130,7 +128,9 @@ Tensor scattered(const Tensor& data, const Tensor& updates, const std::vector<in
   }
   dispatch_dtype<float, double, int32_t, int64_t, int8_t, uint8_t>(data.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    auto apply = [&](auto combine) { kernels::scatter_blocks(out.data<T>(), updates.data<T>(), offsets, block, combine); };
+    auto apply = [&](auto combine) {
+      kernels::scatter_blocks(out.data<T>(), updates.data<T>(), offsets, block, combine);
+    };
     switch (reduction) {
       case Reduction::Add: return apply([](T a, T b) { return static_cast<T>(a + b); });
       case Reduction::Mul: return apply([](T a, T b) { return static_cast<T>(a * b); });
@@ -174,11 +174,11 @@ class ScatterNDKernel final : public OpKernel {
     const Tensor& indices = ctx.input(1);
     const Tensor& updates = ctx.input(2);
     const size_t q = static_cast<size_t>(nd_tuple_length(data, indices, 0));
-    const Shape slice = dims(data.shape(), q, data.rank());
-    const Shape expected = concat_shapes(dims(indices.shape(), 0, indices.rank() - 1), slice);
+    const Shape slice = dims_range(data.shape(), q, data.rank());
+    const Shape expected = concat_shapes(dims_range(indices.shape(), 0, indices.rank() - 1), slice);
     if (updates.shape() != expected)
-      throw Error(ErrorCode::InvalidArgument, "updates must have shape " + shape_to_string(expected) + ", got " +
-                                                  shape_to_string(updates.shape()));
+      throw Error(ErrorCode::InvalidArgument,
+                  "updates must have shape " + shape_to_string(expected) + ", got " + shape_to_string(updates.shape()));
     const auto offsets = kernels::nd_offsets(data.shape(), indices.shape(), int_list(indices, "indices"), 0);
     ctx.set_output(0, scattered(data, updates, offsets, shape_numel(slice), reduction_));
   }

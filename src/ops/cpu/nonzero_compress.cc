@@ -3,7 +3,7 @@
 #include <optional>
 
 #include "kernels/cpu/gather_scatter_ref.h"
-#include "ops/cpu/dispatch.h"
+#include "ops/cpu/shape_args.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
@@ -54,8 +54,9 @@ class CompressKernel final : public OpKernel {
     const Tensor& input = ctx.input(0);
     const Tensor& condition = ctx.input(1);
     if (condition.dtype() != DType::Bool || condition.rank() != 1)
-      throw Error(ErrorCode::InvalidModel, "condition must be a 1-D bool tensor, got " + std::string(dtype_name(condition.dtype())) +
-                                               " " + shape_to_string(condition.shape()));
+      throw Error(ErrorCode::InvalidModel, "condition must be a 1-D bool tensor, got " +
+                                               std::string(dtype_name(condition.dtype())) + " " +
+                                               shape_to_string(condition.shape()));
     const Tensor x = axis_ ? input : input.reshaped({input.numel()});
     const size_t axis = static_cast<size_t>(normalize_axis(axis_.value_or(0), static_cast<int64_t>(x.rank())));
     const Shape& s = x.shape();
@@ -65,8 +66,8 @@ class CompressKernel final : public OpKernel {
     std::vector<int64_t> selected;
     for (int64_t i = 0; i < condition.numel(); ++i)
       if (condition.data<bool>()[i]) selected.push_back(i);
-    const int64_t outer = shape_numel(Shape(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(axis)));
-    const int64_t inner = shape_numel(Shape(s.begin() + static_cast<std::ptrdiff_t>(axis) + 1, s.end()));
+    const int64_t outer = dims_numel(s, 0, axis);
+    const int64_t inner = dims_numel(s, axis + 1, s.size());
     Shape out_shape = s;
     out_shape[axis] = static_cast<int64_t>(selected.size());
     Tensor& out = ctx.allocate_output(0, x.dtype(), out_shape);

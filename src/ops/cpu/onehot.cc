@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "kernels/cpu/element_bytes.h"
-#include "ops/cpu/dispatch.h"
+#include "ops/cpu/shape_args.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
@@ -25,8 +25,8 @@ class OneHotKernel final : public OpKernel {
     const Shape& s = indices.shape();
     Shape out_shape = s;
     out_shape.insert(out_shape.begin() + static_cast<std::ptrdiff_t>(axis), depth);
-    const int64_t outer = shape_numel(Shape(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(axis)));
-    const int64_t inner = shape_numel(Shape(s.begin() + static_cast<std::ptrdiff_t>(axis), s.end()));
+    const int64_t outer = dims_numel(s, 0, axis);
+    const int64_t inner = dims_numel(s, axis, s.size());
     Tensor& out = ctx.allocate_output(0, values.dtype(), out_shape);
     kernels::dispatch_element_size(dtype_size(values.dtype()), [&](auto tag) {
       using E = typename decltype(tag)::type;

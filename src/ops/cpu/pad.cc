@@ -67,7 +67,8 @@ class PadKernel final : public OpKernel {
       for (int64_t a = 0; a < rank; ++a) axes.push_back(a);
     }
     if (pads.size() != 2 * axes.size())
-      throw Error(ErrorCode::InvalidModel, "pads " + shape_to_string(pads) + " must hold a begin and an end for each of " +
+      throw Error(ErrorCode::InvalidModel, "pads " + shape_to_string(pads) +
+                                               " must hold a begin and an end for each of " +
                                                std::to_string(axes.size()) + " axes");
 
     std::vector<int64_t> begin(x.rank(), 0), end(x.rank(), 0);
@@ -101,8 +102,8 @@ class PadKernel final : public OpKernel {
     if (!ctx.has_input(2)) return;
     const Tensor& value = ctx.input(2);
     if (value.dtype() != dtype)
-      throw Error(ErrorCode::InvalidModel, std::string("constant_value is ") + dtype_name(value.dtype()) +
-                                               ", the data is " + dtype_name(dtype));
+      throw Error(ErrorCode::InvalidModel,
+                  std::string("constant_value is ") + dtype_name(value.dtype()) + ", the data is " + dtype_name(dtype));
     if (value.numel() > 1) throw Error(ErrorCode::InvalidModel, "constant_value must hold one element");
     if (value.numel() == 1) std::memcpy(fill, value.raw(), value.nbytes());
   }

@@ -10,9 +10,12 @@ namespace {
 
 template <class T>
 T scalar_input(const Tensor& t, const char* name) {
-  if (t.numel() != 1) throw Error(ErrorCode::InvalidArgument, std::string(name) + " must be a scalar, got shape " + shape_to_string(t.shape()));
+  if (t.numel() != 1)
+    throw Error(ErrorCode::InvalidArgument,
+                std::string(name) + " must be a scalar, got shape " + shape_to_string(t.shape()));
   if (t.dtype() != dtype_of<T>())
-    throw Error(ErrorCode::InvalidModel, std::string(name) + " is " + dtype_name(t.dtype()) + ", start is " + dtype_name(dtype_of<T>()));
+    throw Error(ErrorCode::InvalidModel,
+                std::string(name) + " is " + dtype_name(t.dtype()) + ", start is " + dtype_name(dtype_of<T>()));
   return t.data<T>()[0];
 }
 
@@ -44,7 +47,8 @@ class RangeKernel final : public OpKernel {
     });
   }
 };
-KILN_KERNEL(RangeKernel, {.op = "Range", .since = 11,
+KILN_KERNEL(RangeKernel, {.op = "Range",
+                          .since = 11,
                           .types = {DType::Float32, DType::Float64, DType::Int16, DType::Int32, DType::Int64}});
 
 }  // namespace

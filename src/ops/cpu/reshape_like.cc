@@ -16,24 +16,29 @@ Shape resolve_reshape(const Shape& input, const std::vector<int64_t>& target, bo
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == 0 && !allow_zero) {
       if (i >= input.size())
-        throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " copies dim " + std::to_string(i) +
-                                                    " from input of shape " + shape_to_string(input));
+        throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " copies dim " +
+                                                    std::to_string(i) + " from input of shape " +
+                                                    shape_to_string(input));
       shape[i] = input[i];
     }
     if (shape[i] == -1) {
-      if (inferred_axis >= 0) throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " has more than one -1");
+      if (inferred_axis >= 0)
+        throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " has more than one -1");
       if (allow_zero && std::find(target.begin(), target.end(), 0) != target.end())
-        throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " has both -1 and 0 with allowzero");
+        throw Error(ErrorCode::InvalidArgument,
+                    "shape " + shape_to_string(target) + " has both -1 and 0 with allowzero");
       inferred_axis = static_cast<int64_t>(i);
       continue;
     }
-    if (shape[i] < 0) throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " has a negative dim");
+    if (shape[i] < 0)
+      throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " has a negative dim");
     known *= shape[i];
   }
   if (inferred_axis >= 0) {
     const int64_t numel = shape_numel(input);
     if (known == 0 || numel % known != 0)
-      throw Error(ErrorCode::InvalidArgument, "cannot reshape " + shape_to_string(input) + " to " + shape_to_string(target));
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot reshape " + shape_to_string(input) + " to " + shape_to_string(target));
     shape[static_cast<size_t>(inferred_axis)] = numel / known;
   }
   return shape;
@@ -60,12 +65,11 @@ class FlattenKernel final : public OpKernel {
     const int64_t rank = static_cast<int64_t>(x.rank());
     // The axis may equal the rank (everything goes to the outer dim); negative counts from the rank.
     if (axis_ < -rank || axis_ > rank)
-      throw Error(ErrorCode::InvalidModel, "axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
+      throw Error(ErrorCode::InvalidModel,
+                  "axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
     const size_t axis = static_cast<size_t>(axis_ < 0 ? axis_ + rank : axis_);
     const Shape& s = x.shape();
-    const Shape outer(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(axis));
-    const Shape inner(s.begin() + static_cast<std::ptrdiff_t>(axis), s.end());
-    ctx.set_output(0, x.reshaped({shape_numel(outer), shape_numel(inner)}));
+    ctx.set_output(0, x.reshaped({dims_numel(s, 0, axis), dims_numel(s, axis, s.size())}));
   }
 
  private:
@@ -115,7 +119,8 @@ class UnsqueezeKernel final : public OpKernel {
     for (int64_t a : normalize_axes(*axes, out_rank)) inserted[static_cast<size_t>(a)] = true;
     Shape shape;
     size_t next_input_dim = 0;
-    for (int64_t i = 0; i < out_rank; ++i) shape.push_back(inserted[static_cast<size_t>(i)] ? 1 : x.dim(next_input_dim++));
+    for (int64_t i = 0; i < out_rank; ++i)
+      shape.push_back(inserted[static_cast<size_t>(i)] ? 1 : x.dim(next_input_dim++));
     ctx.set_output(0, x.reshaped(std::move(shape)));
   }
 

@@ -10,7 +10,8 @@ namespace {
 class ShapeKernel final : public OpKernel {
  public:
   explicit ShapeKernel(const KernelInfo& info)
-      : start_(info.attr_int("start", 0)), end_(info.has_attr("end") ? std::optional(info.attr_int("end")) : std::nullopt) {}
+      : start_(info.attr_int("start", 0)),
+        end_(info.has_attr("end") ? std::optional(info.attr_int("end")) : std::nullopt) {}
   void compute(KernelContext& ctx) const override {
     const Shape& shape = ctx.input(0).shape();
     const int64_t rank = static_cast<int64_t>(shape.size());

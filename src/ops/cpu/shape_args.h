@@ -25,12 +25,21 @@ inline std::optional<std::vector<int64_t>> optional_int_list(const KernelContext
   return int_list(ctx.input(i), what);
 }
 
+// Dims [begin, end) of a shape, and their element count: ops see a tensor as [outer, axis, inner].
+inline Shape dims_range(const Shape& shape, size_t begin, size_t end) {
+  return Shape(shape.begin() + static_cast<std::ptrdiff_t>(begin), shape.begin() + static_cast<std::ptrdiff_t>(end));
+}
+inline int64_t dims_numel(const Shape& shape, size_t begin, size_t end) {
+  return shape_numel(dims_range(shape, begin, end));
+}
+
 // Maps every axis into [0, rank) and rejects repeats.
 inline std::vector<int64_t> normalize_axes(std::vector<int64_t> axes, int64_t rank) {
   std::vector<bool> seen(static_cast<size_t>(rank), false);
   for (int64_t& a : axes) {
     a = normalize_axis(a, rank);
-    if (seen[static_cast<size_t>(a)]) throw Error(ErrorCode::InvalidModel, "axis " + std::to_string(a) + " is repeated");
+    if (seen[static_cast<size_t>(a)])
+      throw Error(ErrorCode::InvalidModel, "axis " + std::to_string(a) + " is repeated");
     seen[static_cast<size_t>(a)] = true;
   }
   return axes;

@@ -10,7 +10,8 @@ namespace {
 Tensor permute(const Tensor& x, const Shape& view, const std::vector<int64_t>& perm, ThreadPool& pool) {
   const std::vector<int64_t> strides = kernels::dense_strides(view);
   std::vector<kernels::AxisSource> axes;
-  for (int64_t p : perm) axes.push_back(kernels::identity_axis(view[static_cast<size_t>(p)], strides[static_cast<size_t>(p)]));
+  for (int64_t p : perm)
+    axes.push_back(kernels::identity_axis(view[static_cast<size_t>(p)], strides[static_cast<size_t>(p)]));
   Tensor out(x.dtype(), kernels::output_shape(axes));
   kernels::strided_copy(out.raw(), x.raw(), dtype_size(x.dtype()), axes, nullptr, pool);
   return out;
@@ -48,7 +49,8 @@ int64_t positive_blocksize(const KernelInfo& info) {
 }
 
 void check_rank4(const Tensor& x) {
-  if (x.rank() != 4) throw Error(ErrorCode::InvalidArgument, "input must be 4-D [N,C,H,W], got " + shape_to_string(x.shape()));
+  if (x.rank() != 4)
+    throw Error(ErrorCode::InvalidArgument, "input must be 4-D [N,C,H,W], got " + shape_to_string(x.shape()));
 }
 
 // DCR ("depth-column-row", the default) takes the block offsets from the high channel bits; CRD
@@ -67,8 +69,8 @@ class DepthToSpaceKernel final : public OpKernel {
     check_rank4(x);
     const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), b = block_;
     if (c % (b * b) != 0)
-      throw Error(ErrorCode::InvalidArgument, "channels " + std::to_string(c) + " are not divisible by blocksize^2 " +
-                                                  std::to_string(b * b));
+      throw Error(ErrorCode::InvalidArgument,
+                  "channels " + std::to_string(c) + " are not divisible by blocksize^2 " + std::to_string(b * b));
     const int64_t depth = c / (b * b);
     const Tensor out = crd_ ? permute(x, {n, depth, b, b, h, w}, {0, 1, 4, 2, 5, 3}, ctx.pool())
                             : permute(x, {n, b, b, depth, h, w}, {0, 3, 4, 1, 5, 2}, ctx.pool());

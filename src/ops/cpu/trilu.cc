@@ -14,7 +14,8 @@ class TriluKernel final : public OpKernel {
   explicit TriluKernel(const KernelInfo& info) : upper_(info.attr_int("upper", 1) != 0) {}
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
-    if (x.rank() < 2) throw Error(ErrorCode::InvalidArgument, "input must have rank >= 2, got " + shape_to_string(x.shape()));
+    if (x.rank() < 2)
+      throw Error(ErrorCode::InvalidArgument, "input must have rank >= 2, got " + shape_to_string(x.shape()));
     int64_t k = 0;
     if (const auto given = optional_int_list(ctx, 1, "k")) {
       if (given->size() != 1) throw Error(ErrorCode::InvalidArgument, "k must be a scalar");
