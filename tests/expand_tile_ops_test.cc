@@ -29,8 +29,12 @@ TEST(TileOps, ZeroRepeatsGiveAnEmptyAxis) {
   EXPECT_EQ(out[0].shape(), (Shape{0, 4}));
 }
 
-TEST(TileOps, RejectsRepeatsOfTheWrongLength) {
+TEST(TileOps, RejectsBadRepeatsAndOversizedOutputs) {
+  const Tensor x = iota_tensor<float>({3});
   expect_node_error({.op = "Tile", .inputs = {iota_tensor<float>({2, 2}), ints({2})}}, "one entry per axis");
+  expect_node_error({.op = "Tile", .inputs = {x, ints({INT64_MAX / 2})}}, "dimension overflows int64");
+  expect_node_error({.op = "Tile", .inputs = {x, ints({int64_t{1} << 40})}}, "GiB limit");
+  expect_node_error({.op = "Expand", .inputs = {iota_tensor<float>({1}), ints({-2})}}, "negative dim");
 }
 
 }  // namespace

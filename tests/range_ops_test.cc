@@ -16,13 +16,16 @@ TEST(RangeOps, CountIsTheCeilingOfTheSpanOverDelta) {
   EXPECT_EQ(range<double>(0, -1, 0.5).shape(), (Shape{0}));
 }
 
-TEST(RangeOps, RejectsZeroDeltaAndMixedDtypes) {
+TEST(RangeOps, RejectsZeroDeltaMixedDtypesAndInfiniteBounds) {
   expect_node_error(
       {.op = "Range", .inputs = {Tensor::scalar<int32_t>(0), Tensor::scalar<int32_t>(3), Tensor::scalar<int32_t>(0)}},
       "delta must not be 0");
   expect_node_error(
       {.op = "Range", .inputs = {Tensor::scalar<int32_t>(0), Tensor::scalar<int64_t>(3), Tensor::scalar<int32_t>(1)}},
       "limit is int64");
+  expect_node_error(
+      {.op = "Range", .inputs = {Tensor::scalar<float>(0), Tensor::scalar<float>(INFINITY), Tensor::scalar<float>(1)}},
+      "no finite element count");
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ class SplitKernel final : public OpKernel {
     if (static_cast<int64_t>(sizes.size()) != count)
       throw Error(ErrorCode::InvalidModel,
                   "split has " + std::to_string(sizes.size()) + " sizes for " + std::to_string(count) + " outputs");
-    const bool valid = std::all_of(sizes.begin(), sizes.end(), [](int64_t s) { return s >= 0; }) &&
+    const bool valid = std::all_of(sizes.begin(), sizes.end(), [dim](int64_t s) { return s >= 0 && s <= dim; }) &&
                        std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) == dim;
     if (!valid)
       throw Error(ErrorCode::InvalidArgument,

@@ -19,8 +19,11 @@ class OneHotKernel final : public OpKernel {
     if (depth_input.numel() != 1) throw Error(ErrorCode::InvalidArgument, "depth must be a scalar");
     if (values.numel() != 2) throw Error(ErrorCode::InvalidArgument, "values must hold [off_value, on_value]");
     // Depth and indices may be of any numeric dtype; the spec casts them to integers.
-    const int64_t depth = static_cast<int64_t>(depth_input.value_as_double(0));
-    if (depth <= 0) throw Error(ErrorCode::InvalidArgument, "depth must be positive, got " + std::to_string(depth));
+    const double depth_value = depth_input.value_as_double(0);
+    // The range check comes before the cast: NaN or a value beyond int64 has no integer to become.
+    if (!(depth_value >= 1 && depth_value < 0x1p62))
+      throw Error(ErrorCode::InvalidArgument, "depth must be positive, got " + std::to_string(depth_value));
+    const int64_t depth = static_cast<int64_t>(depth_value);
     const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(indices.rank()) + 1));
     const Shape& s = indices.shape();
     Shape out_shape = s;

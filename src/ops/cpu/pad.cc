@@ -76,22 +76,27 @@ class PadKernel final : public OpKernel {
       begin[static_cast<size_t>(axes[i])] = pads[i];
       end[static_cast<size_t>(axes[i])] = pads[i + axes.size()];
     }
-    const std::vector<int64_t> strides = kernels::dense_strides(x.shape());
-    std::vector<kernels::AxisSource> sources;
+    Shape out_shape;
     for (size_t d = 0; d < x.rank(); ++d) {
-      const int64_t dim = x.dim(d), out_dim = dim + begin[d] + end[d];
-      if (out_dim < 0)
+      out_shape.push_back(checked_dim_add(checked_dim_add(x.dim(d), begin[d]), end[d]));
+      if (out_shape[d] < 0)
         throw Error(ErrorCode::InvalidArgument, "pads " + shape_to_string(pads) + " crop axis " + std::to_string(d) +
                                                     " of " + shape_to_string(x.shape()) + " below zero");
-      if (dim == 0 && out_dim > 0 && mode_ != PadMode::Constant)
+      if (x.dim(d) == 0 && out_shape[d] > 0 && mode_ != PadMode::Constant)
         throw Error(ErrorCode::InvalidArgument, "cannot pad an empty axis except in constant mode");
-      kernels::AxisSource axis{strides[d], std::vector<int64_t>(static_cast<size_t>(out_dim))};
-      for (int64_t i = 0; i < out_dim; ++i) axis.source[static_cast<size_t>(i)] = pad_source(i - begin[d], dim, mode_);
-      sources.push_back(std::move(axis));
     }
     alignas(8) unsigned char fill[8] = {};
     fill_element(ctx, x.dtype(), fill);
-    Tensor& out = ctx.allocate_output(0, x.dtype(), kernels::output_shape(sources));
+    // Allocated before the index maps so that an oversized output is rejected first.
+    Tensor& out = ctx.allocate_output(0, x.dtype(), out_shape);
+    const std::vector<int64_t> strides = kernels::dense_strides(x.shape());
+    std::vector<kernels::AxisSource> sources;
+    for (size_t d = 0; d < x.rank(); ++d) {
+      kernels::AxisSource axis{strides[d], std::vector<int64_t>(static_cast<size_t>(out_shape[d]))};
+      for (int64_t i = 0; i < out_shape[d]; ++i)
+        axis.source[static_cast<size_t>(i)] = pad_source(i - begin[d], x.dim(d), mode_);
+      sources.push_back(std::move(axis));
+    }
     kernels::strided_copy(out.raw(), x.raw(), dtype_size(x.dtype()), sources, fill, ctx.pool());
   }
 

@@ -27,7 +27,11 @@ int64_t range_count(T start, T limit, T delta) {
     const int64_t quotient = span / delta;
     return std::max<int64_t>(0, quotient + (span % delta != 0 && (span > 0) == (delta > 0) ? 1 : 0));
   } else {
-    return std::max<int64_t>(0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+    const double count =
+        std::ceil((static_cast<double>(limit) - static_cast<double>(start)) / static_cast<double>(delta));
+    // NaN or infinite bounds have no count; a huge count fails at allocation with a clear message.
+    if (!(count < 0x1p62)) throw Error(ErrorCode::InvalidArgument, "range has no finite element count");
+    return count <= 0 ? 0 : static_cast<int64_t>(count);
   }
 }
 

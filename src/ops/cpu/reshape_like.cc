@@ -32,7 +32,7 @@ Shape resolve_reshape(const Shape& input, const std::vector<int64_t>& target, bo
     }
     if (shape[i] < 0)
       throw Error(ErrorCode::InvalidArgument, "shape " + shape_to_string(target) + " has a negative dim");
-    known *= shape[i];
+    known = checked_dim_mul(known, shape[i]);
   }
   if (inferred_axis >= 0) {
     const int64_t numel = shape_numel(input);

@@ -25,6 +25,19 @@ inline std::optional<std::vector<int64_t>> optional_int_list(const KernelContext
   return int_list(ctx.input(i), what);
 }
 
+// Dims computed from user-given values (pads, repeats) must not overflow int64 on the way to the
+// tensor size check.
+inline int64_t checked_dim_add(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) throw Error(ErrorCode::InvalidArgument, "dimension overflows int64");
+  return sum;
+}
+inline int64_t checked_dim_mul(int64_t a, int64_t b) {
+  int64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product)) throw Error(ErrorCode::InvalidArgument, "dimension overflows int64");
+  return product;
+}
+
 // Dims [begin, end) of a shape, and their element count: ops see a tensor as [outer, axis, inner].
 inline Shape dims_range(const Shape& shape, size_t begin, size_t end) {
   return Shape(shape.begin() + static_cast<std::ptrdiff_t>(begin), shape.begin() + static_cast<std::ptrdiff_t>(end));
