@@ -1,4 +1,4 @@
-// Ops that change only the shape: Reshape, Flatten, Squeeze, Unsqueeze and Identity. The output is
+// Ops that change only the shape: Reshape, Flatten, Squeeze and Unsqueeze. The output is
 // a zero-copy view of the input buffer (tensors are immutable once computed, so sharing is safe).
 #include <algorithm>
 
@@ -128,13 +128,6 @@ class UnsqueezeKernel final : public OpKernel {
   AxesArgument axes_;
 };
 KILN_KERNEL(UnsqueezeKernel, {.op = "Unsqueeze", .since = 1});
-
-class IdentityKernel final : public OpKernel {
- public:
-  explicit IdentityKernel(const KernelInfo&) {}
-  void compute(KernelContext& ctx) const override { ctx.set_output(0, ctx.input(0)); }
-};
-KILN_KERNEL(IdentityKernel, {.op = "Identity", .since = 1});
 
 }  // namespace
 }  // namespace kiln::ops
