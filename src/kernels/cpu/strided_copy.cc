@@ -1,5 +1,6 @@
 #include "kernels/cpu/strided_copy.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/cpu/element_bytes.h"
