@@ -11,7 +11,7 @@ TEST(ExpandOps, BroadcastsBothWays) {
 }
 
 TEST(ExpandOps, RejectsIncompatibleShapes) {
-  expect_node_error({.op = "Expand", .inputs = {iota_tensor<float>({3}), ints({2})}}, "cannot be broadcast");
+  expect_error_containing({.op = "Expand", .inputs = {iota_tensor<float>({3}), ints({2})}}, "cannot be broadcast");
 }
 
 TEST(TileOps, RepeatsEachAxisLikeANaiveLoop) {
@@ -31,10 +31,10 @@ TEST(TileOps, ZeroRepeatsGiveAnEmptyAxis) {
 
 TEST(TileOps, RejectsBadRepeatsAndOversizedOutputs) {
   const Tensor x = iota_tensor<float>({3});
-  expect_node_error({.op = "Tile", .inputs = {iota_tensor<float>({2, 2}), ints({2})}}, "one entry per axis");
-  expect_node_error({.op = "Tile", .inputs = {x, ints({INT64_MAX / 2})}}, "dimension overflows int64");
-  expect_node_error({.op = "Tile", .inputs = {x, ints({int64_t{1} << 40})}}, "GiB limit");
-  expect_node_error({.op = "Expand", .inputs = {iota_tensor<float>({1}), ints({-2})}}, "negative dim");
+  expect_error_containing({.op = "Tile", .inputs = {iota_tensor<float>({2, 2}), ints({2})}}, "one entry per axis");
+  expect_error_containing({.op = "Tile", .inputs = {x, ints({INT64_MAX / 2})}}, "dimension overflows int64");
+  expect_error_containing({.op = "Tile", .inputs = {x, ints({int64_t{1} << 40})}}, "GiB limit");
+  expect_error_containing({.op = "Expand", .inputs = {iota_tensor<float>({1}), ints({-2})}}, "negative dim");
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ TEST(CompressOps, SelectsSlicesAlongTheAxisOrOfTheFlattenedInput) {
 }
 
 TEST(CompressOps, RejectsAConditionLongerThanTheAxis) {
-  expect_node_error(
+  expect_error_containing(
       {.op = "Compress", .inputs = {iota_tensor<float>({2}), Tensor::from_vector<bool>({3}, {true, true, true})}},
       "condition has 3 entries for an axis of size 2");
 }

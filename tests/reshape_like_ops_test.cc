@@ -22,9 +22,9 @@ TEST(ReshapeOps, AllowZeroKeepsAZeroDim) {
 
 TEST(ReshapeOps, RejectsBadTargets) {
   const Tensor x = iota_tensor<float>({2, 3});
-  expect_node_error({.op = "Reshape", .inputs = {x, ints({-1, -1})}}, "more than one -1");
-  expect_node_error({.op = "Reshape", .inputs = {x, ints({4, -1})}}, "cannot reshape [2,3]");
-  expect_node_error({.op = "Reshape", .inputs = {x, ints({5})}}, "cannot reshape [2,3] to [5]");
+  expect_error_containing({.op = "Reshape", .inputs = {x, ints({-1, -1})}}, "more than one -1");
+  expect_error_containing({.op = "Reshape", .inputs = {x, ints({4, -1})}}, "cannot reshape [2,3]");
+  expect_error_containing({.op = "Reshape", .inputs = {x, ints({5})}}, "cannot reshape [2,3] to [5]");
 }
 
 TEST(FlattenOps, AxisSplitsTheShapeInTwo) {
@@ -36,7 +36,7 @@ TEST(FlattenOps, AxisSplitsTheShapeInTwo) {
     EXPECT_EQ(out[0].shape(), shape) << "axis " << axis;
     expect_tensor_near(out[0], x.reshaped(shape));
   }
-  expect_node_error({.op = "Flatten", .inputs = {x}, .attributes = {{"axis", int64_t{5}}}}, "axis 5 is out of range");
+  expect_error_containing({.op = "Flatten", .inputs = {x}, .attributes = {{"axis", int64_t{5}}}}, "axis 5 is out of range");
 }
 
 TEST(SqueezeOps, WithoutAxesRemovesEverySizeOneDim) {
@@ -50,7 +50,7 @@ TEST(SqueezeOps, AxesAreAnAttributeBeforeOpset13AndAnInputFrom13) {
   EXPECT_EQ(attr[0].shape(), (Shape{1, 3, 5}));
   const auto input = run_node({.op = "Squeeze", .inputs = {x, ints({2, 0})}, .opset = 13});
   EXPECT_EQ(input[0].shape(), (Shape{3, 5}));
-  expect_node_error({.op = "Squeeze", .inputs = {x, ints({1})}, .opset = 13}, "cannot squeeze axis 1");
+  expect_error_containing({.op = "Squeeze", .inputs = {x, ints({1})}, .opset = 13}, "cannot squeeze axis 1");
 }
 
 TEST(UnsqueezeOps, AxesIndexTheOutputInAnyOrder) {
@@ -60,7 +60,7 @@ TEST(UnsqueezeOps, AxesIndexTheOutputInAnyOrder) {
   const auto attr = run_node({.op = "Unsqueeze", .inputs = {x}, .attributes = {{"axes", Ints{1}}}, .opset = 11});
   EXPECT_EQ(attr[0].shape(), (Shape{3, 1, 5}));
   expect_tensor_near(attr[0], x.reshaped({3, 1, 5}));
-  expect_node_error({.op = "Unsqueeze", .inputs = {x, ints({1, -3})}, .opset = 13}, "axis 1 is repeated");
+  expect_error_containing({.op = "Unsqueeze", .inputs = {x, ints({1, -3})}, .opset = 13}, "axis 1 is repeated");
 }
 
 TEST(IdentityOps, PassesTheInputThrough) {

@@ -1,8 +1,7 @@
 // Helpers for the shape-op tests: tensors whose elements are all distinct (so a misplaced element
-// shows), and asserting the message of an expected error.
+// shows), and integer-list inputs.
 #pragma once
 
-#include <string>
 #include <vector>
 
 #include "test_util.h"
@@ -22,16 +21,6 @@ Tensor iota_tensor(Shape shape) {
   Tensor t(dtype_of<T>(), std::move(shape));
   for (int64_t i = 0; i < t.numel(); ++i) t.data<T>()[i] = static_cast<T>(i);
   return t;
-}
-
-// Runs the node and asserts that it throws a kiln::Error whose message contains `text`.
-inline void expect_node_error(const NodeSpec& spec, const std::string& text) {
-  try {
-    run_node(spec);
-    ADD_FAILURE() << "expected an error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
 }
 
 }  // namespace kiln::testing
