@@ -84,13 +84,10 @@ void run_model(const RunArgs& args) {
       throw Error(ErrorCode::InvalidArgument, "--input '" + spec + "' must look like NAME=FILE.npy");
     feeds[spec.substr(0, eq)] = read_npy(spec.substr(eq + 1));
   }
+  // With any --input given, the session itself reports unknown and missing names.
   std::mt19937 rng(42);
-  for (const auto& info : session.inputs())
-    if (!feeds.count(info.name)) {
-      if (!args.inputs.empty())
-        throw Error(ErrorCode::InvalidArgument, "input '" + info.name + "' was not given with --input");
-      feeds[info.name] = random_input(info, args.free_dim, rng);
-    }
+  if (args.inputs.empty())
+    for (const auto& info : session.inputs()) feeds[info.name] = random_input(info, args.free_dim, rng);
   const auto outputs = session.run(feeds);
   if (!args.output_dir.empty()) std::filesystem::create_directories(args.output_dir);
   for (const auto& info : session.outputs()) {
