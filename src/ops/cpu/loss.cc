@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/loss_ref.h"
 #include "kernels/cpu/softmax_ref.h"
+#include "ops/cpu/parse_choice.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
@@ -16,13 +17,6 @@ namespace kiln::ops {
 namespace {
 
 using kernels::LossReduction;
-
-LossReduction parse_reduction(const std::string& reduction) {
-  if (reduction == "none") return LossReduction::None;
-  if (reduction == "sum") return LossReduction::Sum;
-  if (reduction == "mean") return LossReduction::Mean;
-  throw Error(ErrorCode::InvalidModel, "reduction '" + reduction + "' is not one of none, sum, mean");
-}
 
 // Input 0 is [N, C, d1, ..., dk]; the target must be [N, d1, ..., dk] and the weight [C].
 void check_shapes(const Tensor& input, const Tensor& target, const Tensor* weight) {
@@ -45,7 +39,9 @@ template <bool kFromScores>
 class LossKernel final : public OpKernel {
  public:
   explicit LossKernel(const KernelInfo& info)
-      : reduction_(parse_reduction(info.attr_string("reduction", "mean"))),
+      : reduction_(parse_choice<LossReduction>(
+            info, "reduction", "mean",
+            {{"none", LossReduction::None}, {"sum", LossReduction::Sum}, {"mean", LossReduction::Mean}})),
         ignore_index_(info.has_attr("ignore_index") ? std::optional<int64_t>(info.attr_int("ignore_index"))
                                                     : std::nullopt) {}
 
