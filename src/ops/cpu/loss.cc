@@ -62,8 +62,13 @@ class LossKernel final : public OpKernel {
       if constexpr (kFromScores) {
         Tensor& log_softmax = ctx.output_count() > 1 ? ctx.allocate_output(1, input.dtype(), dims)
                                                      : (scratch = Tensor(input.dtype(), dims));
-        kernels::log_softmax_ref(input.data<T>(), log_softmax.data<T>(), batch, classes, spatial);
-        log_prob = log_softmax.data<T>();
+        const T* scores = input.data<T>();
+        T* out = log_softmax.data<T>();
+        const int64_t item = classes * spatial;
+        ctx.pool().parallel_for(batch, [&](int64_t begin, int64_t end) {
+          kernels::log_softmax_ref(scores + begin * item, out + begin * item, end - begin, classes, spatial);
+        });
+        log_prob = out;
       }
       const T* weights = weight ? weight->data<T>() : nullptr;
       dispatch_dtype<int32_t, int64_t>(target.dtype(), [&](auto index_tag) {
