@@ -45,6 +45,8 @@ const std::vector<UnaryCase>& float_cases() {
       {"Softsign", {}, [](double x) { return x / (1 + std::abs(x)); }},
       {"ThresholdedRelu", {}, [](double x) { return x > 1 ? x : 0; }},
       {"ThresholdedRelu", {{"alpha", -0.5f}}, [](double x) { return x > -0.5 ? x : 0; }},
+      {"Shrink", {}, [](double x) { return x < -0.5 ? x : x > 0.5 ? x : 0; }},
+      {"Shrink", {{"lambd", 1.5f}, {"bias", 0.25f}}, [](double x) { return x < -1.5 ? x + 0.25 : x > 1.5 ? x - 0.25 : 0; }},
       {"Sqrt", {}, [](double x) { return std::sqrt(x); }, 0.f, 9.f},
       {"Exp", {}, [](double x) { return std::exp(x); }},
       {"Log", {}, [](double x) { return std::log(x); }, 0.01f, 9.f},

@@ -6,6 +6,8 @@
 #include <string>
 #include <type_traits>
 
+#include "kernels/cpu/cubic_weights.h"
+
 namespace kiln::kernels {
 namespace {
 
@@ -45,13 +47,6 @@ double nearest_index(double x, NearestRounding rounding, bool downsampling) {
     case NearestRounding::Legacy: return downsampling ? std::ceil(x) : std::floor(x);
   }
   return 0;
-}
-
-// Keys' cubic convolution weights of the taps at floor(x) - 1 .. floor(x) + 2, where t = x - floor(x).
-std::array<double, 4> cubic_weights(double t, double a) {
-  const auto outer = [a](double d) { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a; };  // 1 <= d < 2
-  const auto inner = [a](double d) { return ((a + 2) * d - (a + 3)) * d * d + 1; };        // 0 <= d < 1
-  return {outer(t + 1), inner(t), inner(1 - t), outer(2 - t)};
 }
 
 // The input taps of every output coordinate of one axis: `per_output` (index, weight) pairs each,

@@ -10,18 +10,31 @@ namespace {
 
 // For one [n, inner] block: max[j] and sum[j] over the axis, with y = exp(x - max) left in y.
 // The inner index is the fastest-moving one in every loop so that each loop is contiguous.
-void exp_shifted_by_max(const float* x, float* y, int64_t n, int64_t inner, std::vector<float>& max,
-                        std::vector<float>& sum) {
-  std::fill(max.begin(), max.end(), -std::numeric_limits<float>::infinity());
-  std::fill(sum.begin(), sum.end(), 0.f);
+template <class T>
+void exp_shifted_by_max(const T* x, T* y, int64_t n, int64_t inner, std::vector<T>& max, std::vector<T>& sum) {
+  std::fill(max.begin(), max.end(), -std::numeric_limits<T>::infinity());
+  std::fill(sum.begin(), sum.end(), T(0));
   for (int64_t k = 0; k < n; ++k)
     for (int64_t j = 0; j < inner; ++j) max[j] = std::max(max[j], x[k * inner + j]);
   for (int64_t k = 0; k < n; ++k)
     for (int64_t j = 0; j < inner; ++j) {
-      const float e = std::exp(x[k * inner + j] - max[j]);
+      const T e = std::exp(x[k * inner + j] - max[j]);
       y[k * inner + j] = e;
       sum[j] += e;
     }
+}
+
+template <class T>
+void log_softmax(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
+  std::vector<T> max(static_cast<size_t>(inner)), sum(static_cast<size_t>(inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    const int64_t base = o * n * inner;
+    exp_shifted_by_max(x + base, y + base, n, inner, max, sum);
+    // log(softmax) = x - max - log(sum): never takes the log of an underflowed exp.
+    for (int64_t j = 0; j < inner; ++j) max[j] += std::log(sum[j]);
+    for (int64_t k = 0; k < n; ++k)
+      for (int64_t j = 0; j < inner; ++j) y[base + k * inner + j] = x[base + k * inner + j] - max[j];
+  }
 }
 
 }  // namespace
@@ -38,15 +51,11 @@ void softmax_ref(const float* x, float* y, int64_t outer, int64_t n, int64_t inn
 }
 
 void log_softmax_ref(const float* x, float* y, int64_t outer, int64_t n, int64_t inner) {
-  std::vector<float> max(static_cast<size_t>(inner)), sum(static_cast<size_t>(inner));
-  for (int64_t o = 0; o < outer; ++o) {
-    const int64_t base = o * n * inner;
-    exp_shifted_by_max(x + base, y + base, n, inner, max, sum);
-    // log(softmax) = x - max - log(sum): never takes the log of an underflowed exp.
-    for (int64_t j = 0; j < inner; ++j) max[j] += std::log(sum[j]);
-    for (int64_t k = 0; k < n; ++k)
-      for (int64_t j = 0; j < inner; ++j) y[base + k * inner + j] = x[base + k * inner + j] - max[j];
-  }
+  log_softmax(x, y, outer, n, inner);
+}
+
+void log_softmax_ref(const double* x, double* y, int64_t outer, int64_t n, int64_t inner) {
+  log_softmax(x, y, outer, n, inner);
 }
 
 void hardmax_ref(const float* x, float* y, int64_t outer, int64_t n, int64_t inner) {

@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <initializer_list>
-#include <utility>
 
 #include "kernels/cpu/resize_ref.h"
 #include "ops/cpu/dispatch.h"
+#include "ops/cpu/parse_choice.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
@@ -20,18 +19,6 @@ using kernels::CoordinateTransform;
 using kernels::NearestRounding;
 using kernels::ResizeAxis;
 using kernels::ResizeMode;
-
-template <class E>
-E parse_choice(const KernelInfo& info, const std::string& attribute, const std::string& fallback,
-               std::initializer_list<std::pair<const char*, E>> choices) {
-  const std::string value = info.attr_string(attribute, fallback);
-  std::string known;
-  for (const auto& [name, choice] : choices) {
-    if (value == name) return choice;
-    known += known.empty() ? name : std::string(", ") + name;
-  }
-  throw Error(ErrorCode::InvalidModel, attribute + " '" + value + "' is not one of " + known);
-}
 
 enum class AspectRatioPolicy { Stretch, NotLarger, NotSmaller };
 

@@ -98,6 +98,11 @@ struct HardSigmoidOp {
   template <class T> T operator()(T x) const { return std::clamp(T(alpha) * x + T(beta), T(0), T(1)); }
   float alpha, beta;
 };
+struct ShrinkOp {
+  explicit ShrinkOp(const KernelInfo& info) : lambd(info.attr_float("lambd", 0.5f)), bias(info.attr_float("bias", 0.f)) {}
+  template <class T> T operator()(T x) const { return x < T(-lambd) ? x + T(bias) : x > T(lambd) ? x - T(bias) : T(0); }
+  float lambd, bias;
+};
 struct ThresholdedReluOp {
   explicit ThresholdedReluOp(const KernelInfo& info) : alpha(info.attr_float("alpha", 1.f)) {}
   template <class T> T operator()(T x) const { return x > T(alpha) ? x : T(0); }
@@ -177,6 +182,7 @@ KILN_UNARY_KERNEL(HardSwish, 14, FloatTypes);
 KILN_UNARY_KERNEL(Softplus, 1, FloatTypes);
 KILN_UNARY_KERNEL(Softsign, 1, FloatTypes);
 KILN_UNARY_KERNEL(ThresholdedRelu, 10, FloatTypes);
+KILN_UNARY_KERNEL(Shrink, 9, FloatTypes);
 KILN_UNARY_KERNEL(Sqrt, 6, FloatTypes);
 KILN_UNARY_KERNEL(Exp, 6, FloatTypes);
 KILN_UNARY_KERNEL(Log, 6, FloatTypes);
