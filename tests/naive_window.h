@@ -4,8 +4,11 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "ir/graph.h"
 #include "kiln/tensor.h"
 
 namespace kiln::testing {
@@ -32,6 +35,19 @@ struct Volume {
     return out;
   }
 };
+
+// A node's strides, dilations and pads attributes for this window; those left empty are absent.
+inline std::map<std::string, ir::Attribute> window_node_attributes(const NaiveWindow& w) {
+  std::map<std::string, ir::Attribute> a;
+  if (!w.strides.empty()) a["strides"] = w.strides;
+  if (!w.dilations.empty()) a["dilations"] = w.dilations;
+  if (!w.pads_begin.empty()) {
+    std::vector<int64_t> pads = w.pads_begin;
+    pads.insert(pads.end(), w.pads_end.begin(), w.pads_end.end());
+    a["pads"] = pads;
+  }
+  return a;
+}
 
 // The window's parameters padded in front to three dims (kernel, stride, dilation 1; pads 0).
 struct Window3 {

@@ -63,14 +63,8 @@ PoolResult naive_pool(const Tensor& x, const NaiveWindow& window, Pool kind, boo
 }
 
 std::map<std::string, ir::Attribute> pool_attributes(const NaiveWindow& w) {
-  std::map<std::string, ir::Attribute> a = {{"kernel_shape", w.kernel}};
-  if (!w.strides.empty()) a["strides"] = w.strides;
-  if (!w.dilations.empty()) a["dilations"] = w.dilations;
-  if (!w.pads_begin.empty()) {
-    Ints pads = w.pads_begin;
-    pads.insert(pads.end(), w.pads_end.begin(), w.pads_end.end());
-    a["pads"] = pads;
-  }
+  std::map<std::string, ir::Attribute> a = testing::window_node_attributes(w);
+  a["kernel_shape"] = w.kernel;
   return a;
 }
 

@@ -1,7 +1,8 @@
-// MatMul with numpy semantics, and MatMulInteger. A 1-D operand is promoted to a matrix (a row for
-// A, a column for B) and the added dim is dropped from the result; the leading (batch) dims
-// broadcast. Each output batch is one matmul_ref call on contiguous matrices; the pool splits the
-// work over batches and rows together, so a single large matrix is parallel too.
+// MatMul with numpy semantics, and the integer MatMulInteger and QLinearMatMul. A 1-D operand is
+// promoted to a matrix (a row for A, a column for B) and the added dim is dropped from the result;
+// the leading (batch) dims broadcast. Each output batch is computed by blocks of rows on
+// contiguous matrices; the pool splits the work over batches and rows together, so a single large
+// matrix is parallel too.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -9,7 +10,9 @@
 
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/matmul_ref.h"
-#include "ops/cpu/dispatch.h"
+#include "kernels/cpu/quant_ref.h"
+#include "ops/cpu/quant_params.h"
+#include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
@@ -17,62 +20,56 @@ namespace {
 
 struct MatMulPlan {
   Shape out;
+  Shape a_matrix, b_matrix;  // the operands' shapes with a 1-D operand promoted
   int64_t M = 0, N = 0, K = 0;
-  // Element offsets of each output batch's A and B matrices (broadcast batches repeat offsets).
-  std::vector<int64_t> a_offsets, b_offsets;
+  // The A and B batch that each output batch reads (broadcast batches repeat).
+  std::vector<int64_t> a_batches, b_batches;
 };
 
 MatMulPlan plan_matmul(const Shape& a, const Shape& b) {
   if (a.empty() || b.empty())
     throw Error(ErrorCode::InvalidArgument, "inputs must have rank >= 1, got A " + shape_to_string(a) + " and B " +
                                                 shape_to_string(b));
-  const Shape a_mat = a.size() == 1 ? Shape{1, a[0]} : a;
-  const Shape b_mat = b.size() == 1 ? Shape{b[0], 1} : b;
   MatMulPlan plan;
-  plan.M = a_mat[a_mat.size() - 2];
-  plan.K = a_mat.back();
-  plan.N = b_mat.back();
-  if (b_mat[b_mat.size() - 2] != plan.K)
+  plan.a_matrix = a.size() == 1 ? Shape{1, a[0]} : a;
+  plan.b_matrix = b.size() == 1 ? Shape{b[0], 1} : b;
+  plan.M = plan.a_matrix[plan.a_matrix.size() - 2];
+  plan.K = plan.a_matrix.back();
+  plan.N = plan.b_matrix.back();
+  if (plan.b_matrix[plan.b_matrix.size() - 2] != plan.K)
     throw Error(ErrorCode::InvalidArgument, "inner dimensions differ: A " + shape_to_string(a) + " and B " +
                                                 shape_to_string(b));
-  const Shape a_batch(a_mat.begin(), a_mat.end() - 2), b_batch(b_mat.begin(), b_mat.end() - 2);
+  const Shape a_batch(plan.a_matrix.begin(), plan.a_matrix.end() - 2);
+  const Shape b_batch(plan.b_matrix.begin(), plan.b_matrix.end() - 2);
   const Shape batch = kernels::broadcast_shapes(a_batch, b_batch);
   plan.out = batch;
   if (a.size() > 1) plan.out.push_back(plan.M);
   if (b.size() > 1) plan.out.push_back(plan.N);
 
-  const std::vector<int64_t> a_strides = kernels::broadcast_strides(a_batch, batch);
-  const std::vector<int64_t> b_strides = kernels::broadcast_strides(b_batch, batch);
-  const int64_t batches = shape_numel(batch);
-  for (int64_t i = 0; i < batches; ++i) {
-    int64_t rest = i, a_offset = 0, b_offset = 0;
-    for (size_t d = batch.size(); d-- > 0;) {
-      const int64_t index = rest % batch[d];
-      rest /= batch[d];
-      a_offset += index * a_strides[d];
-      b_offset += index * b_strides[d];
-    }
-    plan.a_offsets.push_back(a_offset * plan.M * plan.K);
-    plan.b_offsets.push_back(b_offset * plan.K * plan.N);
-  }
+  const std::vector<int64_t> strides[2] = {kernels::broadcast_strides(a_batch, batch),
+                                           kernels::broadcast_strides(b_batch, batch)};
+  kernels::for_each_broadcast(batch, strides, [&](int64_t, const int64_t* offsets) {
+    plan.a_batches.push_back(offsets[0]);
+    plan.b_batches.push_back(offsets[1]);
+  });
   return plan;
 }
 
-template <class T>
-void run_matmul(const MatMulPlan& plan, const T* a, const T* b, T* c, ThreadPool& pool) {
-  const int64_t M = plan.M, N = plan.N, K = plan.K;
-  const int64_t rows = static_cast<int64_t>(plan.a_offsets.size()) * M;
+// Calls fn(batch, row, count) for blocks of output rows [row, row + count) of output batch `batch`,
+// split across the pool.
+template <class F>
+void for_each_row_block(const MatMulPlan& plan, ThreadPool& pool, const F& fn) {
+  const int64_t M = plan.M;
+  const int64_t rows = static_cast<int64_t>(plan.a_batches.size()) * M;
   // Chunks of at least ~64K multiply-adds keep the pool's overhead small next to the work.
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(N * K, 1));
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(plan.N * plan.K, 1));
   pool.parallel_for(
       rows,
       [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end;) {
-          const size_t batch = static_cast<size_t>(r / M);
-          const int64_t row = r % M;
+          const int64_t batch = r / M, row = r % M;
           const int64_t count = std::min(M - row, end - r);
-          kernels::matmul_ref<T>(count, N, K, a + plan.a_offsets[batch] + row * K, b + plan.b_offsets[batch],
-                                 c + static_cast<int64_t>(batch) * M * N + row * N);
+          fn(batch, row, count);
           r += count;
         }
       },
@@ -89,56 +86,157 @@ class MatMulKernel final : public OpKernel {
       throw Error(ErrorCode::InvalidModel, std::string("input dtypes differ: ") + dtype_name(a.dtype()) + " and " +
                                                dtype_name(b.dtype()));
     const MatMulPlan plan = plan_matmul(a.shape(), b.shape());
+    const int64_t M = plan.M, N = plan.N, K = plan.K;
     dispatch_dtype<float, double, int32_t, int64_t>(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
-      Tensor& y = ctx.allocate_output(0, a.dtype(), plan.out);
-      run_matmul<T>(plan, a.data<T>(), b.data<T>(), y.data<T>(), ctx.pool());
+      const T* pa = a.data<T>();
+      const T* pb = b.data<T>();
+      T* py = ctx.allocate_output(0, a.dtype(), plan.out).template data<T>();
+      for_each_row_block(plan, ctx.pool(), [&](int64_t batch, int64_t row, int64_t count) {
+        const auto i = static_cast<size_t>(batch);
+        kernels::matmul_ref<T>(count, N, K, pa + (plan.a_batches[i] * M + row) * K, pb + plan.b_batches[i] * K * N,
+                               py + (batch * M + row) * N);
+      });
     });
   }
 };
 KILN_KERNEL(MatMulKernel, {.op = "MatMul", .since = 1, .types = types::kNumeric});
 
-// A uint8/int8 operand widened to int32 minus its zero point. The zero point is a scalar or holds
-// one value per `period` of the index pattern (e / stride) % period: per row of A (stride K,
-// period M) or per column of B (stride 1, period N).
-Tensor subtract_zero_point(const Tensor& x, const Tensor* zero_point, int64_t stride, int64_t period,
-                           const char* name) {
-  Tensor out(DType::Int32, x.shape());
-  dispatch_dtype<uint8_t, int8_t>(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* px = x.data<T>();
-    int32_t* po = out.data<int32_t>();
-    if (!zero_point) {
-      for (int64_t e = 0; e < x.numel(); ++e) po[e] = px[e];
-      return;
-    }
-    if (zero_point->dtype() != x.dtype() || zero_point->rank() > 1 ||
-        (zero_point->numel() != 1 && zero_point->numel() != period))
-      throw Error(ErrorCode::InvalidArgument, std::string(name) + " must be a " + dtype_name(x.dtype()) +
-                                                  " scalar or hold " + std::to_string(period) + " values, got " +
-                                                  dtype_name(zero_point->dtype()) + " " +
-                                                  shape_to_string(zero_point->shape()));
-    const T* pz = zero_point->data<T>();
-    const int64_t count = zero_point->numel();
-    for (int64_t e = 0; e < x.numel(); ++e) po[e] = int32_t{px[e]} - int32_t{pz[count == 1 ? 0 : (e / stride) % count]};
+enum class Operand { A, B };
+
+// A quantization parameter of a matmul operand (absent: 0) as one value per row of A or per
+// column of B for every batch of that operand, flattened from [a batch..., M] or [b batch..., N].
+// The parameter is anything that broadcasts to the operand with K set to 1 ([..., M, 1] or
+// [..., 1, N]): a single value, one per row or column, or one per batch and row or column. A 1-D
+// parameter of A holds one value per row, as the spec's 2-D example has it.
+template <class T>
+std::vector<T> expand_operand_parameter(const Tensor* parameter, const MatMulPlan& plan, Operand operand,
+                                        const char* name) {
+  Shape target = operand == Operand::A ? plan.a_matrix : plan.b_matrix;
+  target[target.size() - (operand == Operand::A ? 1 : 2)] = 1;
+  std::vector<T> values(static_cast<size_t>(shape_numel(target)), T{0});
+  if (!parameter) return values;
+  Shape shape = parameter->shape();
+  if (operand == Operand::A && shape.size() == 1) shape.push_back(1);
+  if (!kernels::broadcasts_to(shape, target))
+    throw Error(ErrorCode::InvalidArgument, std::string(name) + " of shape " + shape_to_string(parameter->shape()) +
+                                                " does not broadcast to " + shape_to_string(target));
+  const std::vector<int64_t> strides[1] = {kernels::broadcast_strides(shape, target)};
+  kernels::for_each_broadcast(target, strides, [&](int64_t i, const int64_t* offsets) {
+    values[static_cast<size_t>(i)] = static_cast<T>(parameter->value_as_double(offsets[0]));
   });
-  return out;
+  return values;
 }
+
+std::vector<int32_t> operand_zero_points(const Tensor* zero_point, const Tensor& x, const MatMulPlan& plan,
+                                         Operand operand, const char* name) {
+  if (zero_point && zero_point->dtype() != x.dtype())
+    throw Error(ErrorCode::InvalidModel, std::string(name) + " has dtype " + dtype_name(zero_point->dtype()) +
+                                             " but its input is " + dtype_name(x.dtype()));
+  return expand_operand_parameter<int32_t>(zero_point, plan, operand, name);
+}
+
+std::vector<float> operand_scales(const Tensor& scale, const MatMulPlan& plan, Operand operand, const char* name) {
+  if (scale.dtype() != DType::Float32)
+    throw Error(ErrorCode::NotImplemented,
+                std::string(name) + " of dtype " + dtype_name(scale.dtype()) + " is not supported; it must be float32");
+  return expand_operand_parameter<float>(&scale, plan, operand, name);
+}
+
+// The int32 product of two 8-bit inputs minus their zero points (absent: 0), by blocks of output rows.
+class IntegerMatMul {
+ public:
+  IntegerMatMul(const KernelContext& ctx, size_t a_input, size_t a_zero_input, size_t b_input, size_t b_zero_input)
+      : a_(ctx.input(a_input)),
+        b_(ctx.input(b_input)),
+        plan_(plan_matmul(a_.shape(), b_.shape())),
+        a_zero_points_(operand_zero_points(optional_input(ctx, a_zero_input), a_, plan_, Operand::A, "a_zero_point")),
+        b_zero_points_(operand_zero_points(optional_input(ctx, b_zero_input), b_, plan_, Operand::B, "b_zero_point")) {}
+
+  const MatMulPlan& plan() const { return plan_; }
+
+  // Dispatches on the inputs' dtypes and calls fn(block) where block(batch, row, count, acc)
+  // writes rows [row, row + count) of output batch `batch` to acc [count, N].
+  template <class F>
+  void dispatch(F&& fn) const {
+    QuantizedTypes::dispatch(a_.dtype(), [&](auto a_tag) {
+      QuantizedTypes::dispatch(b_.dtype(), [&](auto b_tag) {
+        using TA = typename decltype(a_tag)::type;
+        using TB = typename decltype(b_tag)::type;
+        fn([&, pa = a_.data<TA>(), pb = b_.data<TB>()](int64_t batch, int64_t row, int64_t count, int32_t* acc) {
+          const int64_t M = plan_.M, N = plan_.N, K = plan_.K;
+          const int64_t a_batch = plan_.a_batches[static_cast<size_t>(batch)];
+          const int64_t b_batch = plan_.b_batches[static_cast<size_t>(batch)];
+          kernels::gemm_integer_ref(count, N, K, pa + (a_batch * M + row) * K, a_zero_points_.data() + a_batch * M + row,
+                                    pb + b_batch * K * N, b_zero_points_.data() + b_batch * N, acc);
+        });
+      });
+    });
+  }
+
+ private:
+  static const Tensor* optional_input(const KernelContext& ctx, size_t i) {
+    return ctx.has_input(i) ? &ctx.input(i) : nullptr;
+  }
+
+  const Tensor& a_;
+  const Tensor& b_;
+  MatMulPlan plan_;
+  std::vector<int32_t> a_zero_points_, b_zero_points_;
+};
 
 class MatMulIntegerKernel final : public OpKernel {
  public:
   explicit MatMulIntegerKernel(const KernelInfo&) {}
   void compute(KernelContext& ctx) const override {
-    const Tensor& a = ctx.input(0);
-    const Tensor& b = ctx.input(1);
-    const MatMulPlan plan = plan_matmul(a.shape(), b.shape());
-    const Tensor a32 = subtract_zero_point(a, ctx.has_input(2) ? &ctx.input(2) : nullptr, plan.K, plan.M, "a_zero_point");
-    const Tensor b32 = subtract_zero_point(b, ctx.has_input(3) ? &ctx.input(3) : nullptr, 1, plan.N, "b_zero_point");
-    Tensor& y = ctx.allocate_output(0, DType::Int32, plan.out);
-    run_matmul<int32_t>(plan, a32.data<int32_t>(), b32.data<int32_t>(), y.data<int32_t>(), ctx.pool());
+    const IntegerMatMul product(ctx, 0, 2, 1, 3);
+    const MatMulPlan& plan = product.plan();
+    int32_t* py = ctx.allocate_output(0, DType::Int32, plan.out).data<int32_t>();
+    product.dispatch([&](const auto& block) {
+      for_each_row_block(plan, ctx.pool(), [&](int64_t batch, int64_t row, int64_t count) {
+        block(batch, row, count, py + (batch * plan.M + row) * plan.N);
+      });
+    });
   }
 };
-KILN_KERNEL(MatMulIntegerKernel, {.op = "MatMulInteger", .since = 10, .types = {DType::UInt8, DType::Int8}});
+KILN_KERNEL(MatMulIntegerKernel, {.op = "MatMulInteger", .since = 10, .types = QuantizedTypes::dtypes()});
+
+// y = saturate(round(a_scale * b_scale / y_scale * the integer product) + y_zero_point), with
+// a_scale per row and b_scale per column when they are not single values.
+class QLinearMatMulKernel final : public OpKernel {
+ public:
+  explicit QLinearMatMulKernel(const KernelInfo&) {}
+  void compute(KernelContext& ctx) const override {
+    const IntegerMatMul product(ctx, 0, 2, 3, 5);
+    const MatMulPlan& plan = product.plan();
+    const std::vector<float> a_scales = operand_scales(ctx.input(1), plan, Operand::A, "a_scale");
+    const std::vector<float> b_scales = operand_scales(ctx.input(4), plan, Operand::B, "b_scale");
+    const float y_scale = read_scales(ctx.input(6), 1, "y_scale")[0];
+    const Tensor& y_zero_point = ctx.input(7);
+    const DType y_dtype = y_zero_point.dtype();
+    const int32_t y_zero = read_zero_points(&y_zero_point, y_dtype, 1, "y_zero_point")[0];
+    const int64_t M = plan.M, N = plan.N;
+    QuantizedTypes::dispatch(y_dtype, [&](auto tag) {
+      using Q = typename decltype(tag)::type;
+      Q* py = ctx.allocate_output(0, y_dtype, plan.out).template data<Q>();
+      product.dispatch([&](const auto& block) {
+        for_each_row_block(plan, ctx.pool(), [&](int64_t batch, int64_t row, int64_t count) {
+          std::vector<int32_t> acc(static_cast<size_t>(count * N));
+          std::vector<float> multipliers(static_cast<size_t>(N));
+          block(batch, row, count, acc.data());
+          const float* a_scale = a_scales.data() + plan.a_batches[static_cast<size_t>(batch)] * M + row;
+          const float* b_scale = b_scales.data() + plan.b_batches[static_cast<size_t>(batch)] * N;
+          for (int64_t r = 0; r < count; ++r) {
+            for (int64_t j = 0; j < N; ++j) multipliers[static_cast<size_t>(j)] = a_scale[r] * b_scale[j] / y_scale;
+            kernels::requantize_ref(N, acc.data() + r * N, 0, multipliers.data(), 1, y_zero,
+                                    py + (batch * M + row + r) * N);
+          }
+        });
+      });
+    });
+  }
+};
+KILN_KERNEL(QLinearMatMulKernel, {.op = "QLinearMatMul", .since = 10, .types = QuantizedTypes::dtypes()});
 
 }  // namespace
 }  // namespace kiln::ops

@@ -29,6 +29,8 @@ using FloatTypes = TypeList<float, double>;
 using SignedTypes = FloatTypes::append<int8_t, int16_t, int32_t, int64_t>;
 using NumericTypes = SignedTypes::append<uint8_t, uint16_t, uint32_t, uint64_t>;
 using UnsignedTypes = TypeList<uint8_t, uint16_t, uint32_t, uint64_t>;
+// The element types of 8-bit quantized tensors.
+using QuantizedTypes = TypeList<uint8_t, int8_t>;
 // Every dtype a Kiln tensor can hold.
 using AllTypes = NumericTypes::append<bool, Float16, BFloat16>;
 

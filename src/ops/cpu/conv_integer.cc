@@ -1,0 +1,96 @@
+// ConvInteger and QLinearConv: 8-bit convolutions on kernels::compute_conv_integer, which
+// accumulates in int32, with Conv's attributes and shape checks. QLinearConv then requantizes each
+// output channel's sums plus its int32 bias with multiplier x_scale * w_scale / y_scale.
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/conv_ref.h"
+#include "kernels/cpu/quant_ref.h"
+#include "ops/cpu/conv_shape.h"
+#include "ops/cpu/quant_params.h"
+#include "ops/cpu/type_list.h"
+#include "ops/registry.h"
+
+namespace kiln::ops {
+namespace {
+
+// The int32 convolution of X and W minus their zero points: X's is a single value, W's a single
+// value or one per output channel. Absent zero points are 0.
+Tensor convolve_integers(const kernels::ConvShape& shape, const Tensor& x, const Tensor* x_zero_point, const Tensor& w,
+                         const Tensor* w_zero_point, ThreadPool& pool) {
+  const int32_t x_zero = read_zero_points(x_zero_point, x.dtype(), 1, "x_zero_point")[0];
+  const std::vector<int32_t> w_zero = read_zero_points(w_zero_point, w.dtype(), shape.out_channels, "w_zero_point");
+  Tensor y(DType::Int32, conv_output_shape(shape, false));
+  QuantizedTypes::dispatch(x.dtype(), [&](auto x_tag) {
+    QuantizedTypes::dispatch(w.dtype(), [&](auto w_tag) {
+      using TX = typename decltype(x_tag)::type;
+      using TW = typename decltype(w_tag)::type;
+      kernels::compute_conv_integer(x.data<TX>(), x_zero, w.data<TW>(), w_zero.data(), y.data<int32_t>(), shape, pool);
+    });
+  });
+  return y;
+}
+
+class ConvIntegerKernel final : public OpKernel {
+ public:
+  explicit ConvIntegerKernel(const KernelInfo& info) : attributes_(read_conv_attributes(info)) {}
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const Tensor& w = ctx.input(1);
+    const kernels::ConvShape shape = make_conv_shape(attributes_, x, w, nullptr, false);
+    ctx.set_output(0, convolve_integers(shape, x, ctx.has_input(2) ? &ctx.input(2) : nullptr, w,
+                                        ctx.has_input(3) ? &ctx.input(3) : nullptr, ctx.pool()));
+  }
+
+ private:
+  ConvAttributes attributes_;
+};
+KILN_KERNEL(ConvIntegerKernel, {.op = "ConvInteger", .since = 10, .types = QuantizedTypes::dtypes()});
+
+class QLinearConvKernel final : public OpKernel {
+ public:
+  explicit QLinearConvKernel(const KernelInfo& info) : attributes_(read_conv_attributes(info)) {}
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    const Tensor& w = ctx.input(3);
+    const Tensor* bias = ctx.has_input(8) ? &ctx.input(8) : nullptr;
+    if (bias && bias->dtype() != DType::Int32)
+      throw Error(ErrorCode::InvalidModel, std::string("B has dtype ") + dtype_name(bias->dtype()) + "; it must be int32");
+    const kernels::ConvShape shape = make_conv_shape(attributes_, x, w, bias, false);
+    const int64_t channels = shape.out_channels;
+    const float x_scale = read_scales(ctx.input(1), 1, "x_scale")[0];
+    const std::vector<float> w_scales = read_scales(ctx.input(4), channels, "w_scale");
+    const float y_scale = read_scales(ctx.input(6), 1, "y_scale")[0];
+    const Tensor& y_zero_point = ctx.input(7);
+    const DType y_dtype = y_zero_point.dtype();
+    const int32_t y_zero = read_zero_points(&y_zero_point, y_dtype, 1, "y_zero_point")[0];
+    std::vector<float> multipliers(static_cast<size_t>(channels));
+    for (size_t m = 0; m < multipliers.size(); ++m) multipliers[m] = x_scale * w_scales[m] / y_scale;
+
+    const Tensor acc = convolve_integers(shape, x, &ctx.input(2), w, &ctx.input(5), ctx.pool());
+    const int32_t* pacc = acc.data<int32_t>();
+    const int32_t* pbias = bias ? bias->data<int32_t>() : nullptr;
+    const int64_t positions = shape.geometry.output_size();
+    QuantizedTypes::dispatch(y_dtype, [&](auto tag) {
+      using Q = typename decltype(tag)::type;
+      Q* py = ctx.allocate_output(0, y_dtype, acc.shape()).template data<Q>();
+      // One plane of `positions` values per (image, output channel).
+      ctx.pool().parallel_for(shape.batch * channels, [&](int64_t begin, int64_t end) {
+        for (int64_t plane = begin; plane < end; ++plane) {
+          const int64_t m = plane % channels;
+          kernels::requantize_ref(positions, pacc + plane * positions, pbias ? pbias[m] : 0,
+                                  &multipliers[static_cast<size_t>(m)], 0, y_zero, py + plane * positions);
+        }
+      });
+    });
+  }
+
+ private:
+  ConvAttributes attributes_;
+};
+KILN_KERNEL(QLinearConvKernel, {.op = "QLinearConv", .since = 10, .types = QuantizedTypes::dtypes()});
+
+}  // namespace
+}  // namespace kiln::ops
