@@ -40,7 +40,8 @@ TEST(MalformedModel, TruncatedFile) {
   ASSERT_LT(graph_begin + 4, graph_end);
 
   // A cut inside a length-delimited field leaves it shorter than its declared length.
-  for (size_t cut : {graph_begin + 1, graph_begin + 2, (graph_begin + graph_end) / 2, graph_end - 1, bytes.size() - 1}) {
+  const size_t middle = (graph_begin + graph_end) / 2;
+  for (size_t cut : {graph_begin + 1, graph_begin + 2, middle, graph_end - 1, bytes.size() - 1}) {
     SCOPED_TRACE("cut at " + std::to_string(cut) + " of " + std::to_string(bytes.size()));
     EXPECT_NE(load_bytes_error(bytes.substr(0, cut)).find(kParseFailure), std::string::npos);
   }
@@ -211,8 +212,8 @@ TEST(MalformedModel, NegativeDims) {
                       {"initializer 'w': has negative dimension in shape [2,-2]"});
 
   onnx::ModelProto model = make_add_model();
-  auto* dim = model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim();
-  dim->set_dim_value(-3);
+  auto* shape = model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  shape->add_dim()->set_dim_value(-3);
   expect_import_error(model, ErrorCode::InvalidModel, {"value 'a' has negative dimension -3"});
 }
 
@@ -399,7 +400,8 @@ const InferenceCrasher kInferenceCrashers[] = {
       ir_version: 8 opset_import { domain: "" version: 13 }
       graph { name: "main"
         input { name: "data" type { tensor_type { elem_type: 1 shape { dim { dim_value: 2 } dim { dim_value: 3 } } } } }
-        input { name: "indices" type { tensor_type { elem_type: 7 shape { dim { dim_value: 2 } dim { dim_value: 1 } } } } }
+        input { name: "indices"
+                type { tensor_type { elem_type: 7 shape { dim { dim_value: 2 } dim { dim_value: 1 } } } } }
         node { op_type: "GatherND" input: "data" input: "indices" output: "y" name: "gather"
                attribute { name: "batch_dims" i: -100 type: INT } }
         output { name: "y" } })pb"},

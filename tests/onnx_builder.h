@@ -149,8 +149,8 @@ void expect_error(Action&& action, ErrorCode code, const std::vector<std::string
   }
 }
 
-inline void expect_import_error(const onnx::ModelProto& model, ErrorCode code, const std::vector<std::string>& fragments,
-                                const std::string& base_dir = "") {
+inline void expect_import_error(const onnx::ModelProto& model, ErrorCode code,
+                                const std::vector<std::string>& fragments, const std::string& base_dir = "") {
   expect_error([&] { import(model, base_dir); }, code, fragments);
 }
 

@@ -262,15 +262,18 @@ TEST(OnnxImport, InfersDtypesOfUnannotatedValues) {
   add_node(graph, "Add", {"x", "k"}, {"sum"});
   add_int_attribute(add_node(graph, "Cast", {"sum"}, {"as_float"}), "to", onnx::TensorProto::FLOAT);
   add_node(graph, "Greater", {"as_float", "as_float"}, {"y"});
+  add_node(graph, "GreaterOrEqual", {"x", "k"}, {"at_least"});  // opset 16+: a function body, no inference function
   add_node(graph, "Mystery", {"x"}, {"m"}).set_domain("test.custom");
   add_node(graph, "Add", {"m", "m"}, {"after_mystery"});
   add_output(graph, "y");
+  add_output(graph, "at_least");
   add_output(graph, "after_mystery");
 
   const ir::Graph& imported = import(model).graph;
   EXPECT_EQ(imported.find_value("sum")->dtype, DType::Int64);
   EXPECT_EQ(imported.find_value("as_float")->dtype, DType::Float32);
   EXPECT_EQ(imported.find_value("y")->dtype, DType::Bool);
+  EXPECT_EQ(imported.find_value("at_least")->dtype, DType::Bool);
   EXPECT_FALSE(imported.find_value("m").has_value());
   EXPECT_FALSE(imported.find_value("after_mystery").has_value());
 }

@@ -1,5 +1,6 @@
 #include "onnx/type_inference.h"
 
+#include <algorithm>
 #include <climits>
 #include <unordered_map>
 
@@ -32,7 +33,9 @@ void infer_dtypes(onnx::GraphProto& proto, ir::Model& model) {
     const int64_t opset = std::min<int64_t>(model.opset(node.domain), INT_MAX);
     const onnx::OpSchema* schema =
         onnx::OpSchemaRegistry::Schema(node.op_type, static_cast<int>(opset), node.domain);
-    if (!schema || !schema->has_type_and_shape_inference_function() || has_subgraph(node_proto)) continue;
+    if (!schema || !(schema->has_type_and_shape_inference_function() || schema->HasFunction()) ||
+        has_subgraph(node_proto))
+      continue;
 
     std::unordered_map<std::string, onnx::TypeProto> input_types;
     bool all_inputs_known = true;
@@ -49,7 +52,12 @@ void infer_dtypes(onnx::GraphProto& proto, ir::Model& model) {
     onnx::shape_inference::InferenceContextImpl ctx(node_proto, input_type_ptrs, no_constant_data, no_sparse_data);
     try {
       schema->Verify(node_proto);
-      schema->GetTypeAndShapeInferenceFunction()(ctx);
+      if (schema->has_type_and_shape_inference_function()) {
+        schema->GetTypeAndShapeInferenceFunction()(ctx);
+      } else {  // ops such as GreaterOrEqual-16 are defined by a body of ONNX's own nodes
+        onnx::shape_inference::InferShapeForFunctionNode(*schema->GetFunction(), onnx::OpSchemaRegistry::Instance(),
+                                                         ctx);
+      }
     } catch (const std::exception&) {
       continue;  // a malformed node: its kernel reports the problem with Kiln's own message
     }

@@ -6,7 +6,8 @@
 // out of range, a node with too few outputs. A function therefore only sees a node that passed its
 // schema's arity and attribute check and whose inputs all have known element types; those types
 // carry no shape and no constant data, which is what the crashing code paths read. Nodes with
-// subgraphs are skipped, since ONNX would infer the subgraph with its own unguarded driver.
+// subgraphs are skipped, since ONNX would infer the subgraph with its own unguarded driver; an op
+// defined by a function body is inferred through that body, whose nodes are ONNX's own.
 // The price: intermediate shapes are not inferred, only dtypes (what kernel selection needs).
 #pragma once
 
