@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "onnx/shape_inference/implementation.h"
 #include "onnx/tensor_proto.h"
+#include "onnx/type_inference.h"
 
 namespace kiln::onnx_io {
 namespace {
@@ -104,14 +104,16 @@ ir::Graph graph_from_proto(const onnx::GraphProto& g, const std::string& base_di
   return graph;
 }
 
-// ONNX's inference fills value_info with the dtype and shape of intermediate values. It is run
-// leniently: a model it cannot fully infer still loads, and Kiln reports the gap where it matters.
-void infer_shapes(onnx::ModelProto& proto) {
-  try {
-    onnx::ShapeInferenceOptions options{/*check_type=*/false, /*error_mode=*/0, /*enable_data_propagation=*/false};
-    onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), options);
-  } catch (const std::exception&) {
-    // Lenient mode can still throw on graphs it cannot walk; the validation below explains those.
+// Every node, subgraphs included, must belong to a domain the model imports an opset for.
+void check_domains(const ir::Graph& graph, const ir::Model& model) {
+  for (const auto& node : graph.nodes) {
+    if (!model.opset_imports.count(node.domain))
+      bad(node.describe() + " uses domain '" + node.domain + "', for which the model imports no opset");
+    for (const auto& [name, attribute] : node.attributes) {
+      if (const auto* sub = std::get_if<std::shared_ptr<ir::Graph>>(&attribute)) check_domains(**sub, model);
+      if (const auto* subs = std::get_if<std::vector<std::shared_ptr<ir::Graph>>>(&attribute))
+        for (const auto& sub : *subs) check_domains(*sub, model);
+    }
   }
 }
 
@@ -140,14 +142,11 @@ ir::Model load_model_from_bytes(const void* data, size_t size, const std::string
     throw Error(ErrorCode::NotImplemented, "the model imports ai.onnx opset " + std::to_string(it->second) +
                                                "; Kiln supports opsets " + std::to_string(kMinOpset) + " to " +
                                                std::to_string(kMaxOpset));
-  infer_shapes(proto);
   model.graph = graph_from_proto(proto.graph(), base_dir);
-  for (const auto& node : model.graph.nodes) {
-    const std::string domain = node.domain;
-    if (!model.opset_imports.count(domain))
-      bad(node.describe() + " uses domain '" + domain + "', for which the model imports no opset");
-  }
+  check_domains(model.graph, model);
   model.graph.validate();
+  // Only a structurally valid graph reaches ONNX's inference functions (see type_inference.h).
+  infer_dtypes(*proto.mutable_graph(), model);
   return model;
 }
 

@@ -1,5 +1,5 @@
-// ONNX ModelProto -> ir::Model. Runs ONNX's own type and shape inference so that every value has a
-// dtype (and a shape where one can be known), then validates the graph. Any problem becomes a
+// ONNX ModelProto -> ir::Model. Validates the graph, then infers the dtypes of the values the model
+// leaves unannotated through ONNX's per-op type inference (type_inference.h). Any problem becomes a
 // kiln::Error naming the node, the op and the value; a malformed file never crashes the importer.
 #pragma once
 

@@ -32,6 +32,12 @@ std::string describe_info(const TensorInfo& info) {
   return s;
 }
 
+std::string names_of(const std::vector<TensorInfo>& infos) {
+  std::string names;
+  for (const auto& info : infos) names += (names.empty() ? "" : ", ") + info.name;
+  return names;
+}
+
 const ops::KernelEntry& find_kernel(const ir::Node& node, int64_t opset, const std::vector<DType>& input_dtypes) {
   const auto& registry = ops::KernelRegistry::global();
   if (!registry.has_op(node.domain, node.op_type))
@@ -137,9 +143,8 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
   for (const auto& [name, t] : feeds) {
     auto it = std::find_if(input_infos_.begin(), input_infos_.end(), [&](const auto& i) { return i.name == name; });
     if (it == input_infos_.end()) {
-      std::string names;
-      for (const auto& i : input_infos_) names += (names.empty() ? "" : ", ") + i.name;
-      throw Error(ErrorCode::InvalidArgument, "the model has no input '" + name + "'; its inputs are: " + names);
+      throw Error(ErrorCode::InvalidArgument,
+                  "the model has no input '" + name + "'; its inputs are: " + names_of(input_infos_));
     }
     check_feed(*it, t);
     values[static_cast<size_t>(input_slots_[static_cast<size_t>(it - input_infos_.begin())])] = t;
@@ -150,9 +155,13 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
                                                   ") was not given");
   std::vector<int> wanted;
   for (const auto& name : output_names) {
-    const int s = slot_of(name);
-    if (s < 0) throw Error(ErrorCode::InvalidArgument, "the model has no value '" + name + "' to output");
-    wanted.push_back(s);
+    // Only graph outputs: other values are freed after their last reader.
+    auto is_named = [&](const TensorInfo& info) { return info.name == name; };
+    if (std::none_of(output_infos_.begin(), output_infos_.end(), is_named)) {
+      throw Error(ErrorCode::InvalidArgument,
+                  "the model has no output '" + name + "'; its outputs are: " + names_of(output_infos_));
+    }
+    wanted.push_back(slot_of(name));
   }
 
   std::vector<const Tensor*> in_ptrs;
