@@ -70,6 +70,7 @@ class SplitKernel final : public OpKernel {
       : axis_(info.attr_int("axis", 0)),
         split_attr_(info.attr_ints("split", {})),
         uneven_last_(info.opset() >= 18 && info.has_attr("num_outputs")) {
+    if (info.node().outputs.empty()) throw Error(ErrorCode::InvalidModel, "Split needs at least one output");
     if (info.has_attr("num_outputs") &&
         info.attr_int("num_outputs") != static_cast<int64_t>(info.node().outputs.size()))
       throw Error(ErrorCode::InvalidModel, "num_outputs " + std::to_string(info.attr_int("num_outputs")) +
