@@ -19,6 +19,7 @@ float RnnActivation::operator()(float x) const {
     }
     case RnnActivationKind::Affine: return alpha * x + beta;
     case RnnActivationKind::LeakyRelu: return x >= 0.f ? x : alpha * x;
+    // >= as the RNN ops' own table defines it (the ThresholdedRelu op uses >).
     case RnnActivationKind::ThresholdedRelu: return x >= alpha ? x : 0.f;
     case RnnActivationKind::ScaledTanh: return alpha * std::tanh(beta * x);
     case RnnActivationKind::HardSigmoid: return std::clamp(alpha * x + beta, 0.f, 1.f);

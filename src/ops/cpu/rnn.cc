@@ -62,7 +62,10 @@ std::vector<RnnActivation> parse_activations(const KernelInfo& info, RnnCell cel
                                                                     : std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"};
   std::vector<std::string> names = info.attr_strings("activations", defaults);
   const size_t expected = per_direction * static_cast<size_t>(directions);
-  if (names.size() == per_direction && directions == 2) names.insert(names.end(), names.begin(), names.end());
+  if (names.size() == per_direction && directions == 2) {
+    const std::vector<std::string> one_direction = names;
+    names.insert(names.end(), one_direction.begin(), one_direction.end());
+  }
   if (names.size() != expected)
     throw Error(ErrorCode::InvalidModel, "activations lists " + std::to_string(names.size()) + " functions, expected " +
                                              std::to_string(expected) + " (" + std::to_string(per_direction) +
@@ -107,7 +110,8 @@ class RecurrentKernel final : public OpKernel {
     if (info.has_attr("hidden_size") && hidden_size_ <= 0)
       throw Error(ErrorCode::InvalidModel, "hidden_size must be positive, got " + std::to_string(hidden_size_));
     const int64_t layout = info.opset() >= 14 ? info.attr_int("layout", 0) : 0;
-    if (layout != 0 && layout != 1) throw Error(ErrorCode::InvalidModel, "layout must be 0 or 1, got " + std::to_string(layout));
+    if (layout != 0 && layout != 1)
+      throw Error(ErrorCode::InvalidModel, "layout must be 0 or 1, got " + std::to_string(layout));
     config_.cell = kCell;
     config_.directions = direction == "bidirectional" ? 2 : 1;
     config_.reverse = direction == "reverse";
