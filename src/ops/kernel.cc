@@ -35,6 +35,10 @@ std::vector<float> KernelInfo::attr_floats(const std::string& name) const { retu
 std::vector<float> KernelInfo::attr_floats(const std::string& name, const std::vector<float>& fallback) const {
   return has_attr(name) ? get<std::vector<float>>(name) : fallback;
 }
+std::vector<std::string> KernelInfo::attr_strings(const std::string& name,
+                                                  const std::vector<std::string>& fallback) const {
+  return has_attr(name) ? get<std::vector<std::string>>(name) : fallback;
+}
 Tensor KernelInfo::attr_tensor(const std::string& name) const { return get<Tensor>(name); }
 
 const Tensor& KernelContext::input(size_t i) const {

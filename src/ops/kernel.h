@@ -41,6 +41,7 @@ class KernelInfo {
   std::vector<int64_t> attr_ints(const std::string& name, const std::vector<int64_t>& fallback) const;
   std::vector<float> attr_floats(const std::string& name) const;
   std::vector<float> attr_floats(const std::string& name, const std::vector<float>& fallback) const;
+  std::vector<std::string> attr_strings(const std::string& name, const std::vector<std::string>& fallback) const;
   Tensor attr_tensor(const std::string& name) const;
 
  private:
