@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "kernels/cpu/elementwise.h"
+#include "ops/cpu/same_dtype.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
@@ -84,9 +85,7 @@ class BinaryKernel final : public OpKernel {
 
  private:
   static Tensor combine(ThreadPool& pool, const Tensor& a, const Tensor& b) {
-    if (a.dtype() != b.dtype())
-      throw Error(ErrorCode::InvalidModel, std::string("input dtypes differ: ") + dtype_name(a.dtype()) + " and " +
-                                               dtype_name(b.dtype()));
+    require_same_dtype(a, b);
     Tensor out;
     Types::dispatch(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;

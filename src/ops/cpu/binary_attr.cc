@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/elementwise.h"
+#include "ops/cpu/same_dtype.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
@@ -21,9 +22,7 @@ class AttrBinaryKernel final : public OpKernel {
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
-    if (a.dtype() != b.dtype())
-      throw Error(ErrorCode::InvalidModel, std::string("input dtypes differ: ") + dtype_name(a.dtype()) + " and " +
-                                               dtype_name(b.dtype()));
+    require_same_dtype(a, b);
     Tensor& out = ctx.allocate_output(0, a.dtype(), kernels::broadcast_shapes(a.shape(), b.shape()));
     Types::dispatch(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;

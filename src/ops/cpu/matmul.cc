@@ -12,6 +12,7 @@
 #include "kernels/cpu/matmul_ref.h"
 #include "kernels/cpu/quant_ref.h"
 #include "ops/cpu/quant_params.h"
+#include "ops/cpu/same_dtype.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
@@ -82,9 +83,7 @@ class MatMulKernel final : public OpKernel {
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
-    if (a.dtype() != b.dtype())
-      throw Error(ErrorCode::InvalidModel, std::string("input dtypes differ: ") + dtype_name(a.dtype()) + " and " +
-                                               dtype_name(b.dtype()));
+    require_same_dtype(a, b);
     const MatMulPlan plan = plan_matmul(a.shape(), b.shape());
     const int64_t M = plan.M, N = plan.N, K = plan.K;
     dispatch_dtype<float, double, int32_t, int64_t>(a.dtype(), [&](auto tag) {
