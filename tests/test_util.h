@@ -23,6 +23,9 @@ struct NodeSpec {
   std::string domain;
   // Inputs listed here become initializers (constants at session creation), as weights are.
   std::vector<size_t> constant_inputs;
+  // Session options: differential tests run the same node at every CPU level and thread count.
+  std::string cpu_level;
+  int threads = 1;
 };
 
 // Builds a one-node model, runs it through runtime::Plan and returns its outputs.
@@ -56,7 +59,10 @@ inline std::vector<Tensor> run_node(const NodeSpec& spec) {
     model.graph.outputs.push_back({names.back(), DType::Undefined, std::nullopt});
   }
   model.graph.nodes.push_back(node);
-  runtime::Plan plan(std::move(model), SessionOptions{});
+  SessionOptions options;
+  options.cpu_level = spec.cpu_level;
+  options.threads = spec.threads;
+  runtime::Plan plan(std::move(model), options);
   return plan.run(feeds, names);
 }
 

@@ -24,6 +24,9 @@ class Plan;
 struct SessionOptions {
   int threads = 1;               // threads a run may use, the calling thread included; 0: one per core
   int optimization_level = 1;    // 0 none, 1 basic, 2 extended, 3 layout (passes arrive with the optimizer)
+  // Kernel instruction set: "scalar", "avx2" or "avx512"; empty takes KILN_CPU_LEVEL, else the
+  // best this CPU supports. Lower levels exist so every path can be tested on one machine.
+  std::string cpu_level;
 };
 
 // Dims are -1 where unknown; `dim_names` holds the symbolic name of such a dim, if any.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "ir/graph.h"
 #include "kiln/tensor.h"
@@ -16,11 +17,17 @@ namespace kiln::ops {
 class KernelInfo {
  public:
   KernelInfo(const ir::Node& node, int64_t opset, std::vector<DType> input_dtypes,
-             std::vector<const Tensor*> constant_inputs)
-      : node_(node), opset_(opset), input_dtypes_(std::move(input_dtypes)), constant_inputs_(std::move(constant_inputs)) {}
+             std::vector<const Tensor*> constant_inputs, CpuLevel cpu_level = CpuLevel::Scalar)
+      : node_(node),
+        opset_(opset),
+        input_dtypes_(std::move(input_dtypes)),
+        constant_inputs_(std::move(constant_inputs)),
+        cpu_level_(cpu_level) {}
 
   const ir::Node& node() const { return node_; }
   int64_t opset() const { return opset_; }
+  // The instruction set the session's kernels use; kernels pick fast paths and pack weights for it.
+  CpuLevel cpu_level() const { return cpu_level_; }
   size_t input_count() const { return node_.inputs.size(); }
   bool has_input(size_t i) const { return i < node_.inputs.size() && !node_.inputs[i].empty(); }
   // Dtype of input i as known at session creation (Undefined when absent).
@@ -52,6 +59,7 @@ class KernelInfo {
   int64_t opset_;
   std::vector<DType> input_dtypes_;
   std::vector<const Tensor*> constant_inputs_;
+  CpuLevel cpu_level_;
 };
 
 class KernelContext {

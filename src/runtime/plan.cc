@@ -62,6 +62,11 @@ const ops::KernelEntry& find_kernel(const ir::Node& node, int64_t opset, const s
 }  // namespace
 
 Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(model)) {
+  CpuLevel cpu_level = default_cpu_level();
+  if (!options.cpu_level.empty()) {
+    cpu_level = parse_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
+    check_cpu_level_supported(cpu_level);
+  }
   const ir::Graph& g = model_.graph;
   auto add_slot = [&](const std::string& name) {
     const int s = static_cast<int>(slot_count_++);
@@ -101,7 +106,7 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
     for (const auto& o : node.outputs) step.outputs.push_back(o.empty() ? add_slot("") : slots_.at(o));
     const auto& entry = find_kernel(node, step.opset, dtypes);
     try {
-      step.kernel = entry.factory(ops::KernelInfo(node, step.opset, dtypes, constants));
+      step.kernel = entry.factory(ops::KernelInfo(node, step.opset, dtypes, constants, cpu_level));
     } catch (const Error& e) {
       throw Error(e.code(), node.describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
     }
