@@ -1,0 +1,33 @@
+// Activations that GEMM and convolution epilogues apply to their results while still in cache.
+// The scalar definitions here are the reference; fast epilogues compile the same expressions with
+// wider instruction sets.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+namespace kiln::kernels {
+
+enum class ActivationKind { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh };
+
+struct Activation {
+  ActivationKind kind = ActivationKind::None;
+  // Clip: [alpha, beta] bounds; LeakyRelu: alpha is the negative slope; HardSigmoid: alpha*x+beta.
+  float alpha = 0.f, beta = 0.f;
+};
+
+inline float apply_activation_ref(const Activation& act, float x) {
+  switch (act.kind) {
+    case ActivationKind::None: return x;
+    case ActivationKind::Relu: return std::max(x, 0.f);
+    case ActivationKind::Clip: return std::min(std::max(x, act.alpha), act.beta);
+    case ActivationKind::LeakyRelu: return x >= 0.f ? x : x * act.alpha;
+    case ActivationKind::Sigmoid: return 1.f / (1.f + std::exp(-x));
+    case ActivationKind::HardSigmoid: return std::max(0.f, std::min(1.f, act.alpha * x + act.beta));
+    case ActivationKind::HardSwish: return x * std::max(0.f, std::min(1.f, x / 6.f + 0.5f));
+    case ActivationKind::Tanh: return std::tanh(x);
+  }
+  return x;
+}
+
+}  // namespace kiln::kernels

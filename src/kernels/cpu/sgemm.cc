@@ -1,0 +1,270 @@
+#include "kernels/cpu/sgemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/sgemm_microkernel.h"
+#include "kiln/error.h"
+
+namespace kiln::kernels {
+namespace {
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Rows [i0, i0 + rows) and K range [k0, k0 + kc) of A as an mr-row panel: dst[k * mr + r].
+void pack_a_panel(const MatrixView& a, int64_t i0, int64_t rows, int64_t k0, int64_t kc, int64_t mr, float* dst) {
+  if (a.transposed) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = a.data + (k0 + k) * a.ld + i0;
+      for (int64_t r = 0; r < rows; ++r) dst[k * mr + r] = src[r];
+    }
+  } else {
+    // Rows are read in strips of 16 columns (one cache line each) so the panel is written in order.
+    const float* src = a.data + i0 * a.ld + k0;
+    for (int64_t k_strip = 0; k_strip < kc; k_strip += 16) {
+      const int64_t strip = std::min<int64_t>(16, kc - k_strip);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = k_strip; k < k_strip + strip; ++k) dst[k * mr + r] = src[r * a.ld + k];
+    }
+  }
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t r = rows; r < mr; ++r) dst[k * mr + r] = 0.f;
+}
+
+// K range [k0, k0 + kc) and columns [j0, j0 + cols) of B as an nr-column panel: dst[k * nr + j],
+// zero past cols.
+void pack_b_panel(const MatrixView& b, int64_t k0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, float* dst) {
+  if (b.transposed) {
+    for (int64_t j = 0; j < cols; ++j) {
+      const float* src = b.data + (j0 + j) * b.ld + k0;
+      for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k];
+    }
+    for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * nr + cols, dst + (k + 1) * nr, 0.f);
+  } else {
+    for (int64_t k = 0; k < kc; ++k) {
+      std::memcpy(dst + k * nr, b.data + (k0 + k) * b.ld + j0, static_cast<size_t>(cols) * sizeof(float));
+      std::fill(dst + k * nr + cols, dst + (k + 1) * nr, 0.f);
+    }
+  }
+}
+
+// The same panel of the im2col matrix, read straight from the image.
+void pack_im2col_panel(const Im2colView& v, int64_t k0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, float* dst) {
+  const int64_t taps = v.kernel_h * v.kernel_w;
+  for (int64_t k = 0; k < kc; ++k) {
+    const int64_t row = k0 + k, channel = row / taps, tap = row % taps;
+    const int64_t ky = tap / v.kernel_w, kx = tap % v.kernel_w;
+    const float* plane = v.image + channel * v.height * v.width;
+    float* out = dst + k * nr;
+    int64_t oy = j0 / v.out_w, ox = j0 % v.out_w;
+    for (int64_t j = 0; j < cols; ox = 0, ++oy) {
+      const int64_t run = std::min(cols - j, v.out_w - ox);
+      const int64_t iy = oy * v.stride_h - v.pad_top + ky * v.dilation_h;
+      if (iy < 0 || iy >= v.height) {
+        std::fill(out + j, out + j + run, 0.f);
+      } else {
+        // Output columns ox .. ox + run - 1 read input columns first + t * stride_w; those in
+        // [lo, hi) fall inside the image.
+        const float* src = plane + iy * v.width;
+        const int64_t first = ox * v.stride_w - v.pad_left + kx * v.dilation_w, step = v.stride_w;
+        const int64_t lo = std::min(run, first >= 0 ? 0 : (-first + step - 1) / step);
+        const int64_t hi = std::max(lo, std::min(run, first >= v.width ? 0 : (v.width - first + step - 1) / step));
+        std::fill(out + j, out + j + lo, 0.f);
+        if (step == 1) {
+          std::memcpy(out + j + lo, src + first + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+        } else {
+          for (int64_t t = lo; t < hi; ++t) out[j + t] = src[first + t * step];
+        }
+        std::fill(out + j + hi, out + j + run, 0.f);
+      }
+      j += run;
+    }
+    std::fill(out + cols, out + nr, 0.f);
+  }
+}
+
+// A rectangle of C in whole tiles (edges may hold partial tiles), computed by one thread.
+struct Block {
+  int64_t i_begin, i_end, j_begin, j_end;
+};
+
+struct GemmProblem {
+  const GemmIsa& isa;
+  int64_t M, N, K;
+  const GemmA& a;
+  const GemmB& b;
+  float* c;
+  int64_t ldc;
+  const GemmEpilogue& epilogue;
+};
+
+// Per-thread packing scratch: grows to the largest block seen, then is reused, so steady-state
+// runs allocate nothing.
+AlignedBuffer<float>& scratch_b() {
+  thread_local AlignedBuffer<float> buffer;
+  return buffer;
+}
+AlignedBuffer<float>& scratch_a() {
+  thread_local AlignedBuffer<float> buffer;
+  return buffer;
+}
+
+void compute_block(const GemmProblem& p, const Block& block) {
+  const GemmIsa& isa = p.isa;
+  const int64_t mr = isa.mr, nr = isa.nr;
+  const auto* packed_a = std::get_if<const PackedMatrix*>(&p.a);
+  const auto* view_a = std::get_if<MatrixView>(&p.a);
+  const auto* packed_b = std::get_if<const PackedMatrix*>(&p.b);
+  // A single row of a plain A is its own panel: the micro-kernel reads it with step 1.
+  const bool a_is_row = view_a && p.M == 1 && !view_a->transposed;
+  const GemmEpilogue& e = p.epilogue;
+  AlignedBuffer<float>& b_buffer = scratch_b();
+  AlignedBuffer<float>& a_buffer = scratch_a();
+  if (!packed_b) b_buffer.resize_discarding(static_cast<size_t>(isa.kc * round_up(std::min(isa.nc, p.N), nr)));
+  if (view_a && !a_is_row) a_buffer.resize_discarding(static_cast<size_t>(isa.kc * round_up(isa.mc, mr)));
+
+  for (int64_t jc = block.j_begin; jc < block.j_end; jc += isa.nc) {
+    const int64_t nc = std::min(isa.nc, block.j_end - jc);
+    for (int64_t k0 = 0; k0 < std::max<int64_t>(p.K, 1); k0 += isa.kc) {
+      const int64_t kc = std::min(isa.kc, p.K - k0);
+      const bool last_k = k0 + kc >= p.K;
+      const float* b_panels;
+      if (packed_b) {
+        b_panels = (*packed_b)->panel(k0, jc, kc);
+      } else {
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          float* dst = b_buffer.data() + jr * kc;
+          const int64_t cols = std::min(nr, p.N - jc - jr);
+          if (const auto* v = std::get_if<MatrixView>(&p.b))
+            pack_b_panel(*v, k0, kc, jc + jr, cols, nr, dst);
+          else
+            pack_im2col_panel(std::get<Im2colView>(p.b), k0, kc, jc + jr, cols, nr, dst);
+        }
+        b_panels = b_buffer.data();
+      }
+      // A block of mc rows stays in L2 while each B panel, loaded into L1 once, meets all of it.
+      for (int64_t ic = block.i_begin; ic < block.i_end; ic += isa.mc) {
+        const int64_t mc = std::min(isa.mc, block.i_end - ic);
+        if (view_a && !a_is_row)
+          for (int64_t ir = 0; ir < mc; ir += mr)
+            pack_a_panel(*view_a, ic + ir, std::min(mr, p.M - ic - ir), k0, kc, mr, a_buffer.data() + ir * kc);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int64_t j = jc + jr, cols = std::min(nr, p.N - j);
+          const float* b_panel = b_panels + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int64_t i = ic + ir, rows = std::min(mr, p.M - i);
+            const float* a_panel = packed_a ? (*packed_a)->panel(k0, i, kc)
+                                   : a_is_row ? view_a->data + k0
+                                              : a_buffer.data() + ir * kc;
+            float* tile = p.c + i * p.ldc + j;
+            isa.kernels[rows - 1](kc, a_panel, a_is_row ? 1 : mr, b_panel, tile, p.ldc, cols, e.alpha,
+                                  e.accumulate || k0 > 0);
+            if (last_k) {
+              const TileEpilogue tile_epilogue{e.row_bias ? e.row_bias + i : nullptr, e.col_bias ? e.col_bias + j : nullptr,
+                                               e.residual ? e.residual + i * e.residual_ld + j : nullptr,
+                                               e.residual_ld, e.activation};
+              isa.epilogue(tile, p.ldc, rows, cols, tile_epilogue);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Splits C into one block per thread along M or N. Splitting N lets each thread pack only its own
+// columns of B and share a pre-packed A (convolution weights); splitting M does the same for rows
+// of A against a pre-packed B (MatMul weights). The preferred side is taken unless it has too few
+// tiles to balance the threads.
+std::vector<Block> partition(const GemmProblem& p, int threads) {
+  const int64_t m_tiles = (p.M + p.isa.mr - 1) / p.isa.mr, n_tiles = (p.N + p.isa.nr - 1) / p.isa.nr;
+  const double flops = 2.0 * static_cast<double>(p.M) * static_cast<double>(p.N) * static_cast<double>(p.K);
+  // Below ~100 kFLOP a thread hand-off costs more than it saves.
+  if (threads <= 1 || flops < 1e5) return {{0, p.M, 0, p.N}};
+  const bool prefer_n = std::holds_alternative<const PackedMatrix*>(p.a) || p.M == 1;
+  const int64_t preferred = prefer_n ? n_tiles : m_tiles, other = prefer_n ? m_tiles : n_tiles;
+  const bool split_n = (preferred >= 2 * threads || preferred >= other) == prefer_n;
+  const int64_t tiles = split_n ? n_tiles : m_tiles, tile = split_n ? p.isa.nr : p.isa.mr;
+  const int64_t extent = split_n ? p.N : p.M;
+  const int64_t parts = std::min<int64_t>(threads, tiles);
+  std::vector<Block> blocks;
+  for (int64_t t = 0; t < parts; ++t) {
+    const int64_t begin = tiles * t / parts * tile, end = std::min(extent, tiles * (t + 1) / parts * tile);
+    blocks.push_back(split_n ? Block{0, p.M, begin, end} : Block{begin, end, 0, p.N});
+  }
+  return blocks;
+}
+
+}  // namespace
+
+const GemmIsa& gemm_isa(CpuLevel level) {
+  switch (level) {
+    case CpuLevel::Avx512: return gemm_isa_avx512();
+    case CpuLevel::Avx2: return gemm_isa_avx2();
+    case CpuLevel::Scalar: break;
+  }
+  return gemm_isa_scalar();
+}
+
+GemmTiling gemm_tiling(CpuLevel level) {
+  const GemmIsa& isa = gemm_isa(level);
+  return {isa.mr, isa.nr, isa.kc};
+}
+
+PackedMatrix PackedMatrix::pack_a(CpuLevel level, int64_t M, int64_t K, const MatrixView& a) {
+  const GemmIsa& isa = gemm_isa(level);
+  PackedMatrix packed;
+  packed.level_ = level;
+  packed.rows_ = M;
+  packed.cols_ = K;
+  packed.padded_ = round_up(M, isa.mr);
+  packed.data_.resize_discarding(static_cast<size_t>(packed.padded_ * K));
+  for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
+    const int64_t kc = std::min(isa.kc, K - k0);
+    for (int64_t i0 = 0; i0 < M; i0 += isa.mr)
+      pack_a_panel(a, i0, std::min(isa.mr, M - i0), k0, kc, isa.mr, packed.data_.data() + k0 * packed.padded_ + i0 * kc);
+  }
+  return packed;
+}
+
+PackedMatrix PackedMatrix::pack_b(CpuLevel level, int64_t K, int64_t N, const MatrixView& b) {
+  const GemmIsa& isa = gemm_isa(level);
+  PackedMatrix packed;
+  packed.level_ = level;
+  packed.rows_ = K;
+  packed.cols_ = N;
+  packed.padded_ = round_up(N, isa.nr);
+  packed.data_.resize_discarding(static_cast<size_t>(packed.padded_ * K));
+  for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
+    const int64_t kc = std::min(isa.kc, K - k0);
+    for (int64_t j0 = 0; j0 < N; j0 += isa.nr)
+      pack_b_panel(b, k0, kc, j0, std::min(isa.nr, N - j0), isa.nr, packed.data_.data() + k0 * packed.padded_ + j0 * kc);
+  }
+  return packed;
+}
+
+const float* PackedMatrix::panel(int64_t k0, int64_t index, int64_t kc) const {
+  return data_.data() + k0 * padded_ + index * kc;
+}
+
+void sgemm(CpuLevel level, int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmB& b, float* c, int64_t ldc,
+           const GemmEpilogue& epilogue, ThreadPool& pool) {
+  if (M <= 0 || N <= 0) return;
+  auto check_packed = [&](const PackedMatrix* m, int64_t rows, int64_t cols, const char* which) {
+    if (m->level() != level || m->rows() != rows || m->cols() != cols)
+      throw Error(ErrorCode::Runtime, std::string("sgemm: packed ") + which + " was made for another level or shape");
+  };
+  if (const auto* pa = std::get_if<const PackedMatrix*>(&a)) check_packed(*pa, M, K, "A");
+  if (const auto* pb = std::get_if<const PackedMatrix*>(&b)) check_packed(*pb, K, N, "B");
+  const GemmProblem problem{gemm_isa(level), M, N, K, a, b, c, ldc, epilogue};
+  const std::vector<Block> blocks = partition(problem, pool.size());
+  if (blocks.size() == 1) {
+    compute_block(problem, blocks[0]);
+    return;
+  }
+  pool.parallel_for(static_cast<int64_t>(blocks.size()), [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) compute_block(problem, blocks[static_cast<size_t>(t)]);
+  });
+}
+
+}  // namespace kiln::kernels

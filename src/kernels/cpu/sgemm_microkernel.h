@@ -1,0 +1,39 @@
+// What each CPU level contributes to the SGEMM (kernels/cpu/sgemm.h): its tile sizes, a
+// register-blocked micro-kernel per row count, and the tile epilogue. Implemented once per level
+// in sgemm_<level>.cc, each compiled for its instruction set.
+#pragma once
+
+#include <cstdint>
+
+#include "core/cpu_features.h"
+#include "kernels/cpu/activation.h"
+
+namespace kiln::kernels {
+
+// The part of an epilogue that applies to one tile, with pointers already offset to the tile.
+struct TileEpilogue {
+  const float* row_bias;   // indexed by tile row, or null
+  const float* col_bias;   // indexed by tile column, or null
+  const float* residual;   // tile origin in the residual, or null
+  int64_t residual_ld;
+  Activation activation;
+};
+
+// c [rows x cols] (=|+=) alpha * a * b over kc steps. Step k reads a[k * a_step + r] for the rows
+// r < rows (a_step is mr for a packed panel, 1 for a single contiguous row) and the nr values
+// b[k * nr ...] of a packed panel, zero-padded past cols. rows <= mr, cols <= nr.
+using MicroKernel = void (*)(int64_t kc, const float* a, int64_t a_step, const float* b, float* c, int64_t ldc,
+                             int64_t cols, float alpha, bool accumulate);
+
+struct GemmIsa {
+  int64_t mr, nr, kc, mc, nc;  // mc is a multiple of mr
+  const MicroKernel* kernels;  // kernels[rows - 1] for rows in 1..mr
+  void (*epilogue)(float* c, int64_t ldc, int64_t rows, int64_t cols, const TileEpilogue& epilogue);
+};
+
+const GemmIsa& gemm_isa(CpuLevel level);
+const GemmIsa& gemm_isa_scalar();
+const GemmIsa& gemm_isa_avx2();
+const GemmIsa& gemm_isa_avx512();
+
+}  // namespace kiln::kernels
