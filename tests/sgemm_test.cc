@@ -64,7 +64,7 @@ TEST_P(SgemmTest, MatchesReferenceForEveryOperandForm) {
             {va, vb, "plain"}, {&pa, vb, "packed A"}, {va, &pb, "packed B"}, {&pa, &pb, "both packed"}};
         for (const auto& [ga, gb, name] : forms) {
           std::vector<float> c(expected.size(), 99.f);
-          sgemm(level, s.M, s.N, s.K, ga, gb, c.data(), s.N, {}, pool);
+          sgemm(level, s.M, s.N, s.K, ga, gb, c.data(), s.N, {}, &pool);
           SCOPED_TRACE(::testing::Message() << cpu_level_name(level) << " M=" << s.M << " N=" << s.N << " K=" << s.K
                                             << " transA=" << trans_a << " transB=" << trans_b);
           expect_close(c, expected, s.K, name);
@@ -100,7 +100,7 @@ TEST_P(SgemmTest, EpilogueAppliesScaleBiasResidualAndActivation) {
         }
       std::vector<float> c = initial;
       const GemmEpilogue epilogue{0.5f, accumulate, row_bias.data(), col_bias.data(), residual.data(), N, act};
-      sgemm(level, M, N, K, MatrixView{a.data(), K}, MatrixView{b.data(), N}, c.data(), ldc, epilogue, pool);
+      sgemm(level, M, N, K, MatrixView{a.data(), K}, MatrixView{b.data(), N}, c.data(), ldc, epilogue, &pool);
       SCOPED_TRACE(::testing::Message() << cpu_level_name(level) << " activation " << static_cast<int>(act.kind)
                                         << " accumulate " << accumulate);
       expect_close(c, expected, K, "epilogue");
@@ -139,7 +139,7 @@ TEST_P(SgemmTest, Im2colPackingMatchesExplicitIm2col) {
                           cc.stride,    cc.dilation, cc.dilation, cc.pad, cc.pad, out_h, out_w};
     const PackedMatrix pa = PackedMatrix::pack_a(level, M, K, MatrixView{w.data(), K});
     std::vector<float> c(expected.size());
-    sgemm(level, M, N, K, &pa, view, c.data(), N, {}, pool);
+    sgemm(level, M, N, K, &pa, view, c.data(), N, {}, &pool);
     SCOPED_TRACE(::testing::Message() << cpu_level_name(level) << " image " << cc.channels << "x" << cc.height << "x"
                                       << cc.width << " kernel " << cc.kh << "x" << cc.kw);
     expect_close(c, expected, K, "im2col");
@@ -156,8 +156,8 @@ TEST_P(SgemmTest, MultiThreadedMatchesSingleThreaded) {
     for (const auto& [ga, gb] : {std::pair<GemmA, GemmB>{&pa, MatrixView{b.data(), s.N}},
                                  std::pair<GemmA, GemmB>{MatrixView{a.data(), s.K}, &pb}}) {
       std::vector<float> single(static_cast<size_t>(s.M * s.N)), multi(single.size());
-      sgemm(level, s.M, s.N, s.K, ga, gb, single.data(), s.N, {}, one);
-      sgemm(level, s.M, s.N, s.K, ga, gb, multi.data(), s.N, {}, three);
+      sgemm(level, s.M, s.N, s.K, ga, gb, single.data(), s.N, {}, &one);
+      sgemm(level, s.M, s.N, s.K, ga, gb, multi.data(), s.N, {}, &three);
       // Each element is summed in the same order whichever thread computes it.
       EXPECT_EQ(single, multi) << cpu_level_name(level) << " M=" << s.M << " N=" << s.N;
     }
@@ -170,7 +170,7 @@ TEST(Sgemm, PackedOperandForAnotherLevelIsRejected) {
   const PackedMatrix pa = PackedMatrix::pack_a(CpuLevel::Scalar, 2, 2, MatrixView{a.data(), 2});
   std::vector<float> c(4);
   if (detected_cpu_level() == CpuLevel::Scalar) GTEST_SKIP() << "only one level on this CPU";
-  EXPECT_THROW(sgemm(detected_cpu_level(), 2, 2, 2, &pa, MatrixView{a.data(), 2}, c.data(), 2, {}, pool), Error);
+  EXPECT_THROW(sgemm(detected_cpu_level(), 2, 2, 2, &pa, MatrixView{a.data(), 2}, c.data(), 2, {}, &pool), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, SgemmTest, ::testing::ValuesIn(runnable_levels()),

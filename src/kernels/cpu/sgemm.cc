@@ -248,7 +248,7 @@ const float* PackedMatrix::panel(int64_t k0, int64_t index, int64_t kc) const {
 }
 
 void sgemm(CpuLevel level, int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmB& b, float* c, int64_t ldc,
-           const GemmEpilogue& epilogue, ThreadPool& pool) {
+           const GemmEpilogue& epilogue, ThreadPool* pool) {
   if (M <= 0 || N <= 0) return;
   auto check_packed = [&](const PackedMatrix* m, int64_t rows, int64_t cols, const char* which) {
     if (m->level() != level || m->rows() != rows || m->cols() != cols)
@@ -257,12 +257,12 @@ void sgemm(CpuLevel level, int64_t M, int64_t N, int64_t K, const GemmA& a, cons
   if (const auto* pa = std::get_if<const PackedMatrix*>(&a)) check_packed(*pa, M, K, "A");
   if (const auto* pb = std::get_if<const PackedMatrix*>(&b)) check_packed(*pb, K, N, "B");
   const GemmProblem problem{gemm_isa(level), M, N, K, a, b, c, ldc, epilogue};
-  const std::vector<Block> blocks = partition(problem, pool.size());
+  const std::vector<Block> blocks = partition(problem, pool ? pool->size() : 1);
   if (blocks.size() == 1) {
     compute_block(problem, blocks[0]);
     return;
   }
-  pool.parallel_for(static_cast<int64_t>(blocks.size()), [&](int64_t begin, int64_t end) {
+  pool->parallel_for(static_cast<int64_t>(blocks.size()), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) compute_block(problem, blocks[static_cast<size_t>(t)]);
   });
 }

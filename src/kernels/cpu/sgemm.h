@@ -78,8 +78,9 @@ using GemmA = std::variant<MatrixView, const PackedMatrix*>;
 using GemmB = std::variant<MatrixView, const PackedMatrix*, Im2colView>;
 
 // C = activation(alpha * A * B [+ C] + biases + residual), C row-major with stride ldc. Packed
-// operands must have been packed for `level`. Splits the work over the pool's threads.
+// operands must have been packed for `level`. Splits the work over the pool's threads; a null pool
+// runs it on the calling thread (for callers that parallelize over many small GEMMs themselves).
 void sgemm(CpuLevel level, int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmB& b, float* c, int64_t ldc,
-           const GemmEpilogue& epilogue, ThreadPool& pool);
+           const GemmEpilogue& epilogue, ThreadPool* pool);
 
 }  // namespace kiln::kernels

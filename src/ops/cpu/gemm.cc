@@ -1,13 +1,17 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, with op() an optional transpose and C broadcast
 // unidirectionally to [M, N]. Opset 6 allowed a C of another shape only with broadcast=1; from
-// opset 7 C always broadcasts, and from opset 11 it is optional.
+// opset 7 C always broadcasts, and from opset 11 it is optional. kiln.FusedGemm adds a fused
+// activation. A constant B (weights) is packed once for the packed SGEMM, and a constant C that is
+// one value per column becomes the GEMM epilogue's bias; any other C is written into Y first and
+// accumulated onto.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "kernels/cpu/broadcast.h"
-#include "kernels/cpu/gemm_ref.h"
+#include "kernels/cpu/sgemm.h"
+#include "ops/cpu/fused_activation.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
@@ -20,7 +24,20 @@ class GemmKernel final : public OpKernel {
         trans_b_(info.attr_int("transB", 0) != 0),
         alpha_(info.attr_float("alpha", 1.f)),
         beta_(info.attr_float("beta", 1.f)),
-        c_must_match_(info.opset() < 7 && info.attr_int("broadcast", 0) == 0) {}
+        c_must_match_(info.opset() < 7 && info.attr_int("broadcast", 0) == 0),
+        level_(info.cpu_level()),
+        activation_(read_fused_activation(info)) {
+    const Tensor* b = info.constant_input(1);
+    if (b && b->dtype() == DType::Float32 && b->rank() == 2) {
+      const int64_t K = trans_b_ ? b->dim(1) : b->dim(0), N = trans_b_ ? b->dim(0) : b->dim(1);
+      packed_b_ = kernels::PackedMatrix::pack_b(level_, K, N, kernels::MatrixView{b->data<float>(), b->dim(1), trans_b_});
+    }
+    const Tensor* c = info.constant_input(2);
+    if (c && c->dtype() == DType::Float32 && c->numel() > 1 && (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1))) {
+      column_bias_.assign(c->data<float>(), c->data<float>() + c->numel());
+      for (float& v : column_bias_) v *= beta_;
+    }
+  }
 
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.input(0);
@@ -37,24 +54,21 @@ class GemmKernel final : public OpKernel {
                                                   shape_to_string(b.shape()) + (trans_b_ ? " (transposed)" : ""));
     Tensor& y = ctx.allocate_output(0, DType::Float32, {M, N});
     float* py = y.data<float>();
-    if (ctx.has_input(2)) {
+    kernels::GemmEpilogue epilogue;
+    epilogue.alpha = alpha_;
+    epilogue.activation = activation_;
+    if (!column_bias_.empty() && static_cast<int64_t>(column_bias_.size()) == N) {
+      epilogue.col_bias = column_bias_.data();
+    } else if (ctx.has_input(2)) {
       fill_with_scaled_c(ctx.input(2), {M, N}, py);
-    } else {
-      std::fill(py, py + M * N, 0.f);
+      epilogue.accumulate = true;
     }
-    const float* pa = a.data<float>();
-    const float* pb = b.data<float>();
-    const int64_t lda = a.dim(1), ldb = b.dim(1);
-    // Rows of op(A) start at column r of a transposed A, at row r of a plain one.
-    const int64_t a_row_step = trans_a_ ? 1 : lda;
-    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(N * K, 1));
-    ctx.pool().parallel_for(
-        M,
-        [&](int64_t begin, int64_t end) {
-          kernels::gemm_ref(trans_a_, trans_b_, end - begin, N, K, alpha_, pa + begin * a_row_step, lda, pb, ldb, 1.f,
-                            py + begin * N, N);
-        },
-        grain);
+    const kernels::MatrixView a_view{a.data<float>(), a.dim(1), trans_a_};
+    if (packed_b_.rows() == K && packed_b_.cols() == N)
+      kernels::sgemm(level_, M, N, K, a_view, &packed_b_, py, N, epilogue, &ctx.pool());
+    else
+      kernels::sgemm(level_, M, N, K, a_view, kernels::MatrixView{b.data<float>(), b.dim(1), trans_b_}, py, N, epilogue,
+                     &ctx.pool());
   }
 
  private:
@@ -70,8 +84,13 @@ class GemmKernel final : public OpKernel {
   bool trans_a_, trans_b_;
   float alpha_, beta_;
   bool c_must_match_;
+  CpuLevel level_;
+  kernels::Activation activation_;
+  kernels::PackedMatrix packed_b_;
+  std::vector<float> column_bias_;  // beta * C when C is a constant row of N values
 };
 KILN_KERNEL(GemmKernel, {.op = "Gemm", .since = 6, .types = types::kFloat});
+KILN_KERNEL(GemmKernel, {.op = "FusedGemm", .domain = "kiln", .since = 1, .types = types::kFloat});
 
 }  // namespace
 }  // namespace kiln::ops

@@ -11,6 +11,7 @@
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/matmul_ref.h"
 #include "kernels/cpu/quant_ref.h"
+#include "kernels/cpu/sgemm.h"
 #include "ops/cpu/quant_params.h"
 #include "ops/cpu/same_dtype.h"
 #include "ops/cpu/type_list.h"
@@ -77,16 +78,26 @@ void for_each_row_block(const MatMulPlan& plan, ThreadPool& pool, const F& fn) {
       grain);
 }
 
+// Float32 runs the packed SGEMM: a constant 2-D B (weights) is packed once here, and then every
+// batch and row of A goes through one GEMM; otherwise each output batch is its own GEMM, run in
+// parallel over batches when there are enough of them (attention's per-head products). Other
+// dtypes run the reference kernel.
 class MatMulKernel final : public OpKernel {
  public:
-  explicit MatMulKernel(const KernelInfo&) {}
+  explicit MatMulKernel(const KernelInfo& info) : level_(info.cpu_level()) {
+    const Tensor* b = info.constant_input(1);
+    if (b && b->dtype() == DType::Float32 && b->rank() == 2)
+      packed_b_ = kernels::PackedMatrix::pack_b(level_, b->dim(0), b->dim(1), kernels::MatrixView{b->data<float>(), b->dim(1)});
+  }
+
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
     require_same_dtype(a, b);
     const MatMulPlan plan = plan_matmul(a.shape(), b.shape());
+    if (a.dtype() == DType::Float32) return compute_float(ctx, plan, a, b);
     const int64_t M = plan.M, N = plan.N, K = plan.K;
-    dispatch_dtype<float, double, int32_t, int64_t>(a.dtype(), [&](auto tag) {
+    dispatch_dtype<double, int32_t, int64_t>(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* pa = a.data<T>();
       const T* pb = b.data<T>();
@@ -98,6 +109,36 @@ class MatMulKernel final : public OpKernel {
       });
     });
   }
+
+ private:
+  void compute_float(KernelContext& ctx, const MatMulPlan& plan, const Tensor& a, const Tensor& b) const {
+    const int64_t M = plan.M, N = plan.N, K = plan.K;
+    const float* pa = a.data<float>();
+    float* py = ctx.allocate_output(0, DType::Float32, plan.out).data<float>();
+    if (packed_b_.rows() == K && packed_b_.cols() == N && b.rank() == 2) {
+      // A's batches are contiguous rows against the one B: a single [rows, K] x [K, N] GEMM.
+      kernels::sgemm(level_, a.numel() / std::max<int64_t>(K, 1), N, K, kernels::MatrixView{pa, K}, &packed_b_, py, N,
+                     {}, &ctx.pool());
+      return;
+    }
+    const float* pb = b.data<float>();
+    const int64_t batches = static_cast<int64_t>(plan.a_batches.size());
+    auto run_batch = [&](int64_t batch, ThreadPool* pool) {
+      const auto i = static_cast<size_t>(batch);
+      kernels::sgemm(level_, M, N, K, kernels::MatrixView{pa + plan.a_batches[i] * M * K, K},
+                     kernels::MatrixView{pb + plan.b_batches[i] * K * N, N}, py + batch * M * N, N, {}, pool);
+    };
+    if (batches >= ctx.pool().size()) {
+      ctx.pool().parallel_for(batches, [&](int64_t begin, int64_t end) {
+        for (int64_t batch = begin; batch < end; ++batch) run_batch(batch, nullptr);
+      });
+    } else {
+      for (int64_t batch = 0; batch < batches; ++batch) run_batch(batch, &ctx.pool());
+    }
+  }
+
+  CpuLevel level_;
+  kernels::PackedMatrix packed_b_;
 };
 KILN_KERNEL(MatMulKernel, {.op = "MatMul", .since = 1, .types = types::kNumeric});
 

@@ -1,0 +1,21 @@
+// The activation a fused node (kiln.FusedConv, kiln.FusedGemm, kiln.FusedMatMul) applies to its
+// result: attribute `activation` names the ONNX op that was fused in, `activation_params` holds
+// its float parameters (Clip: min, max; LeakyRelu: alpha; HardSigmoid: alpha, beta).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/activation.h"
+#include "ops/kernel.h"
+
+namespace kiln::ops {
+
+// The activation kind for an ONNX op type; nullopt-like None for ops that cannot be fused.
+kernels::ActivationKind fusable_activation_kind(const std::string& op_type);
+
+// Reads `activation` / `activation_params`; None when absent. Throws InvalidModel on an unknown
+// activation or a wrong parameter count.
+kernels::Activation read_fused_activation(const KernelInfo& info);
+
+}  // namespace kiln::ops
