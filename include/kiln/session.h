@@ -23,7 +23,7 @@ class Plan;
 
 struct SessionOptions {
   int threads = 1;               // threads a run may use, the calling thread included; 0: one per core
-  int optimization_level = 1;    // 0 none, 1 basic, 2 extended, 3 layout (passes arrive with the optimizer)
+  int optimization_level = 3;    // 0 none, 1 basic, 2 extended (fusions), 3 layout; the default runs all
   // Kernel instruction set: "scalar", "avx2" or "avx512"; empty takes KILN_CPU_LEVEL, else the
   // best this CPU supports. Lower levels exist so every path can be tested on one machine.
   std::string cpu_level;

@@ -46,38 +46,44 @@ class ConvKernel final : public OpKernel {
     check_float_inputs({&x, &w, bias, residual});
     const kernels::ConvShape shape = make_conv_shape(attributes_, x, w, bias, false);
     const Shape y_shape = conv_output_shape(shape, false);
-    float* y = ctx.allocate_output(0, DType::Float32, y_shape).data<float>();
-    Tensor broadcast_residual;
-    if (residual && residual->shape() != y_shape) broadcast_residual = broadcast_to(*residual, y_shape);
-    const kernels::ConvEpilogue epilogue{bias ? bias->data<float>() : nullptr,
-                                         residual ? (broadcast_residual.defined() ? broadcast_residual : *residual).data<float>()
-                                                  : nullptr,
-                                         activation_};
-    if (prepared_ && shape.geometry.rank() + 2 == w.rank()) {
-      prepared_->run(x.data<float>(), shape, y, epilogue, ctx.pool());
-      return;
+    const float* b = bias ? bias->data<float>() : nullptr;
+    if (!residual) {
+      float* y = ctx.allocate_output(0, DType::Float32, y_shape).data<float>();
+      return convolve(x, w, shape, y, {b, nullptr, activation_}, ctx.pool());
     }
-    kernels::compute_conv(x.data<float>(), w.data<float>(), epilogue.bias, y, shape, ctx.pool());
-    apply_epilogue(y, shape_numel(y_shape), epilogue);
+    // Z broadcasts as Add's second operand would; when it also widens the result, the sum is
+    // formed after the convolution instead of inside its epilogue.
+    const Shape out_shape = kernels::broadcast_shapes(y_shape, residual->shape());
+    if (out_shape == y_shape) {
+      float* y = ctx.allocate_output(0, DType::Float32, y_shape).data<float>();
+      const Tensor z = residual->shape() == y_shape ? *residual : broadcast_to(*residual, y_shape);
+      return convolve(x, w, shape, y, {b, z.data<float>(), activation_}, ctx.pool());
+    }
+    Tensor conv(DType::Float32, y_shape);
+    convolve(x, w, shape, conv.data<float>(), {b, nullptr, {}}, ctx.pool());
+    const Tensor widened = broadcast_to(conv, out_shape), z = broadcast_to(*residual, out_shape);
+    float* y = ctx.allocate_output(0, DType::Float32, out_shape).data<float>();
+    for (int64_t i = 0; i < widened.numel(); ++i)
+      y[i] = kernels::apply_activation_ref(activation_, widened.data<float>()[i] + z.data<float>()[i]);
   }
 
  private:
+  void convolve(const Tensor& x, const Tensor& w, const kernels::ConvShape& shape, float* y,
+                const kernels::ConvEpilogue& epilogue, ThreadPool& pool) const {
+    if (prepared_ && shape.geometry.rank() + 2 == w.rank()) return prepared_->run(x.data<float>(), shape, y, epilogue, pool);
+    kernels::compute_conv(x.data<float>(), w.data<float>(), epilogue.bias, y, shape, pool);
+    const int64_t n = shape_numel(conv_output_shape(shape, false));
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = kernels::apply_activation_ref(epilogue.activation, y[i] + (epilogue.residual ? epilogue.residual[i] : 0.f));
+  }
+
   static Tensor broadcast_to(const Tensor& z, const Shape& shape) {
-    if (!kernels::broadcasts_to(z.shape(), shape))
-      throw Error(ErrorCode::InvalidArgument, "residual Z " + shape_to_string(z.shape()) + " cannot be broadcast to " +
-                                                  shape_to_string(shape));
     Tensor out(DType::Float32, shape);
     const std::vector<int64_t> strides[1] = {kernels::broadcast_strides(z.shape(), shape)};
     const float* src = z.data<float>();
     float* dst = out.data<float>();
     kernels::for_each_broadcast(shape, strides, [&](int64_t i, const int64_t* o) { dst[i] = src[o[0]]; });
     return out;
-  }
-
-  // The reference path's epilogue (bias is already in): residual, then activation.
-  static void apply_epilogue(float* y, int64_t n, const kernels::ConvEpilogue& epilogue) {
-    for (int64_t i = 0; i < n; ++i)
-      y[i] = kernels::apply_activation_ref(epilogue.activation, y[i] + (epilogue.residual ? epilogue.residual[i] : 0.f));
   }
 
   ConvAttributes attributes_;

@@ -24,7 +24,7 @@ class GemmKernel final : public OpKernel {
         trans_b_(info.attr_int("transB", 0) != 0),
         alpha_(info.attr_float("alpha", 1.f)),
         beta_(info.attr_float("beta", 1.f)),
-        c_must_match_(info.opset() < 7 && info.attr_int("broadcast", 0) == 0),
+        c_must_match_(info.node().domain.empty() && info.opset() < 7 && info.attr_int("broadcast", 0) == 0),
         level_(info.cpu_level()),
         activation_(read_fused_activation(info)) {
     const Tensor* b = info.constant_input(1);

@@ -1,0 +1,17 @@
+// Small matching helpers shared by the fusion passes.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "ir/graph.h"
+
+namespace kiln::passes {
+
+// The one node that reads `value`, when exactly one node does and it is not a graph output
+// (a fused-away value must not be observable).
+std::optional<size_t> sole_consumer(const ir::Graph& graph, const std::string& value);
+
+bool is_op(const ir::Node& node, const char* op_type, const char* domain = "");
+
+}  // namespace kiln::passes
