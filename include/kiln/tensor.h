@@ -27,6 +27,9 @@ class Tensor {
   Tensor() = default;
   // Allocates uninitialized storage.
   Tensor(DType dtype, Shape shape);
+  // The bytes a tensor of this dtype and shape needs; throws for a dtype without a storage size
+  // or a size over kMaxBytes. The checks the allocating constructor makes, for other allocators.
+  static size_t checked_nbytes(DType dtype, const Shape& shape);
   // Allocates and zero-fills.
   static Tensor zeros(DType dtype, Shape shape);
   // Wraps memory owned elsewhere; `owner` keeps it alive as long as any view exists.

@@ -56,14 +56,19 @@ std::string shape_to_string(const Shape& shape) {
   return s + "]";
 }
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)), numel_(shape_numel(shape_)) {
+size_t Tensor::checked_nbytes(DType dtype, const Shape& shape) {
+  const int64_t numel = shape_numel(shape);
   const size_t esize = dtype_size(dtype);
   if (esize == 0) throw Error(ErrorCode::NotImplemented, std::string("tensors of dtype ") + dtype_name(dtype) + " are not supported");
-  if (numel_ > kMaxBytes / static_cast<int64_t>(esize))
-    throw Error(ErrorCode::InvalidArgument, std::string("tensor of shape ") + shape_to_string(shape_) + " and dtype " +
+  if (numel > kMaxBytes / static_cast<int64_t>(esize))
+    throw Error(ErrorCode::InvalidArgument, std::string("tensor of shape ") + shape_to_string(shape) + " and dtype " +
                                                 dtype_name(dtype) + " exceeds the " + std::to_string(kMaxBytes >> 30) +
                                                 " GiB limit for one tensor");
-  storage_ = allocate_aligned(nbytes());
+  return static_cast<size_t>(numel) * esize;
+}
+
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)), numel_(shape_numel(shape_)) {
+  storage_ = allocate_aligned(checked_nbytes(dtype, shape_));
   data_ = storage_.get();
 }
 

@@ -55,7 +55,11 @@ Tensor& KernelContext::output_slot(size_t i) const {
 }
 
 Tensor& KernelContext::allocate_output(size_t i, DType dtype, Shape shape) {
-  return output_slot(i) = Tensor(dtype, std::move(shape));
+  Tensor& slot = output_slot(i);
+  if (!arena_) return slot = Tensor(dtype, std::move(shape));
+  std::shared_ptr<void> storage = arena_->acquire(Tensor::checked_nbytes(dtype, shape));
+  void* data = storage.get();
+  return slot = Tensor::wrap(dtype, std::move(shape), data, std::move(storage));
 }
 
 void KernelContext::set_output(size_t i, Tensor value) { output_slot(i) = std::move(value); }

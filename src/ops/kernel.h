@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "core/tensor_arena.h"
 #include "core/thread_pool.h"
 #include "ir/graph.h"
 #include "kiln/tensor.h"
@@ -64,8 +65,10 @@ class KernelInfo {
 
 class KernelContext {
  public:
-  KernelContext(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, ThreadPool& pool)
-      : inputs_(inputs), outputs_(outputs), pool_(pool) {}
+  // Outputs are allocated from `arena` when given (a session run), else from the heap.
+  KernelContext(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, ThreadPool& pool,
+                TensorArena* arena = nullptr)
+      : inputs_(inputs), outputs_(outputs), pool_(pool), arena_(arena) {}
 
   size_t input_count() const { return inputs_.size(); }
   bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i] != nullptr; }
@@ -84,6 +87,7 @@ class KernelContext {
   std::span<const Tensor* const> inputs_;
   std::span<Tensor* const> outputs_;
   ThreadPool& pool_;
+  TensorArena* arena_;
 };
 
 class OpKernel {

@@ -172,6 +172,7 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
     wanted.push_back(slot_of(name));
   }
 
+  std::unique_ptr<TensorArena> arena = take_arena();
   std::vector<const Tensor*> in_ptrs;
   std::vector<Tensor*> out_ptrs;
   for (const Step& step : steps_) {
@@ -184,7 +185,7 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
       in_ptrs.push_back(s < 0 ? nullptr : &values[static_cast<size_t>(s)]);
     }
     for (int s : step.outputs) out_ptrs.push_back(&values[static_cast<size_t>(s)]);
-    ops::KernelContext ctx(in_ptrs, out_ptrs, *pool_);
+    ops::KernelContext ctx(in_ptrs, out_ptrs, *pool_, arena.get());
     try {
       step.kernel->compute(ctx);
     } catch (const Error& e) {
@@ -201,7 +202,23 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
     if (!t.defined()) throw Error(ErrorCode::Runtime, "output '" + output_names[i] + "' was not computed");
     out.push_back(t);
   }
+  values.clear();
+  arena->trim();
+  return_arena(std::move(arena));
   return out;
+}
+
+std::unique_ptr<TensorArena> Plan::take_arena() const {
+  std::lock_guard lock(arenas_mutex_);
+  if (idle_arenas_.empty()) return std::make_unique<TensorArena>();
+  auto arena = std::move(idle_arenas_.back());
+  idle_arenas_.pop_back();
+  return arena;
+}
+
+void Plan::return_arena(std::unique_ptr<TensorArena> arena) const {
+  std::lock_guard lock(arenas_mutex_);
+  idle_arenas_.push_back(std::move(arena));
 }
 
 }  // namespace kiln::runtime

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/tensor_arena.h"
 #include "core/thread_pool.h"
 #include "ir/graph.h"
 #include "kiln/session.h"
@@ -36,6 +38,8 @@ class Plan {
  private:
   int slot_of(const std::string& name) const;
   void check_feed(const TensorInfo& info, const Tensor& feed) const;
+  std::unique_ptr<TensorArena> take_arena() const;
+  void return_arena(std::unique_ptr<TensorArena> arena) const;
 
   ir::Model model_;
   std::vector<TensorInfo> input_infos_, output_infos_;
@@ -45,6 +49,9 @@ class Plan {
   std::vector<std::pair<int, const Tensor*>> constants_;  // initializer slots
   std::vector<Step> steps_;
   std::unique_ptr<ThreadPool> pool_;
+  // Arenas of finished runs, for the next ones; concurrent runs each take their own.
+  mutable std::mutex arenas_mutex_;
+  mutable std::vector<std::unique_ptr<TensorArena>> idle_arenas_;
 };
 
 }  // namespace kiln::runtime
