@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include "commands.h"
@@ -58,7 +60,13 @@ Summary summarize(std::vector<double> ms) {
   return s;
 }
 
+// This process's peak RSS. Linux's VmHWM is the high-water mark of this address space alone;
+// getrusage's ru_maxrss survives execve, so a child of a large parent (the node driver) would
+// report at least the parent's RSS at fork. ru_maxrss is the fallback elsewhere.
 double peak_rss_mb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // "VmHWM:  1234 kB"
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
