@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <random>
 
 #include "commands.h"
 #include "core/npy.h"
+#include "feeds.h"
 #include "kiln/session.h"
 
 namespace kiln::cli {
@@ -22,25 +22,6 @@ struct RunArgs {
   int threads = 1;
   int64_t free_dim = 1;
 };
-
-Tensor random_input(const TensorInfo& info, int64_t free_dim, std::mt19937& rng) {
-  Shape shape;
-  for (int64_t d : info.shape.value_or(Shape{})) shape.push_back(d < 0 ? free_dim : d);
-  Tensor t(info.dtype, shape);
-  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
-  std::uniform_int_distribution<int> small(0, 9);
-  switch (info.dtype) {
-    case DType::Float32: std::generate_n(t.data<float>(), t.numel(), [&] { return uniform(rng); }); break;
-    case DType::Float64: std::generate_n(t.data<double>(), t.numel(), [&] { return uniform(rng); }); break;
-    case DType::Int64: std::generate_n(t.data<int64_t>(), t.numel(), [&] { return small(rng); }); break;
-    case DType::Int32: std::generate_n(t.data<int32_t>(), t.numel(), [&] { return small(rng); }); break;
-    case DType::Bool: std::generate_n(t.data<bool>(), t.numel(), [&] { return small(rng) % 2 == 0; }); break;
-    default:
-      throw Error(ErrorCode::InvalidArgument, "cannot make a random input of dtype " + std::string(dtype_name(info.dtype)) +
-                                                  " for '" + info.name + "'; give one with --input");
-  }
-  return t;
-}
 
 void print_summary(const std::string& name, const Tensor& t) {
   std::cout << name << ": " << dtype_name(t.dtype()) << " " << shape_to_string(t.shape());
@@ -77,18 +58,7 @@ void run_model(const RunArgs& args) {
   SessionOptions options;
   options.threads = args.threads;
   Session session(args.model, options);
-  std::map<std::string, Tensor> feeds;
-  for (const auto& spec : args.inputs) {
-    const auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw Error(ErrorCode::InvalidArgument, "--input '" + spec + "' must look like NAME=FILE.npy");
-    feeds[spec.substr(0, eq)] = read_npy(spec.substr(eq + 1));
-  }
-  // With any --input given, the session itself reports unknown and missing names.
-  std::mt19937 rng(42);
-  if (args.inputs.empty())
-    for (const auto& info : session.inputs()) feeds[info.name] = random_input(info, args.free_dim, rng);
-  const auto outputs = session.run(feeds);
+  const auto outputs = session.run(make_feeds(session, args.inputs, args.free_dim));
   if (!args.output_dir.empty()) std::filesystem::create_directories(args.output_dir);
   for (const auto& info : session.outputs()) {
     const Tensor& t = outputs.at(info.name);
@@ -108,12 +78,11 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a model once on .npy inputs (random inputs when none are given)");
   auto args = std::make_shared<RunArgs>();
   cmd->add_option("model", args->model, "ONNX model file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-i,--input", args->inputs, "NAME=FILE.npy for a model input (repeatable)");
+  add_feed_options(*cmd, args->inputs, args->free_dim);
   cmd->add_option("-o,--output-dir", args->output_dir, "write each output to DIR/NAME.npy");
   cmd->add_option("--labels", args->labels,
                   "FILE.npy of true class labels: print the first output's argmax per row beside them, and the accuracy");
   cmd->add_option("-t,--threads", args->threads, "threads to run with (0: one per core)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--free-dim", args->free_dim, "size given to unknown dims of random inputs")->check(CLI::PositiveNumber);
   cmd->callback([args] { run_model(*args); });
 }
 

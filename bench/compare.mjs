@@ -1,0 +1,252 @@
+// node bench/compare.mjs [options]: Kiln against ONNX Runtime on the same models, inputs and
+// thread counts, in the same run. bench/run.sh is the usual way in; docs/benchmarks.md explains
+// the method. For each model and thread count it alternates the engines in rounds (Kiln, ORT,
+// Kiln, ORT, ...) so that both see the same machine state, then prints latency, GFLOP/s against
+// the measured FMA peak, the outputs' difference, and session creation time and peak RSS.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { kilnBench, kilnOutputs } from './kiln.mjs';
+import { kilnInputArgs, makeInputs } from './inputs.mjs';
+import { createSession, ortFeeds, ortVersion, timeRuns } from './ort_peer.mjs';
+import { summarize } from './stats.mjs';
+import { fixed, markdownTable, sci, textTable } from './table.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+const MODELS = ['resnet50', 'mobilenetv2', 'resnet18', 'bert-base'];
+const CPU_LEVELS = ['scalar', 'avx2', 'avx512'];
+const USAGE = `usage: bench/run.sh [options]   (or: node bench/compare.mjs [options])
+  --models LIST      comma-separated, from ${MODELS.join(',')} (default: all)
+  --threads LIST     thread counts (default: 1,2)
+  --rounds N         Kiln/ORT alternations per model and thread count (default 5; --quick 2)
+  --runs K           timed runs per engine per round (default 10; --quick 2)
+  --warmup N         untimed runs before each round's timing (default 2; --quick 1)
+  --quick            the small settings above, for a first look in a few minutes
+  --cpu-levels       also check Kiln's outputs at each of ${CPU_LEVELS.join(', ')}
+  --ort-no-spin      turn ORT's intra-op spinning off (default: ORT's default, spinning on)
+  --markdown FILE    also write the tables as Markdown (for docs/benchmarks.md)
+  --build DIR        Kiln's build folder (default: build)`;
+
+function parseOptions() {
+  const { values: v } = parseArgs({
+    options: {
+      models: { type: 'string' }, threads: { type: 'string' }, rounds: { type: 'string' },
+      runs: { type: 'string' }, warmup: { type: 'string' }, quick: { type: 'boolean' },
+      'cpu-levels': { type: 'boolean' }, 'ort-no-spin': { type: 'boolean' }, markdown: { type: 'string' },
+      build: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const count = (name, text, fallback, min = 1) => {
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${text}'`);
+    return n;
+  };
+  const models = v.models ? v.models.split(',') : MODELS;
+  const unknown = models.filter((m) => !MODELS.includes(m));
+  if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${MODELS.join(', ')}`);
+  const build = resolve(v.build ?? join(ROOT, 'build'));
+  return {
+    models,
+    threads: (v.threads ?? '1,2').split(',').map((t) => count('threads', t, 1)),
+    rounds: count('rounds', v.rounds, v.quick ? 2 : 5),
+    runs: count('runs', v.runs, v.quick ? 2 : 10),
+    warmup: count('warmup', v.warmup, v.quick ? 1 : 2, 0),
+    cpuLevels: v['cpu-levels'] ?? false,
+    ortNoSpin: v['ort-no-spin'] ?? false,
+    markdown: v.markdown,
+    kiln: join(build, 'kiln'),
+    fmaPeak: join(build, 'bench', 'fma_peak'),
+    modelDir: join(build, 'bench-models'),
+  };
+}
+
+const log = (text) => process.stderr.write(`${text}\n`);
+
+// Exports the models whose .onnx or .json is missing (bench/export_models.py, with PyTorch).
+function ensureModels(opts) {
+  const missing = opts.models.filter((m) => !existsSync(join(opts.modelDir, `${m}.onnx`)) ||
+                                            !existsSync(join(opts.modelDir, `${m}.json`)));
+  if (!missing.length) return;
+  log(`exporting ${missing.join(', ')} into ${opts.modelDir}`);
+  const python = process.env.KILN_PYTHON ?? '/usr/bin/python3';
+  const r = spawnSync(python, [join(HERE, 'export_models.py'), opts.modelDir, ...missing], { stdio: 'inherit' });
+  if (r.status === 77) throw new Error('exporting the models needs PyTorch and torchvision (scripts/setup.sh)');
+  if (r.status !== 0) throw new Error(`bench/export_models.py failed (${r.status ?? r.error})`);
+}
+
+// GFLOP/s peak per thread count: the faster of the zmm and ymm measurements.
+function measurePeak(opts) {
+  const measured = JSON.parse(execFileSync(opts.fmaPeak, opts.threads.map(String), { encoding: 'utf8' }));
+  return Object.fromEntries(opts.threads.map((t) => [t, Math.max(measured.avx512?.[t] ?? 0, measured.avx2?.[t] ?? 0)]));
+}
+
+// The best of two measurements (before and after the models), as other load on the machine can
+// only lower a measured peak; warns when the peak does not scale with threads.
+function bestPeak(opts, a, b) {
+  const peak = Object.fromEntries(opts.threads.map((t) => [t, Math.max(a[t], b[t])]));
+  const [one, most] = [Math.min(...opts.threads), Math.max(...opts.threads)];
+  if (most > one && peak[most] < 0.8 * peak[one] * (most / one))
+    log(`warning: the FMA peak on ${most} threads is only ${(peak[most] / peak[one]).toFixed(2)}x that on ${one}: ` +
+        'was something else running? Every number here shared the machine with it.');
+  return peak;
+}
+
+// Largest |Kiln - ORT| over all outputs, absolute and relative to ORT's largest |value|.
+function difference(kilnOut, ortOut) {
+  let maxAbs = 0;
+  let scale = 0;
+  for (const [name, tensor] of Object.entries(ortOut)) {
+    const mine = kilnOut[name];
+    if (mine?.data.length !== tensor.data.length) throw new Error(`Kiln's output ${name} is missing or of another size`);
+    for (let i = 0; i < tensor.data.length; ++i) {
+      maxAbs = Math.max(maxAbs, Math.abs(mine.data[i] - tensor.data[i]));
+      scale = Math.max(scale, Math.abs(tensor.data[i]));
+    }
+  }
+  return { maxAbs, rel: scale ? maxAbs / scale : maxAbs };
+}
+
+async function accuracy(opts, model, inputs) {
+  const session = await createSession(model, 1);
+  const ortOut = await session.run(ortFeeds(inputs));
+  await session.release();
+  const levels = opts.cpuLevels ? CPU_LEVELS : [''];
+  return levels.map((level) => {
+    const name = level || 'default';
+    try {
+      return { level: name, ...difference(kilnOutputs(opts.kiln, model, kilnInputArgs(inputs), level), ortOut) };
+    } catch (e) {  // e.g. a level this CPU lacks: say so in the table, go on with the rest
+      const error = e.message.split('\n').find((l) => l.includes('error')) ?? e.message;
+      return { level: name, maxAbs: NaN, rel: NaN, error };
+    }
+  });
+}
+
+async function latency(opts, model, inputs, threads) {
+  const session = await createSession(model, threads, opts.ortNoSpin);
+  const feeds = ortFeeds(inputs);
+  await timeRuns(session, feeds, opts.warmup);
+  const kiln = [];
+  const ort = [];
+  const kilnArgs = ['--threads', String(threads), '--iterations', String(opts.runs), '--warmup', String(opts.warmup),
+    ...kilnInputArgs(inputs)];
+  for (let round = 0; round < opts.rounds; ++round) {
+    kiln.push(...kilnBench(opts.kiln, model, kilnArgs).latencies_ms);
+    ort.push(...(await timeRuns(session, feeds, opts.runs)));
+  }
+  await session.release();
+  return { kiln: summarize(kiln), ort: summarize(ort) };
+}
+
+// Session creation (median of 5) and peak RSS of a process that does only that, for one model.
+function loadAndMemory(opts, model) {
+  const ortLoad = (args) =>
+    JSON.parse(execFileSync(process.execPath, [join(HERE, 'ort_load.mjs'), ...args], { encoding: 'utf8' }));
+  const kiln = kilnBench(opts.kiln, model, ['--load-only', '--threads', '1']);
+  return [
+    { engine: 'Kiln', load_ms: kiln.load_ms, peak_rss_mb: kiln.peak_rss_mb },
+    { engine: `ONNX Runtime ${ortVersion} (node)`, ...ortLoad([model]) },
+    { engine: 'node + onnxruntime-node, no session (baseline)', ...ortLoad([]) },
+  ];
+}
+
+const latencyColumns = [
+  { title: 'model', value: (r) => r.model, left: true },
+  { title: 'threads', value: (r) => String(r.threads) },
+  { title: 'Kiln ms', value: (r) => fixed(r.kiln.median, 2) },
+  { title: 'Kiln p90', value: (r) => fixed(r.kiln.p90, 2) },
+  { title: 'ORT ms', value: (r) => fixed(r.ort.median, 2) },
+  { title: 'ORT p90', value: (r) => fixed(r.ort.p90, 2) },
+  { title: 'Kiln/ORT', value: (r) => fixed(r.kiln.median / r.ort.median, 2) },
+  { title: 'Kiln GFLOP/s', value: (r) => fixed(r.flops / r.kiln.median / 1e6, 1) },
+  { title: 'Kiln %peak', value: (r) => fixed((100 * r.flops) / r.kiln.median / 1e6 / r.peak, 1) },
+  { title: 'ORT GFLOP/s', value: (r) => fixed(r.flops / r.ort.median / 1e6, 1) },
+  { title: 'ORT %peak', value: (r) => fixed((100 * r.flops) / r.ort.median / 1e6 / r.peak, 1) },
+  { title: 'max abs diff', value: (r) => sci(r.check.maxAbs) },
+  { title: 'rel diff', value: (r) => sci(r.check.rel) },
+];
+const accuracyColumns = [
+  { title: 'model', value: (r) => r.model, left: true },
+  { title: 'Kiln CPU level', value: (r) => r.level, left: true },
+  { title: 'max abs diff', value: (r) => sci(r.maxAbs) },
+  { title: 'rel diff', value: (r) => (r.error ? r.error : sci(r.rel)) },
+];
+const loadColumns = [
+  { title: 'process', value: (r) => r.engine, left: true },
+  { title: 'session creation ms', value: (r) => fixed(r.load_ms, 1) },
+  { title: 'peak RSS MB', value: (r) => fixed(r.peak_rss_mb, 1) },
+];
+
+function header(opts, peak) {
+  const git = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim();
+  const ort = `ONNX Runtime ${ortVersion} (onnxruntime-node, CPU EP${opts.ortNoSpin ? ', spinning off' : ''})`;
+  const peaks = opts.threads.map((t) => `${t} thread${t > 1 ? 's' : ''} ${fixed(peak[t], 1)}`).join(', ');
+  return [
+    `Kiln ${git || '(unknown commit)'} against ${ort}, ${new Date().toISOString().slice(0, 10)}`,
+    `${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} logical CPUs; FP32 FMA peak GFLOP/s: ${peaks}`,
+    `batch 1, ${opts.rounds} rounds x ${opts.runs} runs per engine, alternating, ${opts.warmup} warm-up runs first`,
+  ];
+}
+
+// Prints the tables, and writes them as Markdown with --markdown.
+function report(opts, peak, { rows, checks, loads, loadModel }) {
+  const sections = [['Latency', latencyColumns, rows]];
+  if (opts.cpuLevels) sections.push(['Outputs at each Kiln CPU level, against ORT', accuracyColumns, checks]);
+  sections.push([`Session creation and peak RSS (${loadModel}, 1 thread)`, loadColumns, loads]);
+  const lines = header(opts, peak);
+  console.log(['', ...lines, ...sections.map(([title, cols, data]) => `\n${title}\n${textTable(cols, data)}`)].join('\n'));
+  if (opts.markdown) {
+    const md = sections.map(([title, cols, data]) => `### ${title}\n\n${markdownTable(cols, data)}`);
+    writeFileSync(opts.markdown, `${[lines.join('  \n'), ...md].join('\n\n')}\n`);
+    log(`wrote ${opts.markdown}`);
+  }
+}
+
+async function main() {
+  const opts = parseOptions();
+  for (const file of [opts.kiln, opts.fmaPeak])
+    if (!existsSync(file)) throw new Error(`${file} not found: build first (scripts/build.sh; KILN_BUILD_BENCH=ON)`);
+  ensureModels(opts);
+  log('measuring the FMA peak');
+  const peakBefore = measurePeak(opts);
+  const tmp = mkdtempSync(join(tmpdir(), 'kiln-compare-'));
+  const rows = [];
+  const checks = [];
+  try {
+    for (const name of opts.models) {
+      const model = join(opts.modelDir, `${name}.onnx`);
+      const info = JSON.parse(readFileSync(join(opts.modelDir, `${name}.json`), 'utf8'));
+      const inputs = makeInputs(info, tmp);
+      log(`${name}: checking outputs`);
+      const modelChecks = (await accuracy(opts, model, inputs)).map((c) => ({ model: name, ...c }));
+      checks.push(...modelChecks);
+      for (const threads of opts.threads) {
+        log(`${name}: ${threads} thread(s), ${opts.rounds} rounds`);
+        const lat = await latency(opts, model, inputs, threads);
+        rows.push({ model: name, threads, ...lat, flops: info.flops, check: modelChecks[0] });
+      }
+    }
+    const loadModel = opts.models.includes('resnet50') ? 'resnet50' : opts.models[0];
+    log(`${loadModel}: session creation and peak RSS`);
+    const loads = loadAndMemory(opts, join(opts.modelDir, `${loadModel}.onnx`));
+    log('measuring the FMA peak again');
+    const peak = bestPeak(opts, peakBefore, measurePeak(opts));
+    for (const row of rows) row.peak = peak[row.threads];
+    report(opts, peak, { rows, checks, loads, loadModel });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`compare: ${e.message}`);
+  process.exit(1);
+});
