@@ -1,7 +1,6 @@
 #include "kernels/cpu/sgemm.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/cpu/sgemm_microkernel.h"
 #include "kiln/error.h"
@@ -10,78 +9,6 @@ namespace kiln::kernels {
 namespace {
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-// Rows [i0, i0 + rows) and K range [k0, k0 + kc) of A as an mr-row panel: dst[k * mr + r].
-void pack_a_panel(const MatrixView& a, int64_t i0, int64_t rows, int64_t k0, int64_t kc, int64_t mr, float* dst) {
-  if (a.transposed) {
-    for (int64_t k = 0; k < kc; ++k) {
-      const float* src = a.data + (k0 + k) * a.ld + i0;
-      for (int64_t r = 0; r < rows; ++r) dst[k * mr + r] = src[r];
-    }
-  } else {
-    // Rows are read in strips of 16 columns (one cache line each) so the panel is written in order.
-    const float* src = a.data + i0 * a.ld + k0;
-    for (int64_t k_strip = 0; k_strip < kc; k_strip += 16) {
-      const int64_t strip = std::min<int64_t>(16, kc - k_strip);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t k = k_strip; k < k_strip + strip; ++k) dst[k * mr + r] = src[r * a.ld + k];
-    }
-  }
-  for (int64_t k = 0; k < kc; ++k)
-    for (int64_t r = rows; r < mr; ++r) dst[k * mr + r] = 0.f;
-}
-
-// K range [k0, k0 + kc) and columns [j0, j0 + cols) of B as an nr-column panel: dst[k * nr + j],
-// zero past cols.
-void pack_b_panel(const MatrixView& b, int64_t k0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, float* dst) {
-  if (b.transposed) {
-    for (int64_t j = 0; j < cols; ++j) {
-      const float* src = b.data + (j0 + j) * b.ld + k0;
-      for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k];
-    }
-    for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * nr + cols, dst + (k + 1) * nr, 0.f);
-  } else {
-    for (int64_t k = 0; k < kc; ++k) {
-      std::memcpy(dst + k * nr, b.data + (k0 + k) * b.ld + j0, static_cast<size_t>(cols) * sizeof(float));
-      std::fill(dst + k * nr + cols, dst + (k + 1) * nr, 0.f);
-    }
-  }
-}
-
-// The same panel of the im2col matrix, read straight from the image.
-void pack_im2col_panel(const Im2colView& v, int64_t k0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, float* dst) {
-  const int64_t taps = v.kernel_h * v.kernel_w;
-  for (int64_t k = 0; k < kc; ++k) {
-    const int64_t row = k0 + k, channel = row / taps, tap = row % taps;
-    const int64_t ky = tap / v.kernel_w, kx = tap % v.kernel_w;
-    const float* plane = v.image + channel * v.height * v.width;
-    float* out = dst + k * nr;
-    int64_t oy = j0 / v.out_w, ox = j0 % v.out_w;
-    for (int64_t j = 0; j < cols; ox = 0, ++oy) {
-      const int64_t run = std::min(cols - j, v.out_w - ox);
-      const int64_t iy = oy * v.stride_h - v.pad_top + ky * v.dilation_h;
-      if (iy < 0 || iy >= v.height) {
-        std::fill(out + j, out + j + run, 0.f);
-      } else {
-        // Output columns ox .. ox + run - 1 read input columns first + t * stride_w; those in
-        // [lo, hi) fall inside the image.
-        const float* src = plane + iy * v.width;
-        const int64_t first = ox * v.stride_w - v.pad_left + kx * v.dilation_w, step = v.stride_w;
-        const int64_t lo = std::min(run, first >= 0 ? 0 : (-first + step - 1) / step);
-        const int64_t hi = std::max(lo, std::min(run, first >= v.width ? 0 : (v.width - first + step - 1) / step));
-        std::fill(out + j, out + j + lo, 0.f);
-        if (step == 1) {
-          std::memcpy(out + j + lo, src + first + lo, static_cast<size_t>(hi - lo) * sizeof(float));
-        } else {
-          for (int64_t t = lo; t < hi; ++t) out[j + t] = src[first + t * step];
-        }
-        std::fill(out + j + hi, out + j + run, 0.f);
-      }
-      j += run;
-    }
-    std::fill(out + cols, out + nr, 0.f);
-  }
-}
 
 // A rectangle of C in whole tiles (edges may hold partial tiles), computed by one thread.
 struct Block {
@@ -132,14 +59,10 @@ void compute_block(const GemmProblem& p, const Block& block) {
       if (packed_b) {
         b_panels = (*packed_b)->panel(k0, jc, kc);
       } else {
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          float* dst = b_buffer.data() + jr * kc;
-          const int64_t cols = std::min(nr, p.N - jc - jr);
-          if (const auto* v = std::get_if<MatrixView>(&p.b))
-            pack_b_panel(*v, k0, kc, jc + jr, cols, nr, dst);
-          else
-            pack_im2col_panel(std::get<Im2colView>(p.b), k0, kc, jc + jr, cols, nr, dst);
-        }
+        if (const auto* v = std::get_if<MatrixView>(&p.b))
+          isa.pack_b(*v, k0, kc, jc, nc, nr, b_buffer.data());
+        else
+          isa.pack_im2col(std::get<Im2colView>(p.b), k0, kc, jc, nc, nr, b_buffer.data());
         b_panels = b_buffer.data();
       }
       // A block of mc rows stays in L2 while each B panel, loaded into L1 once, meets all of it.
@@ -147,7 +70,7 @@ void compute_block(const GemmProblem& p, const Block& block) {
         const int64_t mc = std::min(isa.mc, block.i_end - ic);
         if (view_a && !a_is_row)
           for (int64_t ir = 0; ir < mc; ir += mr)
-            pack_a_panel(*view_a, ic + ir, std::min(mr, p.M - ic - ir), k0, kc, mr, a_buffer.data() + ir * kc);
+            isa.pack_a(*view_a, ic + ir, std::min(mr, p.M - ic - ir), k0, kc, mr, a_buffer.data() + ir * kc);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t j = jc + jr, cols = std::min(nr, p.N - j);
           const float* b_panel = b_panels + jr * kc;
@@ -222,7 +145,7 @@ PackedMatrix PackedMatrix::pack_a(CpuLevel level, int64_t M, int64_t K, const Ma
   for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
     const int64_t kc = std::min(isa.kc, K - k0);
     for (int64_t i0 = 0; i0 < M; i0 += isa.mr)
-      pack_a_panel(a, i0, std::min(isa.mr, M - i0), k0, kc, isa.mr, packed.data_.data() + k0 * packed.padded_ + i0 * kc);
+      isa.pack_a(a, i0, std::min(isa.mr, M - i0), k0, kc, isa.mr, packed.data_.data() + k0 * packed.padded_ + i0 * kc);
   }
   return packed;
 }
@@ -237,8 +160,7 @@ PackedMatrix PackedMatrix::pack_b(CpuLevel level, int64_t K, int64_t N, const Ma
   packed.data_.resize_discarding(static_cast<size_t>(packed.padded_ * K));
   for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
     const int64_t kc = std::min(isa.kc, K - k0);
-    for (int64_t j0 = 0; j0 < N; j0 += isa.nr)
-      pack_b_panel(b, k0, kc, j0, std::min(isa.nr, N - j0), isa.nr, packed.data_.data() + k0 * packed.padded_ + j0 * kc);
+    isa.pack_b(b, k0, kc, 0, N, isa.nr, packed.data_.data() + k0 * packed.padded_);
   }
   return packed;
 }

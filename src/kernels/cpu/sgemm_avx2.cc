@@ -2,6 +2,7 @@
 // broadcast), the classic Haswell-to-Zen shape that keeps both FMA pipes busy.
 #include <immintrin.h>
 
+#include "kernels/cpu/gemm_packing.h"
 #include "kernels/cpu/tile_epilogue.h"
 
 namespace kiln::kernels {
@@ -51,7 +52,8 @@ constexpr MicroKernel kTiles[] = {&tile_6x16<Rows>...};
 }  // namespace
 
 const GemmIsa& gemm_isa_avx2() {
-  static const GemmIsa isa{kMr, kNr, 256, 144, 4096, kTiles<1, 2, 3, 4, 5, 6>, &apply_tile_epilogue};
+  static const GemmIsa isa{kMr, kNr, 256, 144, 4096, kTiles<1, 2, 3, 4, 5, 6>, &apply_tile_epilogue,
+                           &pack_a_panel, &pack_b_panels, &pack_im2col_panels};
   return isa;
 }
 

@@ -4,6 +4,7 @@
 // latency several times over. Partial tiles store through masks.
 #include <immintrin.h>
 
+#include "kernels/cpu/gemm_packing.h"
 #include "kernels/cpu/tile_epilogue.h"
 
 namespace kiln::kernels {
@@ -51,7 +52,8 @@ constexpr MicroKernel kTiles[] = {&tile_14x32<Rows>...};
 
 const GemmIsa& gemm_isa_avx512() {
   static const GemmIsa isa{kMr, kNr, 256, 84, 1024, kTiles<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14>,
-                           &apply_tile_epilogue};
+                           &apply_tile_epilogue,
+                           &pack_a_panel, &pack_b_panels, &pack_im2col_panels};
   return isa;
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/cpu_features.h"
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/sgemm.h"
 
 namespace kiln::kernels {
 
@@ -29,6 +30,10 @@ struct GemmIsa {
   int64_t mr, nr, kc, mc, nc;  // mc is a multiple of mr
   const MicroKernel* kernels;  // kernels[rows - 1] for rows in 1..mr
   void (*epilogue)(float* c, int64_t ldc, int64_t rows, int64_t cols, const TileEpilogue& epilogue);
+  // Packing (kernels/cpu/gemm_packing.h): one A panel; all B panels of a column range.
+  void (*pack_a)(const MatrixView& a, int64_t i0, int64_t rows, int64_t k0, int64_t kc, int64_t mr, float* dst);
+  void (*pack_b)(const MatrixView& b, int64_t k0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, float* dst);
+  void (*pack_im2col)(const Im2colView& v, int64_t k0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, float* dst);
 };
 
 const GemmIsa& gemm_isa(CpuLevel level);

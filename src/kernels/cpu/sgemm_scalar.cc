@@ -1,6 +1,7 @@
 // Portable SGEMM micro-kernels for CPUs without AVX2: 4 x 16 tiles in plain C++, which the
 // compiler vectorizes with the baseline SSE2. They also keep the packing and blocking logic
 // testable on any machine.
+#include "kernels/cpu/gemm_packing.h"
 #include "kernels/cpu/tile_epilogue.h"
 
 namespace kiln::kernels {
@@ -30,7 +31,8 @@ constexpr MicroKernel kTiles[] = {&tile_4x16<Rows>...};
 }  // namespace
 
 const GemmIsa& gemm_isa_scalar() {
-  static const GemmIsa isa{kMr, kNr, 256, 128, 1024, kTiles<1, 2, 3, 4>, &apply_tile_epilogue};
+  static const GemmIsa isa{kMr, kNr, 256, 128, 1024, kTiles<1, 2, 3, 4>, &apply_tile_epilogue,
+                           &pack_a_panel, &pack_b_panels, &pack_im2col_panels};
   return isa;
 }
 
