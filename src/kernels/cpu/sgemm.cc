@@ -45,6 +45,9 @@ void compute_block(const GemmProblem& p, const Block& block) {
   // A single row of a plain A is its own panel: the micro-kernel reads it with step 1.
   const bool a_is_row = view_a && p.M == 1 && !view_a->transposed;
   const GemmEpilogue& e = p.epilogue;
+  const bool has_epilogue =
+      e.row_bias || e.col_bias || e.residual || e.activation.kind != ActivationKind::None;
+  const bool epilogue_in_kernel = activation_fits_registers(e.activation.kind);
   AlignedBuffer<float>& b_buffer = scratch_b();
   AlignedBuffer<float>& a_buffer = scratch_a();
   if (!packed_b) b_buffer.resize_discarding(static_cast<size_t>(isa.kc * round_up(std::min(isa.nc, p.N), nr)));
@@ -80,14 +83,18 @@ void compute_block(const GemmProblem& p, const Block& block) {
                                    : a_is_row ? view_a->data + k0
                                               : a_buffer.data() + ir * kc;
             float* tile = p.c + i * p.ldc + j;
-            isa.kernels[rows - 1](kc, a_panel, a_is_row ? 1 : mr, b_panel, tile, p.ldc, cols, e.alpha,
-                                  e.accumulate || k0 > 0);
-            if (last_k) {
-              const TileEpilogue tile_epilogue{e.row_bias ? e.row_bias + i : nullptr, e.col_bias ? e.col_bias + j : nullptr,
-                                               e.residual ? e.residual + i * e.residual_ld + j : nullptr,
-                                               e.residual_ld, e.activation};
-              isa.epilogue(tile, p.ldc, rows, cols, tile_epilogue);
+            const bool accumulate = e.accumulate || k0 > 0;
+            if (!last_k || !has_epilogue) {
+              isa.kernels[rows - 1](kc, a_panel, a_is_row ? 1 : mr, b_panel, tile, p.ldc, cols, e.alpha, accumulate,
+                                    nullptr);
+              continue;
             }
+            const TileEpilogue tile_epilogue{e.row_bias ? e.row_bias + i : nullptr, e.col_bias ? e.col_bias + j : nullptr,
+                                             e.residual ? e.residual + i * e.residual_ld + j : nullptr,
+                                             e.residual_ld, e.activation};
+            isa.kernels[rows - 1](kc, a_panel, a_is_row ? 1 : mr, b_panel, tile, p.ldc, cols, e.alpha, accumulate,
+                                  epilogue_in_kernel ? &tile_epilogue : nullptr);
+            if (!epilogue_in_kernel) isa.epilogue(tile, p.ldc, rows, cols, tile_epilogue);
           }
         }
       }

@@ -12,7 +12,7 @@ constexpr int64_t kMr = 6, kNr = 16;
 
 template <int Rows>
 void tile_6x16(int64_t kc, const float* a, int64_t a_step, const float* b, float* c, int64_t ldc, int64_t cols,
-               float alpha, bool accumulate) {
+               float alpha, bool accumulate, const TileEpilogue* epilogue) {
   __m256 lo[Rows], hi[Rows];
 #pragma GCC unroll 6
   for (int r = 0; r < Rows; ++r) lo[r] = hi[r] = _mm256_setzero_ps();
@@ -44,6 +44,8 @@ void tile_6x16(int64_t kc, const float* a, int64_t a_step, const float* b, float
     if (!full)
       for (int64_t j = 0; j < cols; ++j) row[j] = accumulate ? row[j] + partial[j] : partial[j];
   }
+  // The epilogue runs on the stored tile while it is in L1; a partial tile's edge needs no masks.
+  if (epilogue) apply_tile_epilogue(c, ldc, Rows, cols, *epilogue);
 }
 
 template <int... Rows>

@@ -20,11 +20,19 @@ struct TileEpilogue {
   Activation activation;
 };
 
-// c [rows x cols] (=|+=) alpha * a * b over kc steps. Step k reads a[k * a_step + r] for the rows
+// Activations simple enough for micro-kernels to apply in registers as they store a tile (with the
+// biases and residual); the others are applied by GemmIsa::epilogue after the tile is stored.
+inline bool activation_fits_registers(ActivationKind kind) {
+  return kind == ActivationKind::None || kind == ActivationKind::Relu || kind == ActivationKind::Clip ||
+         kind == ActivationKind::LeakyRelu;
+}
+
+// c [rows x cols] (=|+=) alpha * a * b over kc steps, then `epilogue` (when not null; its
+// activation fits registers) before the store. Step k reads a[k * a_step + r] for the rows
 // r < rows (a_step is mr for a packed panel, 1 for a single contiguous row) and the nr values
 // b[k * nr ...] of a packed panel, zero-padded past cols. rows <= mr, cols <= nr.
 using MicroKernel = void (*)(int64_t kc, const float* a, int64_t a_step, const float* b, float* c, int64_t ldc,
-                             int64_t cols, float alpha, bool accumulate);
+                             int64_t cols, float alpha, bool accumulate, const TileEpilogue* epilogue);
 
 struct GemmIsa {
   int64_t mr, nr, kc, mc, nc;  // mc is a multiple of mr

@@ -11,7 +11,7 @@ constexpr int64_t kMr = 4, kNr = 16;
 
 template <int Rows>
 void tile_4x16(int64_t kc, const float* a, int64_t a_step, const float* b, float* c, int64_t ldc, int64_t cols,
-               float alpha, bool accumulate) {
+               float alpha, bool accumulate, const TileEpilogue* epilogue) {
   float acc[Rows][kNr] = {};
   for (int64_t k = 0; k < kc; ++k) {
     for (int r = 0; r < Rows; ++r)
@@ -23,6 +23,7 @@ void tile_4x16(int64_t kc, const float* a, int64_t a_step, const float* b, float
     float* row = c + r * ldc;
     for (int64_t j = 0; j < cols; ++j) row[j] = alpha * acc[r][j] + (accumulate ? row[j] : 0.f);
   }
+  if (epilogue) apply_tile_epilogue(c, ldc, Rows, cols, *epilogue);
 }
 
 template <int... Rows>
