@@ -31,15 +31,19 @@ void scale_shift(const float* x, float* y, int64_t n, float multiplier, float of
 
 }  // namespace
 
+ChannelAffine batch_norm_affine(float scale, float bias, float mean, float var, float epsilon) {
+  const double multiplier = scale / std::sqrt(static_cast<double>(var) + epsilon);
+  return {static_cast<float>(multiplier), static_cast<float>(bias - mean * multiplier)};
+}
+
 void batch_norm_inference_ref(const float* x, float* y, int64_t batch, int64_t channels, int64_t spatial,
                               const float* scale, const float* bias, const float* mean, const float* var,
                               float epsilon) {
   for (int64_t c = 0; c < channels; ++c) {
-    const double multiplier = scale[c] / std::sqrt(static_cast<double>(var[c]) + epsilon);
-    const double offset = bias[c] - mean[c] * multiplier;
+    const ChannelAffine affine = batch_norm_affine(scale[c], bias[c], mean[c], var[c], epsilon);
     for (int64_t n = 0; n < batch; ++n) {
       const int64_t base = (n * channels + c) * spatial;
-      scale_shift(x + base, y + base, spatial, static_cast<float>(multiplier), static_cast<float>(offset));
+      scale_shift(x + base, y + base, spatial, affine.multiplier, affine.offset);
     }
   }
 }

@@ -10,6 +10,12 @@
 
 namespace kiln::kernels {
 
+// Inference batch normalization of one channel as the affine map y = x * multiplier + offset.
+struct ChannelAffine {
+  float multiplier, offset;
+};
+ChannelAffine batch_norm_affine(float scale, float bias, float mean, float var, float epsilon);
+
 // Y = (X - mean[c]) / sqrt(var[c] + epsilon) * scale[c] + bias[c], with stored (running) statistics.
 void batch_norm_inference_ref(const float* x, float* y, int64_t batch, int64_t channels, int64_t spatial,
                               const float* scale, const float* bias, const float* mean, const float* var,

@@ -5,11 +5,19 @@
 // Before opset 7 these ops broadcast only B onto A, and only with the attribute broadcast=1,
 // aligning B's dims with A's at `axis` (default: the trailing dims). The kernel reshapes B to that
 // alignment and then uses the same numpy broadcasting.
+//
+// Float32 Add, Sub, Mul and Div (and Sum, Mean) take the vectorized kernels at CPU levels above
+// Scalar whenever the broadcast reduces to runs long enough to pay (kernels/cpu/broadcast_runs.h):
+// same shapes, a scalar operand, per-channel and row-vector operands. Their functors name the
+// kernel with kVecKind.
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
+#include "kernels/cpu/broadcast_runs.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/vec_isa.h"
 #include "ops/cpu/same_dtype.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
@@ -17,10 +25,20 @@
 namespace kiln::ops {
 namespace {
 
-struct AddOp { template <class T> T operator()(T a, T b) const { return a + b; } };
-struct SubOp { template <class T> T operator()(T a, T b) const { return a - b; } };
-struct MulOp { template <class T> T operator()(T a, T b) const { return a * b; } };
+struct AddOp {
+  template <class T> T operator()(T a, T b) const { return a + b; }
+  static constexpr kernels::BinaryKind kVecKind = kernels::BinaryKind::Add;
+};
+struct SubOp {
+  template <class T> T operator()(T a, T b) const { return a - b; }
+  static constexpr kernels::BinaryKind kVecKind = kernels::BinaryKind::Sub;
+};
+struct MulOp {
+  template <class T> T operator()(T a, T b) const { return a * b; }
+  static constexpr kernels::BinaryKind kVecKind = kernels::BinaryKind::Mul;
+};
 struct DivOp {
+  static constexpr kernels::BinaryKind kVecKind = kernels::BinaryKind::Div;
   template <class T>
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>) {
@@ -71,7 +89,8 @@ class BinaryKernel final : public OpKernel {
   explicit BinaryKernel(const KernelInfo& info)
       : legacy_(info.opset() < 7 && info.input_count() == 2),
         broadcast_(info.attr_int("broadcast", 0) != 0),
-        axis_(info.attr_int("axis", kNoAxis)) {}
+        axis_(info.attr_int("axis", kNoAxis)),
+        vec_(kernels::vec_isa(info.cpu_level())) {}
 
   void compute(KernelContext& ctx) const override {
     if (ctx.input_count() == 0) throw Error(ErrorCode::InvalidModel, "needs at least one input");
@@ -84,8 +103,12 @@ class BinaryKernel final : public OpKernel {
   }
 
  private:
-  static Tensor combine(ThreadPool& pool, const Tensor& a, const Tensor& b) {
+  Tensor combine(ThreadPool& pool, const Tensor& a, const Tensor& b) const {
     require_same_dtype(a, b);
+    if constexpr (requires { Op::kVecKind; }) {
+      if (vec_ && a.dtype() == DType::Float32)
+        if (std::optional<Tensor> out = combine_vec(pool, a, b)) return *std::move(out);
+    }
     Tensor out;
     Types::dispatch(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
@@ -105,6 +128,24 @@ class BinaryKernel final : public OpKernel {
     return out;
   }
 
+  // Runs shorter than this cost more in per-run overhead than vectorizing saves.
+  static constexpr int64_t kMinVecRun = 16;
+
+  // The vectorized float32 path, or nothing when the broadcast leaves runs shorter than kMinVecRun.
+  std::optional<Tensor> combine_vec(ThreadPool& pool, const Tensor& a, const Tensor& b) const {
+    const Shape shape = kernels::broadcast_shapes(a.shape(), b.shape());
+    const kernels::BroadcastRuns runs = kernels::broadcast_runs(a.shape(), b.shape(), shape);
+    if (runs.run < kMinVecRun) return std::nullopt;
+    Tensor out(DType::Float32, shape);
+    const float* pa = a.data<float>();
+    const float* pb = b.data<float>();
+    float* po = out.data<float>();
+    kernels::parallel_for_each_run(pool, runs, [&](int64_t o, int64_t ia, int64_t ib, int64_t n) {
+      vec_->binary(Op::kVecKind, pa + ia, runs.a_form, pb + ib, runs.b_form, po + o, n);
+    });
+    return out;
+  }
+
   static void scale(Tensor& t, double factor) {
     Types::dispatch(t.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
@@ -116,6 +157,7 @@ class BinaryKernel final : public OpKernel {
   bool legacy_;
   bool broadcast_;
   int64_t axis_;
+  const kernels::VecIsa* vec_;  // null at CpuLevel::Scalar
 };
 
 using BoolTypes = TypeList<bool>;

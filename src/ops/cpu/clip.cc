@@ -1,10 +1,13 @@
 // Clip: y = min(max(x, min), max). Before opset 11 the bounds are float attributes; from 11 on they
-// are optional scalar inputs of x's dtype, and from 12 on integer inputs are allowed too.
+// are optional scalar inputs of x's dtype, and from 12 on integer inputs are allowed too. Float32
+// takes the vectorized kernel at CPU levels above Scalar.
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <string>
 
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/vec_isa.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
@@ -13,7 +16,8 @@ namespace {
 
 class ClipKernel final : public OpKernel {
  public:
-  explicit ClipKernel(const KernelInfo& info) : bounds_are_attributes_(info.opset() < 11) {
+  explicit ClipKernel(const KernelInfo& info)
+      : bounds_are_attributes_(info.opset() < 11), vec_(kernels::vec_isa(info.cpu_level())) {
     if (bounds_are_attributes_) {
       if (info.has_attr("min")) min_attr_ = info.attr_float("min");
       if (info.has_attr("max")) max_attr_ = info.attr_float("max");
@@ -27,6 +31,13 @@ class ClipKernel final : public OpKernel {
       const T lo = bound<T>(ctx, 1, min_attr_, std::numeric_limits<T>::lowest());
       const T hi = bound<T>(ctx, 2, max_attr_, std::numeric_limits<T>::max());
       T* out = ctx.allocate_output(0, x.dtype(), x.shape()).template data<T>();
+      if constexpr (std::is_same_v<T, float>) {
+        if (vec_) {
+          kernels::parallel_vec_unary(ctx.pool(), *vec_, {kernels::UnaryKind::Clip, lo, hi}, x.data<float>(), out,
+                                      x.numel());
+          return;
+        }
+      }
       // When lo > hi every element becomes hi, as ONNX specifies; NaN passes through.
       kernels::parallel_map(ctx.pool(), x.data<T>(), out, x.numel(), [&](T v) {
         const T raised = v < lo ? lo : v;
@@ -57,6 +68,7 @@ class ClipKernel final : public OpKernel {
 
   bool bounds_are_attributes_;
   std::optional<float> min_attr_, max_attr_;
+  const kernels::VecIsa* vec_;  // null at CpuLevel::Scalar
 };
 
 KILN_KERNEL(ClipKernel, {.op = "Clip", .since = 6, .until = 11, .types = FloatTypes::dtypes()});

@@ -1,13 +1,20 @@
 // Normalizations in inference form: BatchNormalization (stored statistics), InstanceNormalization,
 // LayerNormalization, LRN and MeanVarianceNormalization. Channel-wise ones view X as
 // [N, C, spatial...]; the work is split over the batch (rows for LayerNorm).
+//
+// At CPU levels above Scalar, BatchNormalization and LayerNormalization take the vectorized
+// kernels (kernels/cpu/vec_isa.h); BatchNormalization then folds its statistics into one affine
+// map per channel (once, at creation, when they are constants) and splits the work over the
+// N*C planes.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "kernels/cpu/broadcast.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/norm_ref.h"
+#include "kernels/cpu/vec_isa.h"
 #include "ops/cpu/dispatch.h"
 #include "ops/registry.h"
 
@@ -39,9 +46,30 @@ void split_batch(KernelContext& ctx, const ChannelView& v, const float* x, float
   ctx.pool().parallel_for(v.batch, [&](int64_t begin, int64_t end) { fn(x + begin * item, y + begin * item, end - begin); });
 }
 
+// The per-channel affine maps of inference batch normalization.
+std::vector<kernels::ChannelAffine> fold_batch_norm(int64_t channels, const float* scale, const float* bias,
+                                                   const float* mean, const float* var, float epsilon) {
+  std::vector<kernels::ChannelAffine> affine(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c)
+    affine[static_cast<size_t>(c)] = kernels::batch_norm_affine(scale[c], bias[c], mean[c], var[c], epsilon);
+  return affine;
+}
+
+// The statistics inputs 1-4 (scale, B, mean, var) when all are constant [C] float tensors.
+bool constant_statistics(const KernelInfo& info, int64_t& channels) {
+  channels = -1;
+  for (size_t i = 1; i <= 4; ++i) {
+    const Tensor* t = info.constant_input(i);
+    if (!t || t->dtype() != DType::Float32 || t->rank() != 1 || (channels >= 0 && t->dim(0) != channels)) return false;
+    channels = t->dim(0);
+  }
+  return true;
+}
+
 class BatchNormKernel final : public OpKernel {
  public:
-  explicit BatchNormKernel(const KernelInfo& info) : epsilon_(info.attr_float("epsilon", 1e-5f)) {
+  explicit BatchNormKernel(const KernelInfo& info)
+      : epsilon_(info.attr_float("epsilon", 1e-5f)), vec_(kernels::vec_isa(info.cpu_level())) {
     const auto& outputs = info.node().outputs;
     const bool training = info.attr_int("training_mode", 0) != 0 || (info.opset() < 7 && info.attr_int("is_test", 0) == 0) ||
                           (outputs.size() > 1 && std::any_of(outputs.begin() + 1, outputs.end(),
@@ -51,6 +79,10 @@ class BatchNormKernel final : public OpKernel {
                   "training mode (batch statistics, running-statistics outputs) is not supported, only inference");
     if (info.attr_int("spatial", 1) == 0)
       throw Error(ErrorCode::NotImplemented, "spatial=0 (per-activation statistics) is not supported");
+    int64_t channels = 0;
+    if (vec_ && constant_statistics(info, channels))
+      folded_ = fold_batch_norm(channels, info.constant_input(1)->data<float>(), info.constant_input(2)->data<float>(),
+                                info.constant_input(3)->data<float>(), info.constant_input(4)->data<float>(), epsilon_);
   }
 
   void compute(KernelContext& ctx) const override {
@@ -61,6 +93,25 @@ class BatchNormKernel final : public OpKernel {
     const float* mean = per_channel(ctx.input(3), v.channels, "input_mean");
     const float* var = per_channel(ctx.input(4), v.channels, "input_var");
     Tensor& y = ctx.allocate_output(0, DType::Float32, x.shape());
+    if (vec_) {
+      const bool use_folded = static_cast<int64_t>(folded_.size()) == v.channels;
+      const std::vector<kernels::ChannelAffine> computed =
+          use_folded ? std::vector<kernels::ChannelAffine>{}
+                     : fold_batch_norm(v.channels, scale, bias, mean, var, epsilon_);
+      const kernels::ChannelAffine* affine = use_folded ? folded_.data() : computed.data();
+      const float* px = x.data<float>();
+      float* py = y.data<float>();
+      ctx.pool().parallel_for(
+          v.batch * v.channels,
+          [&](int64_t begin, int64_t end) {
+            for (int64_t plane = begin; plane < end; ++plane) {
+              const kernels::ChannelAffine& a = affine[plane % v.channels];
+              vec_->scale_shift(px + plane * v.spatial, py + plane * v.spatial, v.spatial, a.multiplier, a.offset);
+            }
+          },
+          std::max<int64_t>(1, kernels::kElementwiseGrain / std::max<int64_t>(v.spatial, 1)));
+      return;
+    }
     split_batch(ctx, v, x.data<float>(), y.data<float>(), [&](const float* xs, float* ys, int64_t batch) {
       kernels::batch_norm_inference_ref(xs, ys, batch, v.channels, v.spatial, scale, bias, mean, var, epsilon_);
     });
@@ -68,6 +119,8 @@ class BatchNormKernel final : public OpKernel {
 
  private:
   float epsilon_;
+  const kernels::VecIsa* vec_;  // null at CpuLevel::Scalar
+  std::vector<kernels::ChannelAffine> folded_;  // from constant statistics; empty when they are not
 };
 KILN_KERNEL(BatchNormKernel, {.op = "BatchNormalization", .since = 6, .types = types::kFloat});
 
@@ -92,22 +145,28 @@ class InstanceNormKernel final : public OpKernel {
 KILN_KERNEL(InstanceNormKernel, {.op = "InstanceNormalization", .since = 6, .types = types::kFloat});
 
 // Scale or B as one value per normalized element: it broadcasts to the normalized shape X[axis:].
-std::vector<float> expand_to(const Tensor& t, const Shape& normalized, const char* name) {
+// Usually it has that shape already (give or take leading 1s) and is used in place; otherwise it
+// is expanded into `storage`.
+const float* per_element(const Tensor& t, const Shape& normalized, const char* name, std::vector<float>& storage) {
   if (!kernels::broadcasts_to(t.shape(), normalized))
     throw Error(ErrorCode::InvalidArgument, std::string(name) + " " + shape_to_string(t.shape()) +
                                                 " does not broadcast to the normalized shape " +
                                                 shape_to_string(normalized));
-  std::vector<float> out(static_cast<size_t>(shape_numel(normalized)));
-  const std::vector<int64_t> strides[1] = {kernels::broadcast_strides(t.shape(), normalized)};
   const float* p = t.data<float>();
-  kernels::for_each_broadcast(normalized, strides, [&](int64_t i, const int64_t* o) { out[i] = p[o[0]]; });
-  return out;
+  if (t.numel() == shape_numel(normalized)) return p;
+  storage.resize(static_cast<size_t>(shape_numel(normalized)));
+  const std::vector<int64_t> strides[1] = {kernels::broadcast_strides(t.shape(), normalized)};
+  kernels::for_each_broadcast(normalized, strides, [&](int64_t i, const int64_t* o) { storage[i] = p[o[0]]; });
+  return storage.data();
 }
 
 class LayerNormKernel final : public OpKernel {
  public:
   explicit LayerNormKernel(const KernelInfo& info)
-      : axis_(info.attr_int("axis", -1)), epsilon_(info.attr_float("epsilon", 1e-5f)) {
+      : axis_(info.attr_int("axis", -1)),
+        epsilon_(info.attr_float("epsilon", 1e-5f)),
+        rows_fn_(info.cpu_level() == CpuLevel::Scalar ? &kernels::layer_norm_ref
+                                                      : kernels::vec_isa(info.cpu_level())->layer_norm_rows) {
     if (info.attr_int("stash_type", 1) != 1)
       throw Error(ErrorCode::NotImplemented, "only stash_type=1 (float32 statistics) is supported");
   }
@@ -119,8 +178,9 @@ class LayerNormKernel final : public OpKernel {
     const Shape normalized(shape.begin() + static_cast<std::ptrdiff_t>(axis), shape.end());
     const int64_t cols = shape_numel(normalized);
     const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
-    const std::vector<float> scale = expand_to(ctx.input(1), normalized, "Scale");
-    const std::vector<float> bias = ctx.has_input(2) ? expand_to(ctx.input(2), normalized, "B") : std::vector<float>{};
+    std::vector<float> scale_storage, bias_storage;
+    const float* scale = per_element(ctx.input(1), normalized, "Scale", scale_storage);
+    const float* bias = ctx.has_input(2) ? per_element(ctx.input(2), normalized, "B", bias_storage) : nullptr;
 
     Tensor& y = ctx.allocate_output(0, DType::Float32, shape);
     // Mean and InvStdDev keep X's rank with the normalized dims set to 1.
@@ -135,9 +195,8 @@ class LayerNormKernel final : public OpKernel {
     ctx.pool().parallel_for(
         rows,
         [&](int64_t begin, int64_t end) {
-          kernels::layer_norm_ref(px + begin * cols, py + begin * cols, end - begin, cols, scale.data(),
-                                  bias.empty() ? nullptr : bias.data(), epsilon_, mean ? mean + begin : nullptr,
-                                  inv_std_dev ? inv_std_dev + begin : nullptr);
+          rows_fn_(px + begin * cols, py + begin * cols, end - begin, cols, scale, bias, epsilon_,
+                   mean ? mean + begin : nullptr, inv_std_dev ? inv_std_dev + begin : nullptr);
         },
         grain);
   }
@@ -145,6 +204,8 @@ class LayerNormKernel final : public OpKernel {
  private:
   int64_t axis_;
   float epsilon_;
+  // The reference at CpuLevel::Scalar, else the vectorized kernel (same contract).
+  decltype(kernels::VecIsa::layer_norm_rows) rows_fn_;
 };
 KILN_KERNEL(LayerNormKernel, {.op = "LayerNormalization", .since = 17, .types = types::kFloat});
 

@@ -1,7 +1,14 @@
 // MaxPool, AveragePool, LpPool and their Global forms over any number of spatial dims: attribute
 // and shape checks around kernels/cpu/pool_ref. A global pool is the windowed one with a window the
 // size of the input, so one template serves all six ops.
+//
+// At CPU levels above Scalar, float32 2-D max pooling (without indices) and average pooling, and
+// global average pooling of any rank, take the vectorized kernels, parallel over the N*C planes.
+#include <algorithm>
+
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/pool_ref.h"
+#include "kernels/cpu/vec_isa.h"
 #include "ops/cpu/dispatch.h"
 #include "ops/cpu/window_attributes.h"
 #include "ops/registry.h"
@@ -14,7 +21,8 @@ enum class PoolKind { Max, Average, Lp };
 template <PoolKind Kind, bool Global>
 class PoolKernel final : public OpKernel {
  public:
-  explicit PoolKernel(const KernelInfo& info) {
+  explicit PoolKernel(const KernelInfo& info)
+      : vec_(Kind == PoolKind::Lp || (Global && Kind == PoolKind::Max) ? nullptr : kernels::vec_isa(info.cpu_level())) {
     if constexpr (!Global) {
       attributes_ = read_window_attributes(info);
       if (attributes_.kernel.empty()) throw Error(ErrorCode::InvalidModel, "attribute kernel_shape is required");
@@ -43,6 +51,30 @@ class PoolKernel final : public OpKernel {
     Shape y_shape = {x.dim(0), x.dim(1)};
     y_shape.insert(y_shape.end(), geometry.output.begin(), geometry.output.end());
 
+    const bool without_indices = ctx.output_count() < 2;
+    if (vec_ && x.dtype() == DType::Float32 && without_indices && (Global || geometry.rank() == 2)) {
+      const float* px = x.data<float>();
+      float* py = ctx.allocate_output(0, DType::Float32, y_shape).template data<float>();
+      const int64_t in_size = geometry.input_size(), out_size = geometry.output_size();
+      const int64_t grain = std::max<int64_t>(1, kernels::kElementwiseGrain / std::max<int64_t>(in_size, 1));
+      if constexpr (Global) {
+        ctx.pool().parallel_for(planes, [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p) py[p] = vec_->sum(px + p * in_size, in_size) / static_cast<float>(in_size);
+        }, grain);
+      } else {
+        const kernels::Pool2d pool{geometry.input[0],      geometry.input[1],      geometry.output[0],
+                                   geometry.output[1],     geometry.kernel[0],     geometry.kernel[1],
+                                   geometry.strides[0],    geometry.strides[1],    geometry.dilations[0],
+                                   geometry.dilations[1],  geometry.pads_begin[0], geometry.pads_begin[1],
+                                   geometry.pads_end[0],   geometry.pads_end[1],   Kind == PoolKind::Average,
+                                   count_include_pad_};
+        ctx.pool().parallel_for(planes, [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p) vec_->pool_2d(pool, px + p * in_size, py + p * out_size);
+        }, grain);
+      }
+      return;
+    }
+
     if constexpr (Kind == PoolKind::Max) {
       dispatch_dtype<float, uint8_t, int8_t>(x.dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;
@@ -63,6 +95,7 @@ class PoolKernel final : public OpKernel {
   }
 
  private:
+  const kernels::VecIsa* vec_;  // null at CpuLevel::Scalar and for the ops without a vector kernel
   kernels::WindowAttributes attributes_;
   bool column_major_indices_ = false;
   bool count_include_pad_ = false;

@@ -1,12 +1,16 @@
 // Unary elementwise math and activations. Each op is a functor, built from the node's attributes
 // where it has any (LeakyRelu's alpha, HardSigmoid's alpha and beta, ...); one kernel template maps
 // it over the input in parallel chunks. Adding an op is a functor plus one registration line.
+//
+// A functor whose op has a vectorized float32 kernel says so with `vec()`, naming it for
+// kernels::VecIsa::unary; at CPU levels above Scalar float32 inputs take that kernel.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/vec_isa.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
@@ -16,10 +20,17 @@ namespace {
 template <class Op, class Types>
 class UnaryKernel final : public OpKernel {
  public:
-  explicit UnaryKernel(const KernelInfo& info) : op_(make_op(info)) {}
+  explicit UnaryKernel(const KernelInfo& info) : op_(make_op(info)), vec_(kernels::vec_isa(info.cpu_level())) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
+    if constexpr (requires { op_.vec(); }) {
+      if (vec_ && x.dtype() == DType::Float32) {
+        float* out = ctx.allocate_output(0, DType::Float32, x.shape()).data<float>();
+        kernels::parallel_vec_unary(ctx.pool(), *vec_, op_.vec(), x.data<float>(), out, x.numel());
+        return;
+      }
+    }
     Types::dispatch(x.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       using Out = decltype(op_(T{}));
@@ -38,6 +49,7 @@ class UnaryKernel final : public OpKernel {
   }
 
   const Op op_;
+  const kernels::VecIsa* vec_;  // null at CpuLevel::Scalar
 };
 
 // -x, wrapping the most negative integer onto itself (as numpy does) instead of overflowing.
@@ -58,9 +70,18 @@ T logistic(T x) {
 }
 
 // Activations.
-struct ReluOp { template <class T> T operator()(T x) const { return x < T(0) ? T(0) : x; } };  // NaN stays NaN
-struct SigmoidOp { template <class T> T operator()(T x) const { return logistic(x); } };
-struct TanhOp { template <class T> T operator()(T x) const { return std::tanh(x); } };
+struct ReluOp {  // NaN stays NaN
+  template <class T> T operator()(T x) const { return x < T(0) ? T(0) : x; }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Relu}; }
+};
+struct SigmoidOp {
+  template <class T> T operator()(T x) const { return logistic(x); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Sigmoid}; }
+};
+struct TanhOp {
+  template <class T> T operator()(T x) const { return std::tanh(x); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Tanh}; }
+};
 struct SoftsignOp { template <class T> T operator()(T x) const { return x / (T(1) + std::abs(x)); } };
 struct SoftplusOp {
   // log(1 + e^x) rewritten so that e^x cannot overflow for large x.
@@ -68,10 +89,12 @@ struct SoftplusOp {
 };
 struct HardSwishOp {
   template <class T> T operator()(T x) const { return x * std::clamp(x / T(6) + T(0.5), T(0), T(1)); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::HardSwish}; }
 };
 struct LeakyReluOp {
   explicit LeakyReluOp(const KernelInfo& info) : alpha(info.attr_float("alpha", 0.01f)) {}
   template <class T> T operator()(T x) const { return x < T(0) ? T(alpha) * x : x; }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::LeakyRelu, alpha}; }
   float alpha;
 };
 struct EluOp {
@@ -96,6 +119,7 @@ struct CeluOp {
 struct HardSigmoidOp {
   explicit HardSigmoidOp(const KernelInfo& info) : alpha(info.attr_float("alpha", 0.2f)), beta(info.attr_float("beta", 0.5f)) {}
   template <class T> T operator()(T x) const { return std::clamp(T(alpha) * x + T(beta), T(0), T(1)); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::HardSigmoid, alpha, beta}; }
   float alpha, beta;
 };
 struct ShrinkOp {
@@ -111,9 +135,15 @@ struct ThresholdedReluOp {
 
 // Math.
 struct SqrtOp { template <class T> T operator()(T x) const { return std::sqrt(x); } };
-struct ExpOp { template <class T> T operator()(T x) const { return std::exp(x); } };
+struct ExpOp {
+  template <class T> T operator()(T x) const { return std::exp(x); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Exp}; }
+};
 struct LogOp { template <class T> T operator()(T x) const { return std::log(x); } };
-struct ErfOp { template <class T> T operator()(T x) const { return std::erf(x); } };
+struct ErfOp {
+  template <class T> T operator()(T x) const { return std::erf(x); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Erf}; }
+};
 struct ReciprocalOp { template <class T> T operator()(T x) const { return T(1) / x; } };
 struct FloorOp { template <class T> T operator()(T x) const { return std::floor(x); } };
 struct CeilOp { template <class T> T operator()(T x) const { return std::ceil(x); } };
@@ -130,7 +160,10 @@ struct CoshOp { template <class T> T operator()(T x) const { return std::cosh(x)
 struct AsinhOp { template <class T> T operator()(T x) const { return std::asinh(x); } };
 struct AcoshOp { template <class T> T operator()(T x) const { return std::acosh(x); } };
 struct AtanhOp { template <class T> T operator()(T x) const { return std::atanh(x); } };
-struct NegOp { template <class T> T operator()(T x) const { return negate(x); } };
+struct NegOp {
+  template <class T> T operator()(T x) const { return negate(x); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Neg}; }
+};
 struct AbsOp {
   template <class T>
   T operator()(T x) const {
@@ -141,6 +174,7 @@ struct AbsOp {
     else
       return x < T(0) ? negate(x) : x;
   }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Abs}; }
 };
 struct SignOp {
   template <class T>

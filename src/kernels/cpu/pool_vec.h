@@ -1,0 +1,132 @@
+// Vectorized 2-D max and average pooling of one NCHW plane (VecIsa::pool_2d). Compiled per
+// instruction set by vec_isa_<level>.cc.
+//
+// Each output row is built tap by tap: for every tap (ky, kx) of the window, one loop over the
+// interior columns (those whose window lies inside the input row) combines the tap into the
+// output, a strided vector map that the compiler vectorizes for strides 1 and 2 (the common
+// ones) without gathers. Border columns are computed one by one. Either way the taps of a window
+// are visited in the reference's row-major order, so max (including its NaN and tie behavior) and
+// the average's sum are bit-identical to the reference.
+//
+// Internal linkage and builtins only, for the reason given in vec_math.h.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/vec_isa.h"
+
+namespace kiln::kernels {
+namespace {
+
+inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// Taps [begin, end) of a window starting at coordinate `start` that fall inside [0, size).
+struct TapRange {
+  int64_t begin, end;
+  int64_t count() const { return end - begin; }
+};
+
+inline TapRange taps_inside(int64_t start, int64_t kernel, int64_t dilation, int64_t size) {
+  const int64_t begin = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+  const int64_t end = start >= size ? 0 : min_i64(kernel, (size - start + dilation - 1) / dilation);
+  return {begin, end > begin ? end : begin};
+}
+
+// Taps of the window inside the padded input, which ends pad_end past the input.
+inline int64_t taps_inside_padding(int64_t start, int64_t kernel, int64_t dilation, int64_t size, int64_t pad_end) {
+  const int64_t limit = size + pad_end - start;
+  return limit <= 0 ? 0 : min_i64(kernel, (limit + dilation - 1) / dilation);
+}
+
+// Max keeps the first of equal values and skips a NaN that is not first, as the reference does.
+struct MaxTaps {
+  static constexpr float kEmpty = -3.40282347e+38f;  // the reference's value for a window with no tap
+  static float combine(float acc, float v) { return v > acc ? v : acc; }
+};
+struct SumTaps {
+  static constexpr float kEmpty = 0.f;
+  static float combine(float acc, float v) { return acc + v; }
+};
+
+// y[i] (=|combine=) src[i * stride] for i < n. Stride is a template constant where known so that
+// the loads vectorize as contiguous loads and shuffles.
+template <class Taps, int64_t kStride>
+void combine_tap(float* y, const float* src, int64_t n, int64_t runtime_stride, bool first) {
+  const int64_t stride = kStride > 0 ? kStride : runtime_stride;
+  if (first)
+    for (int64_t i = 0; i < n; ++i) y[i] = src[i * stride];
+  else
+    for (int64_t i = 0; i < n; ++i) y[i] = Taps::combine(y[i], src[i * stride]);
+}
+
+template <class Taps>
+void combine_tap_any_stride(float* y, const float* src, int64_t n, int64_t stride, bool first) {
+  if (stride == 1) return combine_tap<Taps, 1>(y, src, n, 1, first);
+  if (stride == 2) return combine_tap<Taps, 2>(y, src, n, 2, first);
+  combine_tap<Taps, 0>(y, src, n, stride, first);
+}
+
+template <class Taps>
+void pool_2d_plane(const Pool2d& p, const float* x, float* y) {
+  // Interior columns [lo, hi): every tap column in [0, in_w).
+  const int64_t span = (p.kernel_w - 1) * p.dilation_w;
+  const int64_t lo = min_i64((p.pad_left + p.stride_w - 1) / p.stride_w, p.out_w);
+  const int64_t last_start = p.in_w - 1 - span + p.pad_left;
+  int64_t hi = last_start < 0 ? 0 : min_i64(last_start / p.stride_w + 1, p.out_w);
+  hi = hi < lo ? lo : hi;
+
+  for (int64_t oy = 0; oy < p.out_h; ++oy) {
+    float* yr = y + oy * p.out_w;
+    const int64_t y0 = oy * p.stride_h - p.pad_top;
+    const TapRange rows = taps_inside(y0, p.kernel_h, p.dilation_h, p.in_h);
+    if (rows.count() == 0) {
+      for (int64_t ox = 0; ox < p.out_w; ++ox) yr[ox] = Taps::kEmpty;
+      continue;
+    }
+    const int64_t padded_rows = taps_inside_padding(y0, p.kernel_h, p.dilation_h, p.in_h, p.pad_bottom);
+
+    for (int64_t ky = rows.begin; ky < rows.end && lo < hi; ++ky) {
+      const float* xr = x + (y0 + ky * p.dilation_h) * p.in_w + lo * p.stride_w - p.pad_left;
+      for (int64_t kx = 0; kx < p.kernel_w; ++kx)
+        combine_tap_any_stride<Taps>(yr + lo, xr + kx * p.dilation_w, hi - lo, p.stride_w,
+                                     ky == rows.begin && kx == 0);
+    }
+    if (p.average) {
+      const float divisor = static_cast<float>((p.count_include_pad ? padded_rows : rows.count()) * p.kernel_w);
+      for (int64_t ox = lo; ox < hi; ++ox) yr[ox] = yr[ox] / divisor;
+    }
+
+    const auto border_column = [&](int64_t ox) {
+      const int64_t x0 = ox * p.stride_w - p.pad_left;
+      const TapRange cols = taps_inside(x0, p.kernel_w, p.dilation_w, p.in_w);
+      if (cols.count() == 0) {
+        yr[ox] = Taps::kEmpty;
+        return;
+      }
+      float acc = 0.f;
+      for (int64_t ky = rows.begin; ky < rows.end; ++ky)
+        for (int64_t kx = cols.begin; kx < cols.end; ++kx) {
+          const float v = x[(y0 + ky * p.dilation_h) * p.in_w + x0 + kx * p.dilation_w];
+          acc = ky == rows.begin && kx == cols.begin ? v : Taps::combine(acc, v);
+        }
+      if (p.average) {
+        const int64_t padded_cols = taps_inside_padding(x0, p.kernel_w, p.dilation_w, p.in_w, p.pad_right);
+        const int64_t divisor = p.count_include_pad ? padded_rows * padded_cols : rows.count() * cols.count();
+        acc = acc / static_cast<float>(divisor);
+      }
+      yr[ox] = acc;
+    };
+    for (int64_t ox = 0; ox < lo; ++ox) border_column(ox);
+    for (int64_t ox = hi; ox < p.out_w; ++ox) border_column(ox);
+  }
+}
+
+[[maybe_unused]] void vec_pool_2d(const Pool2d& p, const float* x, float* y) {
+  if (p.average)
+    pool_2d_plane<SumTaps>(p, x, y);
+  else
+    pool_2d_plane<MaxTaps>(p, x, y);
+}
+
+}  // namespace
+}  // namespace kiln::kernels
