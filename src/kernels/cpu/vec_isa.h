@@ -16,7 +16,7 @@
 
 namespace kiln::kernels {
 
-enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Exp, Neg, Abs };
+enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Exp, Sqrt, Neg, Abs };
 
 // An activation and its parameters: LeakyRelu's slope is alpha, Clip's bounds are [alpha, beta],
 // HardSigmoid computes alpha * x + beta.
