@@ -48,6 +48,7 @@ TEST_P(FastUnary, ActivationsMatchReference) {
       {"LeakyRelu", {{"alpha", 0.1f}}, -3.f, 3.f, 0, 0},
       {"Neg", {}, -3.f, 3.f, 0, 0},
       {"Abs", {}, -3.f, 3.f, 0, 0},
+      {"Sqrt", {}, 0.f, 1000.f, 0, 0},
       // The vector kernels may fuse alpha * x + beta into one rounding, which differs from the
       // reference's two by up to an ulp of the larger term where the sum cancels towards 0.
       {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}}, -5.f, 5.f, 1e-7, 1e-6},

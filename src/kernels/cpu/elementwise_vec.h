@@ -1,6 +1,6 @@
 // Vectorized activations and float arithmetic (VecIsa::unary, VecIsa::binary), written once as
 // plain loops over inlined functors and compiled per instruction set by vec_isa_<level>.cc.
-// Relu, LeakyRelu, Clip, Neg, Abs and the arithmetic match the reference ops bit for bit; the
+// Relu, LeakyRelu, Clip, Sqrt, Neg, Abs and the arithmetic match the reference ops bit for bit; the
 // others within the accuracy of vec_math.h (HardSigmoid and HardSwish only by the fused
 // multiply-add the compiler may form).
 //
@@ -40,6 +40,7 @@ inline float clamp_unit(float v) { return v < 0.f ? 0.f : (1.f < v ? 1.f : v); }
     case UnaryKind::Tanh: return map_unary(x, y, n, [](float v) { return vec_tanh(v); });
     case UnaryKind::Erf: return map_unary(x, y, n, [](float v) { return vec_erf(v); });
     case UnaryKind::Exp: return map_unary(x, y, n, [](float v) { return vec_exp(v); });
+    case UnaryKind::Sqrt: return map_unary(x, y, n, [](float v) { return __builtin_sqrtf(v); });
     case UnaryKind::Neg: return map_unary(x, y, n, [](float v) { return -v; });
     case UnaryKind::Abs: return map_unary(x, y, n, [](float v) { return __builtin_fabsf(v); });
   }

@@ -1,8 +1,8 @@
-// Vectorized float32 kernels of the non-GEMM ops that CNNs and transformers spend their time in:
-// activations, elementwise arithmetic, softmax, layer and batch normalization, 2-D pooling. Like
-// gemm_isa, one table of function pointers per CPU level; each table is the same generic source
-// (vec_isa_impl.h) compiled by vec_isa_<level>.cc for that instruction set, so the compiler
-// vectorizes it as wide as the level allows.
+// Vectorized kernels of the non-GEMM ops that CNNs and transformers spend their time in: float32
+// activations, elementwise arithmetic, softmax, layer and batch normalization and 2-D pooling, and
+// transposes of 32-bit elements. Like gemm_isa, one table of function pointers per CPU level; each
+// table is the same generic source (vec_isa_impl.h) compiled by vec_isa_<level>.cc for that
+// instruction set, so the compiler vectorizes it as wide as the level allows.
 //
 // The Scalar level has no table: ops run their reference kernels there, which are also the oracle
 // the fast kernels are tested against. The table functions work on one contiguous slice each and
@@ -16,7 +16,7 @@
 
 namespace kiln::kernels {
 
-enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Exp, Neg, Abs };
+enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Exp, Sqrt, Neg, Abs };
 
 // An activation and its parameters: LeakyRelu's slope is alpha, Clip's bounds are [alpha, beta],
 // HardSigmoid computes alpha * x + beta.
@@ -56,6 +56,9 @@ struct VecIsa {
   // Max or average pooling of one plane.
   void (*pool_2d)(const Pool2d& pool, const float* x, float* y);
   float (*sum)(const float* x, int64_t n);
+  // dst[c * dst_ld + r] = src[r * src_ld + c] for r < rows, c < cols: a transpose of 32-bit
+  // elements of any type.
+  void (*transpose_32)(const uint32_t* src, int64_t src_ld, uint32_t* dst, int64_t dst_ld, int64_t rows, int64_t cols);
 };
 
 // The table for `level`, or nullptr at CpuLevel::Scalar.

@@ -6,13 +6,14 @@
 #include "kernels/cpu/norm_vec.h"
 #include "kernels/cpu/pool_vec.h"
 #include "kernels/cpu/softmax_vec.h"
+#include "kernels/cpu/transpose_vec.h"
 #include "kernels/cpu/vec_isa.h"
 
 namespace kiln::kernels {
 namespace {
 
 constexpr VecIsa kVecIsa{&vec_unary,       &vec_binary,  &vec_softmax_rows, &vec_layer_norm_rows,
-                         &vec_scale_shift, &vec_pool_2d, &vec_sum};
+                         &vec_scale_shift, &vec_pool_2d, &vec_sum,          &vec_transpose_32};
 
 }  // namespace
 }  // namespace kiln::kernels

@@ -52,28 +52,8 @@ class PoolKernel final : public OpKernel {
     y_shape.insert(y_shape.end(), geometry.output.begin(), geometry.output.end());
 
     const bool without_indices = ctx.output_count() < 2;
-    if (vec_ && x.dtype() == DType::Float32 && without_indices && (Global || geometry.rank() == 2)) {
-      const float* px = x.data<float>();
-      float* py = ctx.allocate_output(0, DType::Float32, y_shape).template data<float>();
-      const int64_t in_size = geometry.input_size(), out_size = geometry.output_size();
-      const int64_t grain = std::max<int64_t>(1, kernels::kElementwiseGrain / std::max<int64_t>(in_size, 1));
-      if constexpr (Global) {
-        ctx.pool().parallel_for(planes, [&](int64_t begin, int64_t end) {
-          for (int64_t p = begin; p < end; ++p) py[p] = vec_->sum(px + p * in_size, in_size) / static_cast<float>(in_size);
-        }, grain);
-      } else {
-        const kernels::Pool2d pool{geometry.input[0],      geometry.input[1],      geometry.output[0],
-                                   geometry.output[1],     geometry.kernel[0],     geometry.kernel[1],
-                                   geometry.strides[0],    geometry.strides[1],    geometry.dilations[0],
-                                   geometry.dilations[1],  geometry.pads_begin[0], geometry.pads_begin[1],
-                                   geometry.pads_end[0],   geometry.pads_end[1],   Kind == PoolKind::Average,
-                                   count_include_pad_};
-        ctx.pool().parallel_for(planes, [&](int64_t begin, int64_t end) {
-          for (int64_t p = begin; p < end; ++p) vec_->pool_2d(pool, px + p * in_size, py + p * out_size);
-        }, grain);
-      }
-      return;
-    }
+    if (vec_ && x.dtype() == DType::Float32 && without_indices && (Global || geometry.rank() == 2))
+      return compute_vec(ctx, x, geometry, y_shape);
 
     if constexpr (Kind == PoolKind::Max) {
       dispatch_dtype<float, uint8_t, int8_t>(x.dtype(), [&](auto tag) {
@@ -95,6 +75,43 @@ class PoolKernel final : public OpKernel {
   }
 
  private:
+  // The vectorized float32 path, one plane at a time, planes split over the pool.
+  void compute_vec(KernelContext& ctx, const Tensor& x, const kernels::WindowGeometry& g, const Shape& y_shape) const {
+    const float* px = x.data<float>();
+    float* py = ctx.allocate_output(0, DType::Float32, y_shape).template data<float>();
+    const int64_t in_size = g.input_size(), out_size = g.output_size();
+    const int64_t grain = std::max<int64_t>(1, kernels::kElementwiseGrain / std::max<int64_t>(in_size, 1));
+    const auto for_each_plane = [&](auto&& plane_fn) {
+      ctx.pool().parallel_for(
+          x.dim(0) * x.dim(1),
+          [&](int64_t begin, int64_t end) {
+            for (int64_t p = begin; p < end; ++p) plane_fn(px + p * in_size, py + p * out_size);
+          },
+          grain);
+    };
+    if constexpr (Global) {
+      for_each_plane([&](const float* plane, float* y) { *y = vec_->sum(plane, in_size) / static_cast<float>(in_size); });
+    } else {
+      const kernels::Pool2d pool{.in_h = g.input[0],
+                                 .in_w = g.input[1],
+                                 .out_h = g.output[0],
+                                 .out_w = g.output[1],
+                                 .kernel_h = g.kernel[0],
+                                 .kernel_w = g.kernel[1],
+                                 .stride_h = g.strides[0],
+                                 .stride_w = g.strides[1],
+                                 .dilation_h = g.dilations[0],
+                                 .dilation_w = g.dilations[1],
+                                 .pad_top = g.pads_begin[0],
+                                 .pad_left = g.pads_begin[1],
+                                 .pad_bottom = g.pads_end[0],
+                                 .pad_right = g.pads_end[1],
+                                 .average = Kind == PoolKind::Average,
+                                 .count_include_pad = count_include_pad_};
+      for_each_plane([&](const float* plane, float* y) { vec_->pool_2d(pool, plane, y); });
+    }
+  }
+
   const kernels::VecIsa* vec_;  // null at CpuLevel::Scalar and for the ops without a vector kernel
   kernels::WindowAttributes attributes_;
   bool column_major_indices_ = false;

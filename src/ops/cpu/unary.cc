@@ -134,7 +134,10 @@ struct ThresholdedReluOp {
 };
 
 // Math.
-struct SqrtOp { template <class T> T operator()(T x) const { return std::sqrt(x); } };
+struct SqrtOp {
+  template <class T> T operator()(T x) const { return std::sqrt(x); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Sqrt}; }
+};
 struct ExpOp {
   template <class T> T operator()(T x) const { return std::exp(x); }
   kernels::UnaryOp vec() const { return {kernels::UnaryKind::Exp}; }
