@@ -24,10 +24,9 @@ std::optional<float> clip_bound(const ir::Model& model, const ir::Node& clip, si
                                 float unbounded) {
   if (model.opset("") < 11) return attribute<float>(clip, name).value_or(unbounded);
   if (index >= clip.inputs.size() || clip.inputs[index].empty()) return unbounded;
-  const auto it = model.graph.initializers.find(clip.inputs[index]);
-  if (it == model.graph.initializers.end() || it->second.dtype() != DType::Float32 || it->second.numel() != 1)
-    return std::nullopt;
-  return it->second.data<float>()[0];
+  const Tensor* bound = constant_value(model.graph, clip.inputs[index]);
+  if (!bound || bound->dtype() != DType::Float32 || bound->numel() != 1) return std::nullopt;
+  return bound->data<float>()[0];
 }
 
 // The activation_params for fusing `act`, or nullopt when it cannot be fused.

@@ -14,4 +14,8 @@ std::optional<size_t> sole_consumer(const ir::Graph& graph, const std::string& v
 
 bool is_op(const ir::Node& node, const char* op_type, const char* domain = "");
 
+// The value of `name` when it is known before any run: an initializer, or the `value` of a
+// Constant node. Null otherwise.
+const Tensor* constant_value(const ir::Graph& graph, const std::string& name);
+
 }  // namespace kiln::passes

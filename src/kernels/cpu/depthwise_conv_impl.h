@@ -23,8 +23,65 @@ void accumulate_tap(const float* in_row, float weight, int64_t first, int64_t st
   for (int64_t ox = lo; ox < hi; ++ox) out_row[ox] += weight * in_row[ox * step + first];
 }
 
+// One output row of a 3x3, dilation-1 filter: all nine taps per output in registers, one store.
+// rows[ky] is input row oy * stride - pad_top + ky, or any valid row when that one is padding
+// (its weights are then zero), so the interior loop has no branches.
+template <int64_t Stride>
+void depthwise_row_3x3(const float* const rows[3], const float weights[9], float bias, int64_t width,
+                       int64_t pad_left, int64_t out_w, float* out_row) {
+  auto tap_sum = [&](int64_t ox, bool check) {
+    float acc = bias;
+    for (int ky = 0; ky < 3; ++ky)
+      for (int kx = 0; kx < 3; ++kx) {
+        const int64_t ix = ox * Stride - pad_left + kx;
+        if (!check || (ix >= 0 && ix < width)) acc += weights[ky * 3 + kx] * rows[ky][ix];
+      }
+    return acc;
+  };
+  // Interior columns read ix in [0, width) for every tap.
+  const int64_t lo = std::min(out_w, (pad_left + Stride - 1) / Stride);
+  const int64_t last_start = width - 3 + pad_left;  // the largest ox * Stride whose taps fit
+  const int64_t hi = last_start < 0 ? lo : std::max(lo, std::min(out_w, last_start / Stride + 1));
+  for (int64_t ox = 0; ox < lo; ++ox) out_row[ox] = tap_sum(ox, true);
+  const float* r0 = rows[0] - pad_left;
+  const float* r1 = rows[1] - pad_left;
+  const float* r2 = rows[2] - pad_left;
+  for (int64_t ox = lo; ox < hi; ++ox) {
+    const int64_t x = ox * Stride;
+    out_row[ox] = bias + weights[0] * r0[x] + weights[1] * r0[x + 1] + weights[2] * r0[x + 2] +
+                  weights[3] * r1[x] + weights[4] * r1[x + 1] + weights[5] * r1[x + 2] + weights[6] * r2[x] +
+                  weights[7] * r2[x + 1] + weights[8] * r2[x + 2];
+  }
+  for (int64_t ox = hi; ox < out_w; ++ox) out_row[ox] = tap_sum(ox, true);
+}
+
+template <int64_t Stride>
+void depthwise_plane_3x3(const float* in, const float* filter, float bias, float* out, const DepthwiseGeometry& g) {
+  for (int64_t oy = 0; oy < g.out_h; ++oy) {
+    const float* rows[3];
+    float weights[9];
+    for (int ky = 0; ky < 3; ++ky) {
+      const int64_t iy = oy * g.stride_h - g.pad_top + ky;
+      const bool inside = iy >= 0 && iy < g.height;
+      rows[ky] = in + (inside ? iy : 0) * g.width;
+      for (int kx = 0; kx < 3; ++kx) weights[ky * 3 + kx] = inside ? filter[ky * 3 + kx] : 0.f;
+    }
+    depthwise_row_3x3<Stride>(rows, weights, bias, g.width, g.pad_left, g.out_w, out + oy * g.out_w);
+  }
+}
+
 [[maybe_unused]] void depthwise_plane(const float* in, const float* filter, float bias, const float* residual,
                                       float* out, const DepthwiseGeometry& g, const Activation& activation) {
+  const bool unit_dilation_3x3 = g.kernel_h == 3 && g.kernel_w == 3 && g.dilation_h == 1 && g.dilation_w == 1;
+  if (unit_dilation_3x3 && (g.stride_w == 1 || g.stride_w == 2)) {
+    if (g.stride_w == 1)
+      depthwise_plane_3x3<1>(in, filter, bias, out, g);
+    else
+      depthwise_plane_3x3<2>(in, filter, bias, out, g);
+    const TileEpilogue epilogue{nullptr, nullptr, residual, g.out_w, activation};
+    apply_tile_epilogue(out, g.out_w, g.out_h, g.out_w, epilogue);
+    return;
+  }
   for (int64_t oy = 0; oy < g.out_h; ++oy) {
     float* out_row = out + oy * g.out_w;
     std::fill(out_row, out_row + g.out_w, bias);
