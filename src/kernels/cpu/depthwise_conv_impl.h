@@ -26,9 +26,10 @@ void accumulate_tap(const float* in_row, float weight, int64_t first, int64_t st
 // One output row of a 3x3, dilation-1 filter: all nine taps per output in registers, one store.
 // rows[ky] is input row oy * stride - pad_top + ky, or any valid row when that one is padding
 // (its weights are then zero), so the interior loop has no branches.
+// out_row never overlaps the input rows; __restrict lets the compiler vectorize without checking.
 template <int64_t Stride>
 void depthwise_row_3x3(const float* const rows[3], const float weights[9], float bias, int64_t width,
-                       int64_t pad_left, int64_t out_w, float* out_row) {
+                       int64_t pad_left, int64_t out_w, float* __restrict out_row) {
   auto tap_sum = [&](int64_t ox, bool check) {
     float acc = bias;
     for (int ky = 0; ky < 3; ++ky)
@@ -43,20 +44,23 @@ void depthwise_row_3x3(const float* const rows[3], const float weights[9], float
   const int64_t last_start = width - 3 + pad_left;  // the largest ox * Stride whose taps fit
   const int64_t hi = last_start < 0 ? lo : std::max(lo, std::min(out_w, last_start / Stride + 1));
   for (int64_t ox = 0; ox < lo; ++ox) out_row[ox] = tap_sum(ox, true);
-  const float* r0 = rows[0] - pad_left;
-  const float* r1 = rows[1] - pad_left;
-  const float* r2 = rows[2] - pad_left;
+  const float* __restrict r0 = rows[0] - pad_left;
+  const float* __restrict r1 = rows[1] - pad_left;
+  const float* __restrict r2 = rows[2] - pad_left;
+  const float w0 = weights[0], w1 = weights[1], w2 = weights[2], w3 = weights[3], w4 = weights[4], w5 = weights[5],
+              w6 = weights[6], w7 = weights[7], w8 = weights[8];
   for (int64_t ox = lo; ox < hi; ++ox) {
     const int64_t x = ox * Stride;
-    out_row[ox] = bias + weights[0] * r0[x] + weights[1] * r0[x + 1] + weights[2] * r0[x + 2] +
-                  weights[3] * r1[x] + weights[4] * r1[x + 1] + weights[5] * r1[x + 2] + weights[6] * r2[x] +
-                  weights[7] * r2[x + 1] + weights[8] * r2[x + 2];
+    out_row[ox] = bias + w0 * r0[x] + w1 * r0[x + 1] + w2 * r0[x + 2] + w3 * r1[x] + w4 * r1[x + 1] + w5 * r1[x + 2] +
+                  w6 * r2[x] + w7 * r2[x + 1] + w8 * r2[x + 2];
   }
   for (int64_t ox = hi; ox < out_w; ++ox) out_row[ox] = tap_sum(ox, true);
 }
 
+// The epilogue runs on each row right after it is computed, while it is in L1.
 template <int64_t Stride>
-void depthwise_plane_3x3(const float* in, const float* filter, float bias, float* out, const DepthwiseGeometry& g) {
+void depthwise_plane_3x3(const float* in, const float* filter, float bias, const float* residual, float* out,
+                         const DepthwiseGeometry& g, const Activation& activation) {
   for (int64_t oy = 0; oy < g.out_h; ++oy) {
     const float* rows[3];
     float weights[9];
@@ -66,7 +70,10 @@ void depthwise_plane_3x3(const float* in, const float* filter, float bias, float
       rows[ky] = in + (inside ? iy : 0) * g.width;
       for (int kx = 0; kx < 3; ++kx) weights[ky * 3 + kx] = inside ? filter[ky * 3 + kx] : 0.f;
     }
-    depthwise_row_3x3<Stride>(rows, weights, bias, g.width, g.pad_left, g.out_w, out + oy * g.out_w);
+    float* out_row = out + oy * g.out_w;
+    depthwise_row_3x3<Stride>(rows, weights, bias, g.width, g.pad_left, g.out_w, out_row);
+    const TileEpilogue epilogue{nullptr, nullptr, residual ? residual + oy * g.out_w : nullptr, g.out_w, activation};
+    apply_tile_epilogue(out_row, g.out_w, 1, g.out_w, epilogue);
   }
 }
 
@@ -75,11 +82,9 @@ void depthwise_plane_3x3(const float* in, const float* filter, float bias, float
   const bool unit_dilation_3x3 = g.kernel_h == 3 && g.kernel_w == 3 && g.dilation_h == 1 && g.dilation_w == 1;
   if (unit_dilation_3x3 && (g.stride_w == 1 || g.stride_w == 2)) {
     if (g.stride_w == 1)
-      depthwise_plane_3x3<1>(in, filter, bias, out, g);
+      depthwise_plane_3x3<1>(in, filter, bias, residual, out, g, activation);
     else
-      depthwise_plane_3x3<2>(in, filter, bias, out, g);
-    const TileEpilogue epilogue{nullptr, nullptr, residual, g.out_w, activation};
-    apply_tile_epilogue(out, g.out_w, g.out_h, g.out_w, epilogue);
+      depthwise_plane_3x3<2>(in, filter, bias, residual, out, g, activation);
     return;
   }
   for (int64_t oy = 0; oy < g.out_h; ++oy) {
