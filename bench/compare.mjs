@@ -23,8 +23,8 @@ const USAGE = `usage: bench/run.sh [options]   (or: node bench/compare.mjs [opti
   --models LIST      comma-separated, from ${MODELS.join(',')} (default: all)
   --threads LIST     thread counts (default: 1,2)
   --rounds N         Kiln/ORT alternations per model and thread count (default 5; --quick 2)
-  --runs K           timed runs per engine per round (default 10; --quick 2)
-  --warmup N         untimed runs before each round's timing (default 2; --quick 1)
+  --runs K           timed runs per engine per round (default 10; --quick 3)
+  --warmup N         untimed runs before each round's timing (default 2; --quick 3)
   --quick            the small settings above, for a first look in a few minutes
   --cpu-levels       also check Kiln's outputs at each of ${CPU_LEVELS.join(', ')}
   --ort-no-spin      turn ORT's intra-op spinning off (default: ORT's default, spinning on)
@@ -57,8 +57,8 @@ function parseOptions() {
     models,
     threads: (v.threads ?? '1,2').split(',').map((t) => count('threads', t, 1)),
     rounds: count('rounds', v.rounds, v.quick ? 2 : 5),
-    runs: count('runs', v.runs, v.quick ? 2 : 10),
-    warmup: count('warmup', v.warmup, v.quick ? 1 : 2, 0),
+    runs: count('runs', v.runs, v.quick ? 3 : 10),
+    warmup: count('warmup', v.warmup, v.quick ? 3 : 2, 0),
     cpuLevels: v['cpu-levels'] ?? false,
     ortNoSpin: v['ort-no-spin'] ?? false,
     markdown: v.markdown,

@@ -83,7 +83,7 @@ constexpr MicroKernel kTiles[] = {&tile_14x32<Rows>...};
 }  // namespace
 
 const GemmIsa& gemm_isa_avx512() {
-  static const GemmIsa isa{kMr, kNr, 256, 84, 1024, kTiles<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14>,
+  static const GemmIsa isa{kMr, kNr, 256, 168, 4096, kTiles<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14>,
                            &apply_tile_epilogue,
                            &pack_a_panel, &pack_b_panels, &pack_im2col_panels};
   return isa;
