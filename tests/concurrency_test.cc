@@ -9,7 +9,7 @@ namespace kiln {
 namespace {
 
 // y = ((x + c) * x + c) * x ...: a chain long enough for runs to overlap.
-runtime::Plan make_chain_plan(int threads) {
+runtime::Plan make_chain_plan(int threads, int spin_wait_us) {
   ir::Model model;
   model.opset_imports[""] = 17;
   model.graph.inputs.push_back({"x", DType::Float32, std::vector<ir::Dim>{{-1, "n"}}});
@@ -22,7 +22,7 @@ runtime::Plan make_chain_plan(int threads) {
     prev = prod;
   }
   model.graph.outputs.push_back({prev, DType::Float32, std::nullopt});
-  return runtime::Plan(std::move(model), SessionOptions{.threads = threads});
+  return runtime::Plan(std::move(model), SessionOptions{.threads = threads, .spin_wait_us = spin_wait_us});
 }
 
 float expected_chain(float x) {
@@ -31,8 +31,11 @@ float expected_chain(float x) {
   return y;
 }
 
-TEST(SessionConcurrent, RunsFromManyThreadsGiveEachCallerItsOwnResult) {
-  const runtime::Plan plan = make_chain_plan(2);
+// Spinning pools (spin_wait_us > 0) hand work over without sleeping; both modes must be race-free.
+class SessionConcurrent : public ::testing::TestWithParam<int> {};
+
+TEST_P(SessionConcurrent, RunsFromManyThreadsGiveEachCallerItsOwnResult) {
+  const runtime::Plan plan = make_chain_plan(2, GetParam());
   std::atomic<int> mismatches{0};
   std::vector<std::thread> callers;
   for (int t = 0; t < 4; ++t)
@@ -50,8 +53,12 @@ TEST(SessionConcurrent, RunsFromManyThreadsGiveEachCallerItsOwnResult) {
   EXPECT_EQ(mismatches.load(), 0);
 }
 
-TEST(ThreadPoolConcurrent, ParallelForCoversEveryIndexOnceFromSeveralCallers) {
-  ThreadPool pool(3);
+INSTANTIATE_TEST_SUITE_P(SpinWait, SessionConcurrent, ::testing::Values(0, 50));
+
+class ThreadPoolConcurrent : public ::testing::TestWithParam<int> {};
+
+TEST_P(ThreadPoolConcurrent, ParallelForCoversEveryIndexOnceFromSeveralCallers) {
+  ThreadPool pool(3, GetParam());
   std::vector<std::thread> callers;
   std::atomic<int> bad{0};
   for (int t = 0; t < 3; ++t)
@@ -66,6 +73,12 @@ TEST(ThreadPoolConcurrent, ParallelForCoversEveryIndexOnceFromSeveralCallers) {
     });
   for (auto& c : callers) c.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(SpinWait, ThreadPoolConcurrent, ::testing::Values(0, 50));
+
+TEST(ThreadPool, NegativeSpinWaitIsAnError) {
+  EXPECT_THROW(make_chain_plan(2, -1), Error);
 }
 
 TEST(ThreadPool, RethrowsTheFirstExceptionAfterAllChunksFinish) {

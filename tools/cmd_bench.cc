@@ -29,6 +29,7 @@ struct BenchArgs {
   int64_t free_dim = 1;
   int threads = 1;
   std::string cpu_level;
+  int spin_wait_us = 0;
   int warmup = 3;
   int iterations = 0;     // 0: run for `duration` instead
   double duration = 3.0;  // seconds; the default when neither --iterations nor --duration is given
@@ -126,6 +127,7 @@ void bench_model(const BenchArgs& args) {
   SessionOptions options;
   options.threads = args.threads;
   options.cpu_level = args.cpu_level;
+  options.spin_wait_us = args.spin_wait_us;
   Result r;
   r.threads = args.threads > 0 ? args.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   r.cpu_level = args.cpu_level.empty() ? cpu_level_name(default_cpu_level()) : args.cpu_level;
@@ -170,6 +172,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--cpu-level", args->cpu_level,
                   "kernel instruction set (default: KILN_CPU_LEVEL, else the best this CPU has)")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512"}));
+  cmd->add_option("--spin-us", args->spin_wait_us,
+                  "microseconds idle threads poll for work before sleeping (SessionOptions::spin_wait_us; default 0)")
+      ->check(CLI::Range(0, 1'000'000));
   cmd->add_option("--warmup", args->warmup, "untimed runs before timing")
       ->capture_default_str()
       ->check(CLI::Range(0, 1'000'000));

@@ -27,6 +27,10 @@ struct SessionOptions {
   // Kernel instruction set: "scalar", "avx2" or "avx512"; empty takes KILN_CPU_LEVEL, else the
   // best this CPU supports. Lower levels exist so every path can be tested on one machine.
   std::string cpu_level;
+  // Microseconds a worker thread (or a run waiting for one) polls for work before sleeping. 0, the
+  // default, never spins; ~100 keeps threads awake across a network's back-to-back parallel
+  // regions, where waking a sleeping thread can cost tens of microseconds (ORT spins by default).
+  int spin_wait_us = 0;
 };
 
 // Dims are -1 where unknown; `dim_names` holds the symbolic name of such a dim, if any.

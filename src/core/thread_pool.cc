@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
+#include <immintrin.h>
 #include <memory>
 
 namespace kiln {
@@ -16,7 +18,7 @@ struct ForState {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   std::mutex mutex;
   std::condition_variable done;
-  int64_t finished = 0;
+  std::atomic<int64_t> finished{0};  // written under `mutex`; read without it while spinning
   std::exception_ptr error;
 
   // Claims chunks until none are left; returns how many this thread ran.
@@ -39,9 +41,21 @@ struct ForState {
   }
 };
 
+// Polls `ready` until it holds or `spin_us` microseconds pass; returns whether it held.
+template <class Ready>
+bool spin_until(int spin_us, Ready&& ready) {
+  if (spin_us <= 0) return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
+  for (int polls = 0;; ++polls) {
+    if (ready()) return true;
+    _mm_pause();
+    if (polls % 64 == 63 && std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads, int spin_us) : spin_us_(spin_us) {
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -56,6 +70,7 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::worker_loop() {
   for (;;) {
+    spin_until(spin_us_, [this] { return queued_.load(std::memory_order_acquire) > 0; });
     std::function<void()> job;
     {
       std::unique_lock lock(mutex_);
@@ -63,6 +78,7 @@ void ThreadPool::worker_loop() {
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
+      queued_.fetch_sub(1, std::memory_order_relaxed);
     }
     job();
   }
@@ -87,9 +103,11 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   {
     std::lock_guard lock(mutex_);
     for (int64_t i = 0; i < helpers; ++i) queue_.emplace_back([state] { state->drain(); });
+    queued_.fetch_add(helpers, std::memory_order_release);
   }
   if (helpers == 1) wake_.notify_one(); else wake_.notify_all();
   state->drain();
+  spin_until(spin_us_, [&] { return state->finished.load(std::memory_order_acquire) == state->chunks; });
   std::unique_lock lock(state->mutex);
   state->done.wait(lock, [&] { return state->finished == state->chunks; });
   if (state->error) std::rethrow_exception(state->error);

@@ -1,8 +1,15 @@
 // A fixed pool of worker threads handed to kernels; never global. Workers sleep on a condition
-// variable between jobs (no spinning). parallel_for may be called from several threads at once:
-// each call has its own completion state, so concurrent Session::run calls can share one pool.
+// variable between jobs. parallel_for may be called from several threads at once: each call has
+// its own completion state, so concurrent Session::run calls can share one pool.
+//
+// Waking a sleeping thread costs a futex call and, on a virtual machine, an inter-processor
+// interrupt through the hypervisor: tens of microseconds per parallel region. With spin_us > 0,
+// workers (and a caller waiting for them) first poll for that long before sleeping, which keeps a
+// network's back-to-back parallel regions on awake threads. Off by default: spinning burns a core
+// that other processes may want.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -16,7 +23,7 @@ namespace kiln {
 class ThreadPool {
  public:
   // `threads` counts the calling thread: 1 means no workers, everything runs inline.
-  explicit ThreadPool(int threads);
+  explicit ThreadPool(int threads, int spin_us = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -32,6 +39,8 @@ class ThreadPool {
 
   std::vector<std::thread> workers_;
   std::deque<std::function<void()>> queue_;
+  std::atomic<int64_t> queued_{0};  // queue_.size(), readable without the mutex while spinning
+  int spin_us_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -124,7 +124,10 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
 
   const int threads = options.threads > 0 ? options.threads
                                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  pool_ = std::make_unique<ThreadPool>(threads);
+  if (options.spin_wait_us < 0)
+    throw Error(ErrorCode::InvalidArgument,
+                "SessionOptions::spin_wait_us must not be negative, got " + std::to_string(options.spin_wait_us));
+  pool_ = std::make_unique<ThreadPool>(threads, options.spin_wait_us);
 }
 
 int Plan::slot_of(const std::string& name) const {
