@@ -28,6 +28,7 @@ const USAGE = `usage: bench/run.sh [options]   (or: node bench/compare.mjs [opti
   --quick            the small settings above, for a first look in a few minutes
   --cpu-levels       also check Kiln's outputs at each of ${CPU_LEVELS.join(', ')}
   --ort-no-spin      turn ORT's intra-op spinning off (default: ORT's default, spinning on)
+  --kiln-spin-us N   let Kiln's idle threads poll N microseconds before sleeping (default 0: Kiln's default)
   --markdown FILE    also write the tables as Markdown (for docs/benchmarks.md)
   --build DIR        Kiln's build folder (default: build)`;
 
@@ -36,7 +37,8 @@ function parseOptions() {
     options: {
       models: { type: 'string' }, threads: { type: 'string' }, rounds: { type: 'string' },
       runs: { type: 'string' }, warmup: { type: 'string' }, quick: { type: 'boolean' },
-      'cpu-levels': { type: 'boolean' }, 'ort-no-spin': { type: 'boolean' }, markdown: { type: 'string' },
+      'cpu-levels': { type: 'boolean' }, 'ort-no-spin': { type: 'boolean' }, 'kiln-spin-us': { type: 'string' },
+      markdown: { type: 'string' },
       build: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -61,6 +63,7 @@ function parseOptions() {
     warmup: count('warmup', v.warmup, v.quick ? 3 : 2, 0),
     cpuLevels: v['cpu-levels'] ?? false,
     ortNoSpin: v['ort-no-spin'] ?? false,
+    kilnSpinUs: count('kiln-spin-us', v['kiln-spin-us'], 0, 0),
     markdown: v.markdown,
     kiln: join(build, 'kiln'),
     fmaPeak: join(build, 'bench', 'fma_peak'),
@@ -137,7 +140,7 @@ async function latency(opts, model, inputs, threads) {
   const kiln = [];
   const ort = [];
   const kilnArgs = ['--threads', String(threads), '--iterations', String(opts.runs), '--warmup', String(opts.warmup),
-    ...kilnInputArgs(inputs)];
+    '--spin-us', String(opts.kilnSpinUs), ...kilnInputArgs(inputs)];
   for (let round = 0; round < opts.rounds; ++round) {
     kiln.push(...kilnBench(opts.kiln, model, kilnArgs).latencies_ms);
     ort.push(...(await timeRuns(session, feeds, opts.runs)));
@@ -190,7 +193,7 @@ function header(opts, peak) {
   const ort = `ONNX Runtime ${ortVersion} (onnxruntime-node, CPU EP${opts.ortNoSpin ? ', spinning off' : ''})`;
   const peaks = opts.threads.map((t) => `${t} thread${t > 1 ? 's' : ''} ${fixed(peak[t], 1)}`).join(', ');
   return [
-    `Kiln ${git || '(unknown commit)'} against ${ort}, ${new Date().toISOString().slice(0, 10)}`,
+    `Kiln ${git || '(unknown commit)'}${opts.kilnSpinUs ? ` (threads spin ${opts.kilnSpinUs} us)` : ''} against ${ort}, ${new Date().toISOString().slice(0, 10)}`,
     `${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} logical CPUs; FP32 FMA peak GFLOP/s: ${peaks}`,
     `batch 1, ${opts.rounds} rounds x ${opts.runs} runs per engine, alternating, ${opts.warmup} warm-up runs first`,
   ];
