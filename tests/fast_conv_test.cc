@@ -5,6 +5,7 @@
 
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/sgemm.h"
+#include "level_sweep.h"
 #include "test_util.h"
 
 namespace kiln {
@@ -13,13 +14,6 @@ namespace {
 using Ints = std::vector<int64_t>;
 using testing::random_tensor;
 using testing::run_node;
-
-std::vector<std::string> runnable_levels() {
-  std::vector<std::string> levels;
-  for (CpuLevel l : {CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512})
-    if (l <= detected_cpu_level()) levels.push_back(cpu_level_name(l));
-  return levels;
-}
 
 struct FastConvCase {
   const char* name;
@@ -51,7 +45,7 @@ std::map<std::string, ir::Attribute> attributes_of(const FastConvCase& c) {
   return {{"strides", c.strides}, {"pads", c.pads}, {"dilations", c.dilations}, {"group", c.group}};
 }
 
-class FastConvTest : public ::testing::TestWithParam<std::string> {};
+class FastConvTest : public ::testing::TestWithParam<CpuLevel> {};
 
 TEST_P(FastConvTest, PreparedConvolutionMatchesReference) {
   for (const FastConvCase& c : kCases) {
@@ -63,9 +57,9 @@ TEST_P(FastConvTest, PreparedConvolutionMatchesReference) {
                                       .inputs = {x, w, b},
                                       .attributes = attributes_of(c),
                                       .constant_inputs = {1, 2},
-                                      .cpu_level = GetParam(),
+                                      .cpu_level = cpu_level_name(GetParam()),
                                       .threads = threads})[0];
-      SCOPED_TRACE(::testing::Message() << c.name << " at " << GetParam() << " with " << threads << " threads");
+      SCOPED_TRACE(::testing::Message() << c.name << " at " << cpu_level_name(GetParam()) << " with " << threads << " threads");
       testing::expect_tensor_near(actual, expected, 1e-5, 1e-5);
     }
   }
@@ -91,7 +85,7 @@ TEST_P(FastConvTest, FusedConvAddsResidualBeforeActivation) {
                                         .attributes = attributes,
                                         .domain = "kiln",
                                         .constant_inputs = {1, 2},
-                                        .cpu_level = GetParam()})[0];
+                                        .cpu_level = cpu_level_name(GetParam())})[0];
         const Tensor sum = run_node({.op = "Add", .inputs = {conv, residual}})[0];
         std::map<std::string, ir::Attribute> act_attributes;
         std::vector<Tensor> act_inputs = {sum};
@@ -100,15 +94,14 @@ TEST_P(FastConvTest, FusedConvAddsResidualBeforeActivation) {
         if (activation == "LeakyRelu") act_attributes["alpha"] = params[0];
         const Tensor expected = run_node({.op = activation, .inputs = act_inputs, .attributes = act_attributes})[0];
         SCOPED_TRACE(::testing::Message() << c.name << " " << activation << " residual "
-                                          << shape_to_string(residual.shape()) << " at " << GetParam());
+                                          << shape_to_string(residual.shape()) << " at " << cpu_level_name(GetParam()));
         testing::expect_tensor_near(actual, expected, 1e-5, 1e-5);
       }
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, FastConvTest, ::testing::ValuesIn(runnable_levels()),
-                         [](const auto& level) { return level.param; });
+KILN_INSTANTIATE_LEVEL_SWEEP(FastConvTest);
 
 TEST(FusedConv, UnknownActivationIsAnError) {
   testing::expect_node_error({.op = "FusedConv",

@@ -5,6 +5,7 @@
 
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/gemm_ref.h"
+#include "level_sweep.h"
 #include "test_util.h"
 
 namespace kiln {
@@ -12,13 +13,6 @@ namespace {
 
 using testing::random_tensor;
 using testing::run_node;
-
-std::vector<std::string> runnable_levels() {
-  std::vector<std::string> levels;
-  for (CpuLevel l : {CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512})
-    if (l <= detected_cpu_level()) levels.push_back(cpu_level_name(l));
-  return levels;
-}
 
 // Y = A x B by naive loops over the last two dims, with B broadcast over A's leading dims.
 Tensor naive_matmul(const Tensor& a, const Tensor& b) {
@@ -38,7 +32,7 @@ Tensor naive_matmul(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-class FastMatMulTest : public ::testing::TestWithParam<std::string> {};
+class FastMatMulTest : public ::testing::TestWithParam<CpuLevel> {};
 
 TEST_P(FastMatMulTest, MatMulMatchesNaiveWithPackedAndRuntimeB) {
   const std::pair<Shape, Shape> cases[] = {{{1, 1}, {1, 1}},         {{1, 768}, {768, 301}},    {{13, 127}, {127, 33}},
@@ -49,10 +43,10 @@ TEST_P(FastMatMulTest, MatMulMatchesNaiveWithPackedAndRuntimeB) {
     const Tensor expected = naive_matmul(a, b);
     for (int threads : {1, 3}) {
       for (bool constant_b : {false, true}) {
-        testing::NodeSpec spec{.op = "MatMul", .inputs = {a, b}, .cpu_level = GetParam(), .threads = threads};
+        testing::NodeSpec spec{.op = "MatMul", .inputs = {a, b}, .cpu_level = cpu_level_name(GetParam()), .threads = threads};
         if (constant_b) spec.constant_inputs = {1};
         SCOPED_TRACE(::testing::Message() << shape_to_string(a_shape) << " x " << shape_to_string(b_shape) << " at "
-                                          << GetParam() << ", threads " << threads << ", constant B " << constant_b);
+                                          << cpu_level_name(GetParam()) << ", threads " << threads << ", constant B " << constant_b);
         testing::expect_tensor_near(run_node(spec)[0], expected, 1e-4, 1e-4);
       }
     }
@@ -82,12 +76,12 @@ TEST_P(FastMatMulTest, GemmMatchesReferenceForTransposesAndEveryC) {
                                                 {"transB", int64_t{trans_b}},
                                                 {"alpha", 0.5f},
                                                 {"beta", 2.f}},
-                                 .cpu_level = GetParam(),
+                                 .cpu_level = cpu_level_name(GetParam()),
                                  .threads = 2};
           if (constant) spec.constant_inputs = {1, 2};
           SCOPED_TRACE(::testing::Message() << "transA " << trans_a << " transB " << trans_b << " C "
                                             << shape_to_string(c_shape) << " constant " << constant << " at "
-                                            << GetParam());
+                                            << cpu_level_name(GetParam()));
           testing::expect_tensor_near(run_node(spec)[0], expected, 1e-4, 1e-4);
         }
       }
@@ -104,12 +98,11 @@ TEST_P(FastMatMulTest, FusedGemmAppliesActivation) {
                                   .attributes = {{"activation", std::string("Relu")}},
                                   .domain = "kiln",
                                   .constant_inputs = {1, 2},
-                                  .cpu_level = GetParam()})[0];
+                                  .cpu_level = cpu_level_name(GetParam())})[0];
   testing::expect_tensor_near(actual, expected, 1e-5, 1e-5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, FastMatMulTest, ::testing::ValuesIn(runnable_levels()),
-                         [](const auto& level) { return level.param; });
+KILN_INSTANTIATE_LEVEL_SWEEP(FastMatMulTest);
 
 }  // namespace
 }  // namespace kiln

@@ -9,17 +9,11 @@
 #include <tuple>
 
 #include "kernels/cpu/gemm_ref.h"
+#include "level_sweep.h"
 #include "test_util.h"
 
 namespace kiln::kernels {
 namespace {
-
-std::vector<CpuLevel> runnable_levels() {
-  std::vector<CpuLevel> levels;
-  for (CpuLevel l : {CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512})
-    if (l <= detected_cpu_level()) levels.push_back(l);
-  return levels;
-}
 
 std::vector<float> random_values(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -173,8 +167,7 @@ TEST(Sgemm, PackedOperandForAnotherLevelIsRejected) {
   EXPECT_THROW(sgemm(detected_cpu_level(), 2, 2, 2, &pa, MatrixView{a.data(), 2}, c.data(), 2, {}, &pool), Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, SgemmTest, ::testing::ValuesIn(runnable_levels()),
-                         [](const auto& level) { return std::string(cpu_level_name(level.param)); });
+KILN_INSTANTIATE_LEVEL_SWEEP(SgemmTest);
 
 }  // namespace
 }  // namespace kiln::kernels

@@ -141,14 +141,14 @@ GemmTiling gemm_tiling(CpuLevel level) {
   return {isa.mr, isa.nr, isa.kc};
 }
 
+PackedMatrix::PackedMatrix(CpuLevel level, int64_t rows, int64_t cols, int64_t padded, int64_t depth)
+    : level_(level), rows_(rows), cols_(cols), padded_(padded) {
+  data_.resize_discarding(static_cast<size_t>(padded * depth));
+}
+
 PackedMatrix PackedMatrix::pack_a(CpuLevel level, int64_t M, int64_t K, const MatrixView& a) {
   const GemmIsa& isa = gemm_isa(level);
-  PackedMatrix packed;
-  packed.level_ = level;
-  packed.rows_ = M;
-  packed.cols_ = K;
-  packed.padded_ = round_up(M, isa.mr);
-  packed.data_.resize_discarding(static_cast<size_t>(packed.padded_ * K));
+  PackedMatrix packed(level, M, K, round_up(M, isa.mr), K);
   for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
     const int64_t kc = std::min(isa.kc, K - k0);
     for (int64_t i0 = 0; i0 < M; i0 += isa.mr)
@@ -159,12 +159,7 @@ PackedMatrix PackedMatrix::pack_a(CpuLevel level, int64_t M, int64_t K, const Ma
 
 PackedMatrix PackedMatrix::pack_b(CpuLevel level, int64_t K, int64_t N, const MatrixView& b) {
   const GemmIsa& isa = gemm_isa(level);
-  PackedMatrix packed;
-  packed.level_ = level;
-  packed.rows_ = K;
-  packed.cols_ = N;
-  packed.padded_ = round_up(N, isa.nr);
-  packed.data_.resize_discarding(static_cast<size_t>(packed.padded_ * K));
+  PackedMatrix packed(level, K, N, round_up(N, isa.nr), K);
   for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
     const int64_t kc = std::min(isa.kc, K - k0);
     isa.pack_b(b, k0, kc, 0, N, isa.nr, packed.data_.data() + k0 * packed.padded_);

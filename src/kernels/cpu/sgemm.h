@@ -58,6 +58,9 @@ class PackedMatrix {
   const float* panel(int64_t k0, int64_t index, int64_t kc) const;
 
  private:
+  // Storage for `depth` (K) rows of panels across the panel-padded M or N.
+  PackedMatrix(CpuLevel level, int64_t rows, int64_t cols, int64_t padded, int64_t depth);
+
   CpuLevel level_ = CpuLevel::Scalar;
   int64_t rows_ = 0, cols_ = 0;
   int64_t padded_ = 0;  // panel-padded M for A, N for B
