@@ -10,14 +10,6 @@
 namespace kiln::passes {
 namespace {
 
-template <class T>
-std::optional<T> attribute(const ir::Node& node, const char* name) {
-  const auto it = node.attributes.find(name);
-  if (it == node.attributes.end()) return std::nullopt;
-  const T* value = std::get_if<T>(&it->second);
-  return value ? std::optional<T>(*value) : std::nullopt;
-}
-
 // Clip's bound: input `index` from opset 11, an attribute before. Absent is unbounded; a bound
 // computed at run time cannot be fused (nullopt).
 std::optional<float> clip_bound(const ir::Model& model, const ir::Node& clip, size_t index, const char* name,

@@ -12,6 +12,15 @@ namespace kiln::passes {
 // (a fused-away value must not be observable).
 std::optional<size_t> sole_consumer(const ir::Graph& graph, const std::string& value);
 
+// The node's attribute `name` when present with type T; nullopt otherwise.
+template <class T>
+std::optional<T> attribute(const ir::Node& node, const char* name) {
+  const auto it = node.attributes.find(name);
+  if (it == node.attributes.end()) return std::nullopt;
+  const T* value = std::get_if<T>(&it->second);
+  return value ? std::optional<T>(*value) : std::nullopt;
+}
+
 bool is_op(const ir::Node& node, const char* op_type, const char* domain = "");
 
 // The value of `name` when it is known before any run: an initializer, or the `value` of a

@@ -13,6 +13,7 @@
 
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu/window_geometry.h"
 
 namespace kiln::kernels {
 
@@ -39,6 +40,9 @@ struct Pool2d {
   int64_t pad_top, pad_left, pad_bottom, pad_right;
   bool average, count_include_pad;
 };
+
+// The window of a 2-D `geometry` (from make_window_geometry) as a Pool2d.
+Pool2d make_pool_2d(const WindowGeometry& geometry, bool average, bool count_include_pad);
 
 struct VecIsa {
   // y[i] = op(x[i]).

@@ -92,22 +92,7 @@ class PoolKernel final : public OpKernel {
     if constexpr (Global) {
       for_each_plane([&](const float* plane, float* y) { *y = vec_->sum(plane, in_size) / static_cast<float>(in_size); });
     } else {
-      const kernels::Pool2d pool{.in_h = g.input[0],
-                                 .in_w = g.input[1],
-                                 .out_h = g.output[0],
-                                 .out_w = g.output[1],
-                                 .kernel_h = g.kernel[0],
-                                 .kernel_w = g.kernel[1],
-                                 .stride_h = g.strides[0],
-                                 .stride_w = g.strides[1],
-                                 .dilation_h = g.dilations[0],
-                                 .dilation_w = g.dilations[1],
-                                 .pad_top = g.pads_begin[0],
-                                 .pad_left = g.pads_begin[1],
-                                 .pad_bottom = g.pads_end[0],
-                                 .pad_right = g.pads_end[1],
-                                 .average = Kind == PoolKind::Average,
-                                 .count_include_pad = count_include_pad_};
+      const kernels::Pool2d pool = kernels::make_pool_2d(g, Kind == PoolKind::Average, count_include_pad_);
       for_each_plane([&](const float* plane, float* y) { vec_->pool_2d(pool, plane, y); });
     }
   }
