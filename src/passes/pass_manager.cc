@@ -3,14 +3,14 @@
 #include <memory>
 #include <vector>
 
-#include "passes/fuse_conv_add.h"
-#include "passes/fuse_activation.h"
 #include "kiln/error.h"
+#include "passes/fuse_activation.h"
+#include "passes/fuse_conv_add.h"
 
 namespace kiln::passes {
 namespace {
 
-std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level) {
+std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_level) {
   std::vector<std::unique_ptr<GraphPass>> passes;
   if (level == 2) {
     // The residual Add must be fused before the activation: FusedConv adds Z before activating,
@@ -28,12 +28,12 @@ constexpr int kMaxRounds = 100;
 
 void import_kiln_domain(ir::Model& model) { model.opset_imports.emplace(kKilnDomain, 1); }
 
-void optimize(ir::Model& model, int level) {
+void optimize(ir::Model& model, int level, CpuLevel cpu_level) {
   if (level < 0 || level > 3)
     throw Error(ErrorCode::InvalidArgument,
                 "optimization level must be 0 (none) to 3 (all), got " + std::to_string(level));
   for (int l = 1; l <= level; ++l) {
-    const auto passes = passes_of_level(l);
+    const auto passes = passes_of_level(l, cpu_level);
     for (int round = 0; round < kMaxRounds; ++round) {
       bool changed = false;
       for (const auto& pass : passes) changed = pass->run(model) || changed;

@@ -3,11 +3,13 @@
 // pass_manager.cc, the one place that says what runs when.
 #pragma once
 
+#include "core/cpu_features.h"
 #include "ir/graph.h"
 
 namespace kiln::passes {
 
 // Applies every pass of each level up to `level`, each level repeated until nothing changes.
-void optimize(ir::Model& model, int level);
+// `cpu_level` is the session's: the layout level picks the NCHWc block its kernels compute with.
+void optimize(ir::Model& model, int level, CpuLevel cpu_level);
 
 }  // namespace kiln::passes

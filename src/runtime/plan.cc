@@ -69,7 +69,7 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
     cpu_level = parse_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
     check_cpu_level_supported(cpu_level);
   }
-  passes::optimize(model_, options.optimization_level);
+  passes::optimize(model_, options.optimization_level, cpu_level);
   const ir::Graph& g = model_.graph;
   auto add_slot = [&](const std::string& name) {
     const int s = static_cast<int>(slot_count_++);
