@@ -3,9 +3,11 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/cpu/nchwc.h"
 #include "kiln/error.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_conv_add.h"
+#include "passes/nchwc_layout.h"
 
 namespace kiln::passes {
 namespace {
@@ -17,6 +19,12 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     // so once an activation is in, no Add can follow it in.
     passes.push_back(std::make_unique<FuseConvAdd>());
     passes.push_back(std::make_unique<FuseActivation>());
+  }
+  if (level == 3) {
+    // After every fusion: NchwcConv takes FusedConv's residual and activation as they are, and a
+    // fusion after it would not recognize the NCHWc ops. It changes the graph once; its second
+    // round finds the graph laid out and stops.
+    passes.push_back(std::make_unique<NchwcLayout>(kernels::nchwc_block(cpu_level)));
   }
   return passes;
 }
