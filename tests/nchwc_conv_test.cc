@@ -22,6 +22,7 @@ struct NchwcConvCase {
   int64_t batch, channels, out_channels, height, width, kernel_h, kernel_w;
   Ints strides, pads, dilations;
   bool depthwise = false;
+  bool nchw_input = false;  // X in plain NCHW, Y in NCHWc
 };
 
 const NchwcConvCase kCases[] = {
@@ -41,6 +42,9 @@ const NchwcConvCase kCases[] = {
     {"depthwise stride 2", 2, 13, 13, 15, 16, 3, 3, {2, 2}, {1, 1, 1, 1}, {1, 1}, true},
     {"depthwise 5x5", 1, 40, 40, 7, 7, 5, 5, {1, 1}, {2, 2, 2, 2}, {1, 1}, true},
     {"depthwise dilated", 1, 16, 16, 9, 30, 3, 3, {1, 1}, {2, 2, 2, 2}, {2, 2}, true},
+    {"NCHW input 7x7 stride 2", 1, 3, 40, 29, 30, 7, 7, {2, 2}, {3, 3, 3, 3}, {1, 1}, false, true},
+    {"NCHW input 3x3 stride 2", 2, 3, 16, 15, 16, 3, 3, {2, 2}, {1, 1, 1, 1}, {1, 1}, false, true},
+    {"NCHW input 1x1", 1, 5, 24, 6, 7, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, false, true},
 };
 
 std::map<std::string, ir::Attribute> conv_attributes(const NchwcConvCase& c) {
@@ -83,12 +87,19 @@ Tensor to_nchw(const Tensor& t, int64_t channels) {
   return out;
 }
 
+// X as the case's kernel reads it: NCHWc with `block`, or NCHW.
+Tensor input_of(const NchwcConvCase& c, int64_t block, uint32_t seed) {
+  const Shape nchw{c.batch, c.channels, c.height, c.width};
+  return random_tensor(c.nchw_input ? nchw : nchwc_shape(c.batch, c.channels, c.height, c.width, block), seed);
+}
+
 Tensor reference(const NchwcConvCase& c, const Tensor& x, const Tensor& w, const float* bias, const Tensor* z,
                  const kernels::Activation& activation, int64_t block) {
   const kernels::NchwcConvGeometry g = geometry_of(c);
   Tensor y(DType::Float32, nchwc_shape(c.batch, c.out_channels, g.out_h, g.out_w, block));
-  kernels::compute_nchwc_conv_ref(x.data<float>(), w.data<float>(), c.out_channels, c.channels, c.depthwise, g, block,
-                                  y.data<float>(), {bias, z ? z->data<float>() : nullptr, activation});
+  kernels::compute_nchwc_conv_ref(x.data<float>(), c.nchw_input ? 1 : block, w.data<float>(), c.out_channels,
+                                  c.channels, c.depthwise, g, block, y.data<float>(),
+                                  {bias, z ? z->data<float>() : nullptr, activation});
   return to_nchw(y, c.out_channels);
 }
 
@@ -103,6 +114,7 @@ class NchwcConvTest : public testing::LevelSweep {
   Tensor run_nchwc(const NchwcConvCase& c, std::map<std::string, ir::Attribute> attributes,
                    std::vector<Tensor> inputs, int threads) const {
     attributes["block"] = block();
+    if (c.nchw_input) attributes["nchw_input"] = int64_t{1};
     return run_node({.op = "NchwcConv",
                      .inputs = std::move(inputs),
                      .attributes = std::move(attributes),
@@ -117,16 +129,17 @@ TEST(NchwcConvReference, MatchesOnnxConv) {
   const int64_t block = 8;
   for (const NchwcConvCase& c : kCases) {
     SCOPED_TRACE(c.name);
-    const Tensor x = random_tensor(nchwc_shape(c.batch, c.channels, c.height, c.width, block), 1);
+    const Tensor x = input_of(c, block, 1);
     const Tensor w = weights_of(c, 2), b = random_tensor({c.out_channels}, 3);
-    const Tensor onnx = run_node({.op = "Conv", .inputs = {to_nchw(x, c.channels), w, b}, .attributes = conv_attributes(c)})[0];
+    const Tensor x_nchw = c.nchw_input ? x : to_nchw(x, c.channels);
+    const Tensor onnx = run_node({.op = "Conv", .inputs = {x_nchw, w, b}, .attributes = conv_attributes(c)})[0];
     testing::expect_tensor_near(reference(c, x, w, b.data<float>(), nullptr, {}, block), onnx, 1e-5, 1e-5);
   }
 }
 
 TEST_P(NchwcConvTest, MatchesReference) {
   for (const NchwcConvCase& c : kCases) {
-    const Tensor x = random_tensor(nchwc_shape(c.batch, c.channels, c.height, c.width, block()), 4);
+    const Tensor x = input_of(c, block(), 4);
     const Tensor w = weights_of(c, 5), b = random_tensor({c.out_channels}, 6);
     const Tensor expected = reference(c, x, w, b.data<float>(), nullptr, {}, block());
     for (int threads : {1, 3}) {
@@ -145,9 +158,9 @@ TEST_P(NchwcConvTest, EpilogueAddsResidualBeforeActivation) {
       {"LeakyRelu", {kernels::ActivationKind::LeakyRelu, 0.2f}},
       {"HardSwish", {kernels::ActivationKind::HardSwish}},
       {"Sigmoid", {kernels::ActivationKind::Sigmoid}}};
-  for (const NchwcConvCase& c : {kCases[1], kCases[5], kCases[13]}) {
+  for (const NchwcConvCase& c : {kCases[1], kCases[5], kCases[13], kCases[17]}) {
     const kernels::NchwcConvGeometry g = geometry_of(c);
-    const Tensor x = random_tensor(nchwc_shape(c.batch, c.channels, c.height, c.width, block()), 7);
+    const Tensor x = input_of(c, block(), 7);
     const Tensor w = weights_of(c, 8), b = random_tensor({c.out_channels}, 9);
     const Tensor z = random_tensor(nchwc_shape(c.batch, c.out_channels, g.out_h, g.out_w, block()), 10);
     const Tensor channel_z = random_tensor(nchwc_shape(1, c.out_channels, 1, 1, block()), 11);

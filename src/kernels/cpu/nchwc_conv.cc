@@ -47,18 +47,20 @@ const float* pad_rows(const float* x, int64_t rows, int64_t in_w, int64_t pad_le
 }  // namespace
 
 PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out_channels, int64_t in_channels,
-                                     int64_t kernel_h, int64_t kernel_w, bool depthwise)
+                                     int64_t kernel_h, int64_t kernel_w, bool depthwise, bool nchw_input)
     : level_(level),
       block_(nchwc_conv_isa(level).block),
+      in_lanes_(nchw_input ? 1 : block_),
       in_channels_(in_channels),
       out_channels_(out_channels),
       kernel_h_(kernel_h),
       kernel_w_(kernel_w),
       depthwise_(depthwise) {
-  if (depthwise && in_channels != out_channels)
-    throw Error(ErrorCode::InvalidArgument, "NCHWc depthwise convolution needs as many output channels as input ones");
-  const int64_t B = block_, taps = kernel_h * kernel_w;
-  const int64_t in_blocks = nchwc_blocks(in_channels, B), out_blocks = nchwc_blocks(out_channels, B);
+  if (depthwise && (in_channels != out_channels || nchw_input))
+    throw Error(ErrorCode::InvalidArgument,
+                "NCHWc depthwise convolution needs NCHWc input and as many output channels as input ones");
+  const int64_t B = block_, L = in_lanes_, taps = kernel_h * kernel_w;
+  const int64_t in_blocks = nchwc_blocks(in_channels, L), out_blocks = nchwc_blocks(out_channels, B);
   if (depthwise) {
     filters_.resize_discarding(static_cast<size_t>(out_blocks * taps * B));
     filters_.zero();
@@ -67,7 +69,7 @@ PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out
     return;
   }
   // Every group but perhaps the last holds kGroupBlocks blocks, so group g starts at block g * 2.
-  const int64_t block_floats = in_blocks * taps * B * B;
+  const int64_t block_floats = in_blocks * taps * L * B;
   filters_.resize_discarding(static_cast<size_t>(out_blocks * block_floats));
   filters_.zero();
   for (int64_t m = 0; m < out_channels; ++m) {
@@ -76,7 +78,7 @@ PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out
     float* dst = filters_.data() + group * kGroupBlocks * block_floats + g * B + m % B;
     for (int64_t ci = 0; ci < in_channels; ++ci)
       for (int64_t tap = 0; tap < taps; ++tap)
-        dst[(((ci / B) * taps + tap) * B + ci % B) * group_blocks * B] = w[(m * in_channels + ci) * taps + tap];
+        dst[(((ci / L) * taps + tap) * L + ci % L) * group_blocks * B] = w[(m * in_channels + ci) * taps + tap];
   }
 }
 
@@ -86,8 +88,8 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
   if (g.stride_w != 1 && g.stride_w != 2)
     throw Error(ErrorCode::NotImplemented, "NCHWc convolution: horizontal stride " + std::to_string(g.stride_w) +
                                                " (only 1 and 2 are supported)");
-  const int64_t B = block_, taps = kernel_h_ * kernel_w_;
-  const int64_t in_blocks = nchwc_blocks(in_channels_, B), out_blocks = nchwc_blocks(out_channels_, B);
+  const int64_t B = block_, L = in_lanes_, taps = kernel_h_ * kernel_w_;
+  const int64_t in_blocks = nchwc_blocks(in_channels_, L), out_blocks = nchwc_blocks(out_channels_, B);
 
   // A 1x1 convolution that keeps the plane's geometry is one long row of pixels.
   const bool flat = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
@@ -101,16 +103,16 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
   const float* input = x;
   if (!flat && (g.pad_left > 0 || pad_right > 0)) {
     in_row = g.pad_left + g.in_w + pad_right;
-    input = pad_rows(x, g.batch * in_blocks * g.in_h, g.in_w, g.pad_left, in_row, B, pool);
+    input = pad_rows(x, g.batch * in_blocks * g.in_h, g.in_w, g.pad_left, in_row, L, pool);
   }
 
   const int64_t segment = flat ? isa.max_pixels * kStripsPerSegment : row_pixels;
   const int64_t segments = (row_pixels + segment - 1) / segment;
   const int64_t groups = depthwise_ ? out_blocks : (out_blocks + kGroupBlocks - 1) / kGroupBlocks;
-  const int64_t in_plane = in_h * in_row * B, out_plane = g.out_h * g.out_w * B;
+  const int64_t in_plane = in_h * in_row * L, out_plane = g.out_h * g.out_w * B;
   const int64_t in_image = in_blocks * in_plane, out_image = out_blocks * out_plane;
   const int64_t group_blocks = depthwise_ ? 1 : kGroupBlocks;
-  const int64_t group_filters = depthwise_ ? taps * B : kGroupBlocks * in_blocks * taps * B * B;
+  const int64_t group_filters = depthwise_ ? taps * B : kGroupBlocks * in_blocks * taps * L * B;
 
   // Items run group-major, so that a thread's consecutive items share their filters in cache.
   const int64_t items = g.batch * groups * rows * segments;
@@ -123,6 +125,7 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
       NchwcConvRow row{};
       row.x = input + n * in_image + (depthwise_ ? first_block * in_plane : 0);
       row.in_blocks = depthwise_ ? 1 : in_blocks;
+      row.in_lanes = L;
       row.in_h = in_h;
       row.in_row = in_row;
       row.w = filters_.data() + group * group_filters;

@@ -36,25 +36,31 @@ struct NchwcConvEpilogue {
 class PreparedNchwcConv {
  public:
   // w is the ONNX weight [out_channels, in_channels, kernel_h, kernel_w], or for a depthwise
-  // convolution (group = channels) [channels, 1, kernel_h, kernel_w].
+  // convolution (group = channels) [channels, 1, kernel_h, kernel_w]. With nchw_input the input
+  // is plain NCHW (a network's first convolution, over too few channels to fill a block) and only
+  // the output is NCHWc; depthwise convolutions take NCHWc input only.
   PreparedNchwcConv(CpuLevel level, const float* w, int64_t out_channels, int64_t in_channels, int64_t kernel_h,
-                    int64_t kernel_w, bool depthwise);
+                    int64_t kernel_w, bool depthwise, bool nchw_input = false);
 
   int64_t block() const { return block_; }
   int64_t in_channels() const { return in_channels_; }
   int64_t out_channels() const { return out_channels_; }
   bool depthwise() const { return depthwise_; }
+  // Channels per input block: the block, or 1 for NCHW input.
+  int64_t in_lanes() const { return in_lanes_; }
 
-  // x is [batch, in blocks, in_h, in_w, block], y [batch, out blocks, out_h, out_w, block].
+  // x is [batch, in blocks, in_h, in_w, block] (NCHW input: [batch, in_channels, in_h, in_w]),
+  // y [batch, out blocks, out_h, out_w, block].
   // Horizontal strides must be 1 or 2 (the layout pass converts no others).
   void run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
            ThreadPool& pool) const;
 
  private:
   CpuLevel level_;
-  int64_t block_, in_channels_, out_channels_, kernel_h_, kernel_w_;
+  int64_t block_, in_lanes_, in_channels_, out_channels_, kernel_h_, kernel_w_;
   bool depthwise_;
   // Regular: per group of (up to) two output blocks, [in block][ky][kx][in lane][2][block].
+  // NCHW input: the same with blocks of one lane.
   // Depthwise: per block, [ky][kx][block].
   AlignedBuffer<float> filters_;
 };

@@ -61,8 +61,10 @@ inline void rows_inside(const NchwcConvRow& r, int64_t& begin, int64_t& end) {
 }
 
 // P output pixels (stride S) times G output blocks, summed over every input block, filter tap and
-// input lane. The filters of one tap and input lane are G contiguous vectors.
-template <class Vec, int P, int G, int S>
+// input lane. L is the input's lanes per block: the level's block for an NCHWc input, 1 for an
+// NCHW one (each channel a block of one lane). The filters of one tap and input lane are G
+// contiguous vectors.
+template <class Vec, int P, int G, int S, int L>
 void conv_tile(const NchwcConvRow& r, int64_t ox) {
   constexpr int B = Vec::kBlock;
   using V = typename Vec::V;
@@ -73,23 +75,23 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
     for (int g = 0; g < G; ++g) acc[p][g] = Vec::zero();
   int64_t ky_begin, ky_end;
   rows_inside(r, ky_begin, ky_end);
-  const int64_t tap_floats = B * G * B, block_floats = r.kernel_h * r.kernel_w * tap_floats;
-  const int64_t plane = r.in_h * r.in_row * B;
+  const int64_t tap_floats = L * G * B, block_floats = r.kernel_h * r.kernel_w * tap_floats;
+  const int64_t plane = r.in_h * r.in_row * L;
   for (int64_t cb = 0; cb < r.in_blocks; ++cb) {
     for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
-      const float* x_row = r.x + cb * plane + ((r.iy0 + ky * r.dilation_h) * r.in_row + ox * S) * B;
+      const float* x_row = r.x + cb * plane + ((r.iy0 + ky * r.dilation_h) * r.in_row + ox * S) * L;
       const float* w_row = r.w + cb * block_floats + ky * r.kernel_w * tap_floats;
       for (int64_t kx = 0; kx < r.kernel_w; ++kx) {
-        const float* x = x_row + kx * r.dilation_w * B;
+        const float* x = x_row + kx * r.dilation_w * L;
         const float* w = w_row + kx * tap_floats;
 #pragma GCC unroll 16
-        for (int c = 0; c < B; ++c) {
+        for (int c = 0; c < L; ++c) {
           V filters[G];
 #pragma GCC unroll 2
           for (int g = 0; g < G; ++g) filters[g] = Vec::load(w + (c * G + g) * B);
 #pragma GCC unroll 16
           for (int p = 0; p < P; ++p) {
-            const V pixel = Vec::broadcast(x[p * S * B + c]);
+            const V pixel = Vec::broadcast(x[p * S * L + c]);
 #pragma GCC unroll 2
             for (int g = 0; g < G; ++g) acc[p][g] = Vec::fma(pixel, filters[g], acc[p][g]);
           }
@@ -124,16 +126,16 @@ void depthwise_tile(const NchwcConvRow& r, int64_t ox) {
 }
 
 // Tile functions for strips of 1 .. kMaxPixels pixels, indexed by width - 1.
-template <class Vec, int G, int S, size_t... I>
+template <class Vec, int G, int S, int L, size_t... I>
 constexpr std::array<NchwcTileFn, sizeof...(I)> conv_tiles(std::index_sequence<I...>) {
-  return {&conv_tile<Vec, static_cast<int>(I) + 1, G, S>...};
+  return {&conv_tile<Vec, static_cast<int>(I) + 1, G, S, L>...};
 }
 template <class Vec, int S, size_t... I>
 constexpr std::array<NchwcTileFn, sizeof...(I)> depthwise_tiles(std::index_sequence<I...>) {
   return {&depthwise_tile<Vec, static_cast<int>(I) + 1, S>...};
 }
-template <class Vec, int G, int S>
-constexpr auto kConvTiles = conv_tiles<Vec, G, S>(std::make_index_sequence<Vec::kMaxPixels>());
+template <class Vec, int G, int S, int L>
+constexpr auto kConvTiles = conv_tiles<Vec, G, S, L>(std::make_index_sequence<Vec::kMaxPixels>());
 template <class Vec, int S>
 constexpr auto kDepthwiseTiles = depthwise_tiles<Vec, S>(std::make_index_sequence<Vec::kMaxPixels>());
 
@@ -145,11 +147,16 @@ void run_strips(const std::array<NchwcTileFn, N>& tiles, const NchwcConvRow& r) 
   if (ox < r.ox_end) tiles[static_cast<size_t>(r.ox_end - ox - 1)](r, ox);
 }
 
+template <class Vec, int L>
+void conv_row_of_lanes(const NchwcConvRow& r) {
+  if (r.stride_w == 1)
+    return r.blocks == 2 ? run_strips(kConvTiles<Vec, 2, 1, L>, r) : run_strips(kConvTiles<Vec, 1, 1, L>, r);
+  return r.blocks == 2 ? run_strips(kConvTiles<Vec, 2, 2, L>, r) : run_strips(kConvTiles<Vec, 1, 2, L>, r);
+}
+
 template <class Vec>
 void nchwc_conv_row(const NchwcConvRow& r) {
-  if (r.stride_w == 1)
-    return r.blocks == 2 ? run_strips(kConvTiles<Vec, 2, 1>, r) : run_strips(kConvTiles<Vec, 1, 1>, r);
-  return r.blocks == 2 ? run_strips(kConvTiles<Vec, 2, 2>, r) : run_strips(kConvTiles<Vec, 1, 2>, r);
+  return r.in_lanes == 1 ? conv_row_of_lanes<Vec, 1>(r) : conv_row_of_lanes<Vec, Vec::kBlock>(r);
 }
 
 template <class Vec>

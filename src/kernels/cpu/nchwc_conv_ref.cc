@@ -4,12 +4,13 @@
 
 namespace kiln::kernels {
 
-void compute_nchwc_conv_ref(const float* x, const float* w, int64_t out_channels, int64_t in_channels, bool depthwise,
-                            const NchwcConvGeometry& g, int64_t block, float* y, const NchwcConvEpilogue& epilogue) {
-  const int64_t in_blocks = nchwc_blocks(in_channels, block), out_blocks = nchwc_blocks(out_channels, block);
+void compute_nchwc_conv_ref(const float* x, int64_t in_lanes, const float* w, int64_t out_channels, int64_t in_channels,
+                            bool depthwise, const NchwcConvGeometry& g, int64_t block, float* y,
+                            const NchwcConvEpilogue& epilogue) {
+  const int64_t in_blocks = nchwc_blocks(in_channels, in_lanes), out_blocks = nchwc_blocks(out_channels, block);
   const int64_t taps = g.kernel_h * g.kernel_w;
   auto at = [&](int64_t n, int64_t channel, int64_t iy, int64_t ix) {
-    return x[(((n * in_blocks + channel / block) * g.in_h + iy) * g.in_w + ix) * block + channel % block];
+    return x[(((n * in_blocks + channel / in_lanes) * g.in_h + iy) * g.in_w + ix) * in_lanes + channel % in_lanes];
   };
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t m = 0; m < out_channels; ++m)

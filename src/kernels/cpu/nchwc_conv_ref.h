@@ -5,9 +5,11 @@
 
 namespace kiln::kernels {
 
-// The reference twin, the test oracle: plain loops over the NCHWc tensors, w as given to
-// PreparedNchwcConv, every tap bounds-checked.
-void compute_nchwc_conv_ref(const float* x, const float* w, int64_t out_channels, int64_t in_channels, bool depthwise,
-                            const NchwcConvGeometry& g, int64_t block, float* y, const NchwcConvEpilogue& epilogue);
+// The reference twin, the test oracle: plain loops over the tensors, w as given to
+// PreparedNchwcConv, every tap bounds-checked. x has in_lanes channels per block (1: NCHW), y
+// `block`.
+void compute_nchwc_conv_ref(const float* x, int64_t in_lanes, const float* w, int64_t out_channels, int64_t in_channels,
+                            bool depthwise, const NchwcConvGeometry& g, int64_t block, float* y,
+                            const NchwcConvEpilogue& epilogue);
 
 }  // namespace kiln::kernels

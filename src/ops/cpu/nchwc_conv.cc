@@ -1,7 +1,9 @@
 // kiln.NchwcConv: a convolution, optionally fused with a residual input Z and an activation as
 // kiln.FusedConv is, on NCHWc tensors (kernels/cpu/nchwc.h). The level-3 layout pass creates it
 // from Conv and FusedConv nodes with constant weights, group 1 or depthwise, horizontal strides 1
-// or 2 and explicit pads. Inputs: X [N, ceil(C / block), H, W, block], W the ONNX weight
+// or 2 and explicit pads. Inputs: X [N, ceil(C / block), H, W, block] (with attribute
+// nchw_input = 1, plain [N, C, H, W]: a first convolution over too few channels to fill a
+// block, which then reads its input in place), W the ONNX weight
 // [M, C / group, kh, kw] (an initializer: packed here, once), B [M] (optional), Z (optional,
 // NCHWc, broadcasting to Y). Output Y [N, ceil(M / block), OH, OW, block].
 #include <memory>
@@ -46,7 +48,10 @@ std::vector<float> padded_bias(const Tensor& bias, int64_t channels, int64_t blo
 class NchwcConvKernel final : public OpKernel {
  public:
   explicit NchwcConvKernel(const KernelInfo& info)
-      : attributes_(read_conv_attributes(info)), activation_(read_fused_activation(info)), block_(read_block(info)) {
+      : attributes_(read_conv_attributes(info)),
+        activation_(read_fused_activation(info)),
+        block_(read_block(info)),
+        nchw_input_(info.attr_int("nchw_input", 0) != 0) {
     const Tensor& w = constant_weights(info);
     const int64_t out_channels = w.dim(0);
     const bool depthwise = attributes_.groups > 1;
@@ -58,17 +63,21 @@ class NchwcConvKernel final : public OpKernel {
     if (attributes_.window.kernel.empty()) attributes_.window.kernel = {w.dim(2), w.dim(3)};
     prepared_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w.data<float>(), out_channels,
                                                              depthwise ? out_channels : w.dim(1), w.dim(2), w.dim(3),
-                                                             depthwise);
+                                                             depthwise, nchw_input_);
     if (const Tensor* b = info.has_input(2) ? info.constant_input(2) : nullptr) bias_ = padded_bias(*b, out_channels, block_);
   }
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
-    const int64_t in_blocks = kernels::nchwc_blocks(prepared_->in_channels(), block_);
-    if (x.dtype() != DType::Float32 || x.rank() != 5 || x.dim(1) != in_blocks || x.dim(4) != block_)
-      throw Error(ErrorCode::InvalidArgument, "X must be float32 NCHWc [N, " + std::to_string(in_blocks) + ", H, W, " +
-                                                  std::to_string(block_) + "], got " + dtype_name(x.dtype()) + " " +
-                                                  shape_to_string(x.shape()));
+    const int64_t in_blocks = kernels::nchwc_blocks(prepared_->in_channels(), prepared_->in_lanes());
+    const bool laid_out = nchw_input_ ? x.rank() == 4 && x.dim(1) == in_blocks
+                                      : x.rank() == 5 && x.dim(1) == in_blocks && x.dim(4) == block_;
+    if (x.dtype() != DType::Float32 || !laid_out)
+      throw Error(ErrorCode::InvalidArgument,
+                  (nchw_input_ ? "X must be float32 NCHW [N, " + std::to_string(in_blocks) + ", H, W]"
+                               : "X must be float32 NCHWc [N, " + std::to_string(in_blocks) + ", H, W, " +
+                                     std::to_string(block_) + "]") +
+                      ", got " + dtype_name(x.dtype()) + " " + shape_to_string(x.shape()));
     const kernels::WindowGeometry window = kernels::make_window_geometry({x.dim(2), x.dim(3)}, attributes_.window);
     const kernels::NchwcConvGeometry g{x.dim(0),          x.dim(2),          x.dim(3),
                                        window.output[0],  window.output[1],  window.kernel[0],
@@ -107,6 +116,7 @@ class NchwcConvKernel final : public OpKernel {
   ConvAttributes attributes_;
   kernels::Activation activation_;
   int64_t block_;
+  bool nchw_input_;
   std::unique_ptr<kernels::PreparedNchwcConv> prepared_;
   std::vector<float> bias_;  // padded, when B is constant
 };
