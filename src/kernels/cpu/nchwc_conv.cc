@@ -126,6 +126,7 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
       row.x = input + n * in_image + (depthwise_ ? first_block * in_plane : 0);
       row.in_blocks = depthwise_ ? 1 : in_blocks;
       row.in_lanes = L;
+      row.in_channels = depthwise_ ? B : in_channels_;
       row.in_h = in_h;
       row.in_row = in_row;
       row.w = filters_.data() + group * group_filters;

@@ -78,14 +78,16 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
   const int64_t tap_floats = L * G * B, block_floats = r.kernel_h * r.kernel_w * tap_floats;
   const int64_t plane = r.in_h * r.in_row * L;
   for (int64_t cb = 0; cb < r.in_blocks; ++cb) {
+    // The last block's padded lanes are skipped: their filters are zero. (A runtime bound costs
+    // nothing beside a step's FMAs, but an NCHW input's one lane must stay a constant.)
+    const int lanes = L == 1 ? 1 : static_cast<int>(std::min<int64_t>(L, r.in_channels - cb * L));
     for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
       const float* x_row = r.x + cb * plane + ((r.iy0 + ky * r.dilation_h) * r.in_row + ox * S) * L;
       const float* w_row = r.w + cb * block_floats + ky * r.kernel_w * tap_floats;
       for (int64_t kx = 0; kx < r.kernel_w; ++kx) {
         const float* x = x_row + kx * r.dilation_w * L;
         const float* w = w_row + kx * tap_floats;
-#pragma GCC unroll 16
-        for (int c = 0; c < L; ++c) {
+        for (int c = 0; c < lanes; ++c) {
           V filters[G];
 #pragma GCC unroll 2
           for (int g = 0; g < G; ++g) filters[g] = Vec::load(w + (c * G + g) * B);

@@ -16,6 +16,7 @@ struct NchwcConvRow {
   const float* x;             // input block 0, row 0, column 0
   int64_t in_blocks;          // blocks summed over (regular convolution); 1 for depthwise
   int64_t in_lanes;           // channels per input block: the level's block, or 1 for NCHW input
+  int64_t in_channels;        // real input channels (the last block may be partly padding)
   int64_t in_h, in_row;       // rows per block, pixels per row
   const float* w;             // the group's packed filters
   int64_t blocks;             // output blocks in the group: 1 or 2 (depthwise: 1)
