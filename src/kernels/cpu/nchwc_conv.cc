@@ -1,0 +1,152 @@
+#include "kernels/cpu/nchwc_conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/nchwc.h"
+#include "kernels/cpu/nchwc_conv_isa.h"
+#include "kiln/error.h"
+
+namespace kiln::kernels {
+namespace {
+
+const NchwcConvIsa& nchwc_conv_isa(CpuLevel level) {
+  switch (level) {
+    case CpuLevel::Avx512: return nchwc_conv_isa_avx512();
+    case CpuLevel::Avx2: return nchwc_conv_isa_avx2();
+    case CpuLevel::Scalar: break;
+  }
+  return nchwc_conv_isa_scalar();
+}
+
+// Output blocks computed together: two share every input broadcast.
+constexpr int64_t kGroupBlocks = 2;
+
+// Rows of a 1x1 convolution's flattened plane are cut into segments of this many strips, so that
+// the threads have work to share.
+constexpr int64_t kStripsPerSegment = 8;
+
+// The input with its horizontal padding written out: `row` pixels per row, column 0 being input
+// column -pad_left. Held by the calling thread and reused by its later runs.
+const float* pad_rows(const float* x, int64_t rows, int64_t in_w, int64_t pad_left, int64_t row, int64_t block,
+                      ThreadPool& pool) {
+  thread_local AlignedBuffer<float> padded;
+  padded.resize_discarding(static_cast<size_t>(rows * row * block));
+  float* dst = padded.data();
+  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      float* out = dst + r * row * block;
+      std::memset(out, 0, static_cast<size_t>(pad_left * block) * sizeof(float));
+      std::memcpy(out + pad_left * block, x + r * in_w * block, static_cast<size_t>(in_w * block) * sizeof(float));
+      std::memset(out + (pad_left + in_w) * block, 0, static_cast<size_t>((row - pad_left - in_w) * block) * sizeof(float));
+    }
+  }, 16);
+  return dst;
+}
+
+}  // namespace
+
+PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out_channels, int64_t in_channels,
+                                     int64_t kernel_h, int64_t kernel_w, bool depthwise, bool nchw_input)
+    : level_(level),
+      block_(nchwc_conv_isa(level).block),
+      in_lanes_(nchw_input ? 1 : block_),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      kernel_h_(kernel_h),
+      kernel_w_(kernel_w),
+      depthwise_(depthwise) {
+  if (depthwise && (in_channels != out_channels || nchw_input))
+    throw Error(ErrorCode::InvalidArgument,
+                "NCHWc depthwise convolution needs NCHWc input and as many output channels as input ones");
+  const int64_t B = block_, L = in_lanes_, taps = kernel_h * kernel_w;
+  const int64_t in_blocks = nchwc_blocks(in_channels, L), out_blocks = nchwc_blocks(out_channels, B);
+  if (depthwise) {
+    filters_.resize_discarding(static_cast<size_t>(out_blocks * taps * B));
+    filters_.zero();
+    for (int64_t ch = 0; ch < out_channels; ++ch)
+      for (int64_t tap = 0; tap < taps; ++tap) filters_.data()[((ch / B) * taps + tap) * B + ch % B] = w[ch * taps + tap];
+    return;
+  }
+  // Every group but perhaps the last holds kGroupBlocks blocks, so group g starts at block g * 2.
+  const int64_t block_floats = in_blocks * taps * L * B;
+  filters_.resize_discarding(static_cast<size_t>(out_blocks * block_floats));
+  filters_.zero();
+  for (int64_t m = 0; m < out_channels; ++m) {
+    const int64_t group = m / B / kGroupBlocks, g = m / B % kGroupBlocks;
+    const int64_t group_blocks = std::min(kGroupBlocks, out_blocks - group * kGroupBlocks);
+    float* dst = filters_.data() + group * kGroupBlocks * block_floats + g * B + m % B;
+    for (int64_t ci = 0; ci < in_channels; ++ci)
+      for (int64_t tap = 0; tap < taps; ++tap)
+        dst[(((ci / L) * taps + tap) * L + ci % L) * group_blocks * B] = w[(m * in_channels + ci) * taps + tap];
+  }
+}
+
+void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
+                            ThreadPool& pool) const {
+  const NchwcConvIsa& isa = nchwc_conv_isa(level_);
+  if (g.stride_w != 1 && g.stride_w != 2)
+    throw Error(ErrorCode::NotImplemented, "NCHWc convolution: horizontal stride " + std::to_string(g.stride_w) +
+                                               " (only 1 and 2 are supported)");
+  const int64_t B = block_, L = in_lanes_, taps = kernel_h_ * kernel_w_;
+  const int64_t in_blocks = nchwc_blocks(in_channels_, L), out_blocks = nchwc_blocks(out_channels_, B);
+
+  // A 1x1 convolution that keeps the plane's geometry is one long row of pixels.
+  const bool flat = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+                    g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+  const int64_t rows = flat ? 1 : g.out_h, row_pixels = flat ? g.out_h * g.out_w : g.out_w;
+  const int64_t in_h = flat ? 1 : g.in_h;
+  // Columns read past the right edge: the last output's last tap minus the last input column.
+  const int64_t pad_right =
+      std::max<int64_t>(0, (g.out_w - 1) * g.stride_w + (kernel_w_ - 1) * g.dilation_w - g.pad_left - (g.in_w - 1));
+  int64_t in_row = flat ? g.in_h * g.in_w : g.in_w;
+  const float* input = x;
+  if (!flat && (g.pad_left > 0 || pad_right > 0)) {
+    in_row = g.pad_left + g.in_w + pad_right;
+    input = pad_rows(x, g.batch * in_blocks * g.in_h, g.in_w, g.pad_left, in_row, L, pool);
+  }
+
+  const int64_t segment = flat ? isa.max_pixels * kStripsPerSegment : row_pixels;
+  const int64_t segments = (row_pixels + segment - 1) / segment;
+  const int64_t groups = depthwise_ ? out_blocks : (out_blocks + kGroupBlocks - 1) / kGroupBlocks;
+  const int64_t in_plane = in_h * in_row * L, out_plane = g.out_h * g.out_w * B;
+  const int64_t in_image = in_blocks * in_plane, out_image = out_blocks * out_plane;
+  const int64_t group_blocks = depthwise_ ? 1 : kGroupBlocks;
+  const int64_t group_filters = depthwise_ ? taps * B : kGroupBlocks * in_blocks * taps * L * B;
+
+  // Items run group-major, so that a thread's consecutive items share their filters in cache.
+  const int64_t items = g.batch * groups * rows * segments;
+  pool.parallel_for(items, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t s = item % segments, oy = item / segments % rows;
+      const int64_t group = item / (segments * rows) % groups, n = item / (segments * rows * groups);
+      const int64_t first_block = group * group_blocks;
+      const int64_t out_offset = n * out_image + first_block * out_plane + oy * (flat ? 0 : g.out_w) * B;
+      NchwcConvRow row{};
+      row.x = input + n * in_image + (depthwise_ ? first_block * in_plane : 0);
+      row.in_blocks = depthwise_ ? 1 : in_blocks;
+      row.in_lanes = L;
+      row.in_channels = depthwise_ ? B : in_channels_;
+      row.in_h = in_h;
+      row.in_row = in_row;
+      row.w = filters_.data() + group * group_filters;
+      row.blocks = std::min(group_blocks, out_blocks - first_block);
+      row.kernel_h = kernel_h_;
+      row.kernel_w = kernel_w_;
+      row.dilation_h = g.dilation_h;
+      row.dilation_w = g.dilation_w;
+      row.stride_w = g.stride_w;
+      row.iy0 = flat ? 0 : oy * g.stride_h - g.pad_top;
+      row.ox_begin = s * segment;
+      row.ox_end = std::min(row_pixels, row.ox_begin + segment);
+      row.y = y + out_offset;
+      row.out_block_stride = out_plane;
+      row.bias = epilogue.bias ? epilogue.bias + first_block * B : nullptr;
+      row.residual = epilogue.residual ? epilogue.residual + out_offset : nullptr;
+      row.activation = epilogue.activation;
+      (depthwise_ ? isa.depthwise_row : isa.conv_row)(row);
+    }
+  });
+}
+
+}  // namespace kiln::kernels
