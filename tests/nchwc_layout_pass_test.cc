@@ -1,8 +1,11 @@
 // The level-3 layout pass (passes/nchwc_layout.h): which nodes become NCHWc, where the reorders
-// go, and what it must leave alone. The block follows the CPU level; these use AVX2's, 8.
+// go, and what it must leave alone (the block follows the CPU level; the structural tests use
+// AVX2's, 8), and that small convolutional nets compute at level 3 what they compute unoptimized,
+// at every CPU level.
 #include <algorithm>
 
 #include "graph_builder.h"
+#include "level_sweep.h"
 
 namespace kiln {
 namespace {
@@ -168,6 +171,69 @@ TEST(NchwcLayoutPass, NothingToDoLeavesTheGraphAloneAndRunningTwiceChangesNothin
   passes::optimize(once, 3, CpuLevel::Avx2);
   EXPECT_EQ(ops_of(once), ops);
 }
+
+class NchwcLayoutEndToEnd : public testing::LevelSweep {
+ protected:
+  void expect_level_3_matches_level_0(const GraphBuilder& b) const {
+    const Ops ops = b.optimized_ops(3, GetParam());
+    EXPECT_NE(std::find(ops.begin(), ops.end(), "NchwcConv"), ops.end()) << "nothing was laid out";
+    for (int threads : {1, 3}) b.expect_matches_unoptimized(3, 1e-4, GetParam(), threads);
+  }
+};
+
+TEST_P(NchwcLayoutEndToEnd, ResNetStage) { expect_level_3_matches_level_0(resnet_stage()); }
+
+// MobileNetV2's inverted residual over 24 channels (not a multiple of 16): 1x1 expansion, ReLU6,
+// depthwise 3x3, ReLU6, 1x1 projection plus the block's input; then a strided depthwise
+// downsampling block of 20 channels and the average pools.
+TEST_P(NchwcLayoutEndToEnd, DepthwiseBlocksWithUnevenChannels) {
+  GraphBuilder b;
+  b.input("x", random_tensor({2, 24, 11, 11}, 70));
+  b.constant("lo", Tensor::scalar(0.f));
+  b.constant("hi", Tensor::scalar(6.f));
+  b.constant("expand", random_tensor({72, 24, 1, 1}, 71, -0.3f, 0.3f));
+  b.constant("expand_b", random_tensor({72}, 72));
+  b.constant("dw", random_tensor({72, 1, 3, 3}, 73, -0.5f, 0.5f));
+  b.constant("project", random_tensor({24, 72, 1, 1}, 74, -0.2f, 0.2f));
+  b.constant("narrow", random_tensor({20, 24, 1, 1}, 75, -0.3f, 0.3f));
+  b.constant("dw2", random_tensor({20, 1, 3, 3}, 76, -0.5f, 0.5f));
+  b.node("Conv", {"x", "expand", "expand_b"}, "e");
+  b.node("Clip", {"e", "lo", "hi"}, "e6");
+  b.node("Conv", {"e6", "dw"}, "d", {{"group", int64_t{72}}, {"pads", Ints{1, 1, 1, 1}}});
+  b.node("Clip", {"d", "lo", "hi"}, "d6");
+  b.node("Conv", {"d6", "project"}, "p");
+  b.node("Add", {"p", "x"}, "block");
+  b.node("Conv", {"block", "narrow"}, "n");
+  b.node("HardSwish", {"n"}, "n_act");
+  b.node("Conv", {"n_act", "dw2"}, "down", {{"group", int64_t{20}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}});
+  b.node("AveragePool", {"down"}, "avg",
+         {{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 1, 1, 1}}, {"count_include_pad", int64_t{1}}});
+  b.node("GlobalAveragePool", {"avg"}, "gap");
+  b.output("block");
+  b.output("gap");
+  expect_level_3_matches_level_0(b);
+}
+
+// Elementwise ops on NCHWc values between convolutions, and one (Div) that must go back to NCHW.
+TEST_P(NchwcLayoutEndToEnd, ElementwiseOpsBetweenConvs) {
+  GraphBuilder b;
+  b.input("x", random_tensor({1, 17, 7, 9}, 80));
+  b.constant("w", random_tensor({17, 17, 3, 3}, 81, -0.2f, 0.2f));
+  b.constant("half", Tensor::scalar(0.5f));
+  b.node("Conv", {"x", "w"}, "c", kPad1);  // two readers: no activation is fused into it
+  b.node("Sigmoid", {"c"}, "s");
+  b.node("Mul", {"half", "c"}, "m");
+  b.node("Sub", {"s", "m"}, "diff");
+  b.node("Tanh", {"diff"}, "t");
+  b.node("Div", {"t", "half"}, "divided");
+  b.node("Conv", {"t", "w"}, "c2", kPad1);
+  b.node("LeakyRelu", {"c2"}, "y", {{"alpha", 0.1f}});
+  b.output("divided");
+  b.output("y");
+  expect_level_3_matches_level_0(b);
+}
+
+KILN_INSTANTIATE_LEVEL_SWEEP(NchwcLayoutEndToEnd);
 
 }  // namespace
 }  // namespace kiln
