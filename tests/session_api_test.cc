@@ -1,5 +1,8 @@
 // kiln::Session's checks on what a caller feeds and asks for: every mistake is an InvalidArgument
 // error naming the input or output and what the model expects.
+#include <filesystem>
+#include <fstream>
+
 #include "onnx_builder.h"
 #include "test_util.h"
 
@@ -95,6 +98,15 @@ TEST(SessionApiOutputs, OnlyGraphOutputsCanBeAskedFor) {
 TEST(SessionApiOutputs, MissingModelFile) {
   expect_error([] { Session("/nonexistent/model.onnx"); }, ErrorCode::Io,
                {"cannot open model file '/nonexistent/model.onnx'"});
+}
+
+// The model file is mapped, not read: a directory or an empty file must still be a clear error.
+TEST(SessionApiOutputs, ModelPathThatIsNoModel) {
+  expect_error([] { Session(KILN_SOURCE_DIR); }, ErrorCode::Io, {"is not a regular file"});
+  const std::filesystem::path empty = std::filesystem::temp_directory_path() / "kiln_empty_model.onnx";
+  std::ofstream(empty).close();
+  expect_error([&] { Session(empty.string()); }, ErrorCode::InvalidModel, {"kiln_empty_model.onnx: "});
+  std::filesystem::remove(empty);
 }
 
 }  // namespace

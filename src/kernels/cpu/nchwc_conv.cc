@@ -101,7 +101,8 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
       std::max<int64_t>(0, (g.out_w - 1) * g.stride_w + (kernel_w_ - 1) * g.dilation_w - g.pad_left - (g.in_w - 1));
   int64_t in_row = flat ? g.in_h * g.in_w : g.in_w;
   const float* input = x;
-  if (!flat && (g.pad_left > 0 || pad_right > 0)) {
+  const bool pads_rows = !flat && !depthwise_ && (g.pad_left > 0 || pad_right > 0);
+  if (pads_rows) {
     in_row = g.pad_left + g.in_w + pad_right;
     input = pad_rows(x, g.batch * in_blocks * g.in_h, g.in_w, g.pad_left, in_row, L, pool);
   }
@@ -136,6 +137,7 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
       row.dilation_h = g.dilation_h;
       row.dilation_w = g.dilation_w;
       row.stride_w = g.stride_w;
+      row.pad_left = pads_rows || flat ? 0 : g.pad_left;
       row.iy0 = flat ? 0 : oy * g.stride_h - g.pad_top;
       row.ox_begin = s * segment;
       row.ox_end = std::min(row_pixels, row.ox_begin + segment);

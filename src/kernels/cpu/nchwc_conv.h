@@ -8,7 +8,8 @@
 // matrix, and planes of any width fill the tile (a 7-wide row is a 7-pixel strip). Horizontal
 // padding is copied into a padded row buffer so that the inner loops never test bounds; vertical
 // padding just skips the filter rows that fall outside. Depthwise convolutions (one filter per
-// channel, MobileNet) vectorize across the block's channels the same way.
+// channel, MobileNet) vectorize across the block's channels the same way, and test the columns of
+// the strips at a row's ends instead of copying their input.
 #pragma once
 
 #include <cstdint>

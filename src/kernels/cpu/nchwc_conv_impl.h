@@ -105,6 +105,9 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
 }
 
 // P output pixels of one block: each tap multiplies P input pixel vectors by one filter vector.
+// Depthwise work is too light per input byte to pay for copying the input into padded rows, so a
+// tap whose columns cross the left or right edge tests each pixel instead (only strips at a row's
+// ends have such taps).
 template <class Vec, int P, int S>
 void depthwise_tile(const NchwcConvRow& r, int64_t ox) {
   constexpr int B = Vec::kBlock;
@@ -115,13 +118,22 @@ void depthwise_tile(const NchwcConvRow& r, int64_t ox) {
   int64_t ky_begin, ky_end;
   rows_inside(r, ky_begin, ky_end);
   for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
-    const float* x_row = r.x + ((r.iy0 + ky * r.dilation_h) * r.in_row + ox * S) * B;
+    const float* x_row = r.x + (r.iy0 + ky * r.dilation_h) * r.in_row * B;
     const float* w_row = r.w + ky * r.kernel_w * B;
     for (int64_t kx = 0; kx < r.kernel_w; ++kx) {
-      const float* x = x_row + kx * r.dilation_w * B;
+      const int64_t first = ox * S - r.pad_left + kx * r.dilation_w;  // input column of pixel 0
       const V filter = Vec::load(w_row + kx * B);
+      if (first >= 0 && first + (P - 1) * S < r.in_row) {
+        const float* x = x_row + first * B;
 #pragma GCC unroll 16
-      for (int p = 0; p < P; ++p) acc[p][0] = Vec::fma(Vec::load(x + p * S * B), filter, acc[p][0]);
+        for (int p = 0; p < P; ++p) acc[p][0] = Vec::fma(Vec::load(x + p * S * B), filter, acc[p][0]);
+        continue;
+      }
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) {
+        const int64_t ix = first + p * S;
+        if (ix >= 0 && ix < r.in_row) acc[p][0] = Vec::fma(Vec::load(x_row + ix * B), filter, acc[p][0]);
+      }
     }
   }
   store_tile<Vec, P, 1>(acc, r, ox);

@@ -10,8 +10,10 @@
 namespace kiln::kernels {
 
 // One output row segment for one group of output blocks. Pixel ox of that row reads, for filter
-// tap (ky, kx), input pixel (iy0 + ky * dilation_h, ox * stride_w + kx * dilation_w) of rows
-// in_row pixels long whose column 0 is the first (padding) column, in every input block.
+// tap (ky, kx), input pixel (iy0 + ky * dilation_h, ox * stride_w - pad_left + kx * dilation_w)
+// of rows in_row pixels long, in every input block. Regular convolutions read rows whose
+// horizontal padding is written out (pad_left is 0 and every column read exists); depthwise ones
+// read the input as it is and skip the taps that fall outside [0, in_row).
 struct NchwcConvRow {
   const float* x;             // input block 0, row 0, column 0
   int64_t in_blocks;          // blocks summed over (regular convolution); 1 for depthwise
@@ -20,7 +22,7 @@ struct NchwcConvRow {
   int64_t in_h, in_row;       // rows per block, pixels per row
   const float* w;             // the group's packed filters
   int64_t blocks;             // output blocks in the group: 1 or 2 (depthwise: 1)
-  int64_t kernel_h, kernel_w, dilation_h, dilation_w, stride_w;
+  int64_t kernel_h, kernel_w, dilation_h, dilation_w, stride_w, pad_left;
   int64_t iy0;                // input row of ky = 0; rows outside [0, in_h) are skipped
   int64_t ox_begin, ox_end;   // the segment's output pixels
   float* y;                   // pixel 0 of this output row in the group's first block
