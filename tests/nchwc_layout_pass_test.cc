@@ -71,7 +71,9 @@ TEST(NchwcLayoutPass, ConvChainRunsInNchwcBetweenTwoReorders) {
   for (const auto& n : m.graph.nodes) {
     if (n.domain != "kiln") continue;
     EXPECT_EQ(std::get<int64_t>(n.attributes.at("block")), 8) << n.describe();
-    if (n.op_type != "NchwcReorderOutput") EXPECT_EQ(m.graph.find_value(n.outputs[0])->dtype, DType::Float32) << n.describe();
+    if (n.op_type != "NchwcReorderOutput") {
+      EXPECT_EQ(m.graph.find_value(n.outputs[0])->dtype, DType::Float32) << n.describe();
+    }
   }
   EXPECT_EQ(m.opset("kiln"), 1);
   // The block follows the CPU level.
@@ -101,18 +103,25 @@ TEST(NchwcLayoutPass, OneReorderPerValueAndGraphOutputsStayNchw) {
   EXPECT_EQ(producer(m, producer(m, "sig").inputs[0]).op_type, "Sigmoid");
 }
 
-TEST(NchwcLayoutPass, NarrowInputConvStaysNchw) {
+// An RGB first layer reads its NCHW input in place and starts the chain; a convolution to fewer
+// channels than a block from an NCHW input (not worth the padding) stays NCHW.
+TEST(NchwcLayoutPass, NarrowInputConvReadsNchwInPlace) {
   GraphBuilder b;
   b.input("image", random_tensor({1, 3, 8, 8}, 20));
   b.constant("w1", random_tensor({16, 3, 3, 3}, 21));
   b.constant("w2", random_tensor({16, 16, 3, 3}, 22));
+  b.constant("w3", random_tensor({2, 3, 1, 1}, 23));
   b.node("Conv", {"image", "w1"}, "c1", kPad1);
   b.node("Relu", {"c1"}, "r1");
   b.node("Conv", {"r1", "w2"}, "y", kPad1);
+  b.node("Conv", {"image", "w3"}, "tiny");
   b.output("y");
+  b.output("tiny");
   const ir::Model m = laid_out(b);
-  EXPECT_EQ(ops_of(m), (Ops{"FusedConv", "NchwcReorderInput", "NchwcConv", "NchwcReorderOutput"}));
-  EXPECT_EQ(m.graph.nodes[1].inputs[0], "r1");
+  EXPECT_EQ(ops_of(m), (Ops{"NchwcConv", "NchwcConv", "Conv", "NchwcReorderOutput"}));
+  EXPECT_EQ(m.graph.nodes[0].inputs[0], "image");
+  EXPECT_EQ(std::get<int64_t>(m.graph.nodes[0].attributes.at("nchw_input")), 1);
+  EXPECT_EQ(m.graph.nodes[1].attributes.count("nchw_input"), 0u);
 }
 
 TEST(NchwcLayoutPass, MixedLayoutsAndUnsafeOpsGetReorders) {
@@ -230,6 +239,26 @@ TEST_P(NchwcLayoutEndToEnd, ElementwiseOpsBetweenConvs) {
   b.node("LeakyRelu", {"c2"}, "y", {{"alpha", 0.1f}});
   b.output("divided");
   b.output("y");
+  expect_level_3_matches_level_0(b);
+}
+
+// A network's stem as exported: an RGB convolution read in place, ReLU6 whose bounds are Constant
+// nodes (nodes without inputs, left dead after the fusion), max pooling, a 1x1 convolution.
+TEST_P(NchwcLayoutEndToEnd, RgbStemWithConstantNodes) {
+  GraphBuilder b;
+  b.input("image", random_tensor({2, 3, 19, 18}, 90));
+  b.constant("stem", random_tensor({24, 3, 7, 7}, 91, -0.2f, 0.2f));
+  b.constant("stem_b", random_tensor({24}, 92));
+  b.constant("pw", random_tensor({40, 24, 1, 1}, 93, -0.3f, 0.3f));
+  b.node("Constant", {}, "lo", {{"value", Tensor::scalar(0.f)}});
+  b.node("Constant", {}, "hi", {{"value", Tensor::scalar(6.f)}});
+  b.node("Conv", {"image", "stem", "stem_b"}, "c", {{"strides", Ints{2, 2}}, {"pads", Ints{3, 3, 3, 3}}});
+  b.node("Clip", {"c", "lo", "hi"}, "c6");
+  b.node("MaxPool", {"c6"}, "pool", {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}});
+  b.node("Conv", {"pool", "pw"}, "y");
+  b.output("y");
+  const Ops ops = b.optimized_ops(3, GetParam());
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "NchwcReorderInput"), 0);
   expect_level_3_matches_level_0(b);
 }
 

@@ -13,8 +13,8 @@ namespace {
 bool is_nchwc_op(const ir::Node& node) { return node.domain == kKilnDomain && node.op_type.starts_with("Nchwc"); }
 
 // A Conv or kiln.FusedConv that kiln.NchwcConv computes, X and Z aside: constant float weights
-// [M, C / group, kh, kw] and bias, group 1 with at least `block` input channels or depthwise
-// (one filter per channel), strides 1 or 2, explicit pads.
+// [M, C / group, kh, kw] and bias, group 1 with at least `block` input or output channels or
+// depthwise (one filter per channel), strides 1 or 2, explicit pads.
 bool is_nchwc_conv_candidate(const ir::Graph& g, const ir::Node& node, int64_t block) {
   if (!(is_op(node, "Conv") || is_op(node, "FusedConv", kKilnDomain)) || node.inputs.size() < 2 ||
       node.outputs.size() != 1)
@@ -24,7 +24,7 @@ bool is_nchwc_conv_candidate(const ir::Graph& g, const ir::Node& node, int64_t b
   if (node.inputs.size() > 2 && !node.inputs[2].empty() && !g.initializers.count(node.inputs[2])) return false;
   const int64_t group = attribute<int64_t>(node, "group").value_or(1);
   const int64_t filters = w->second.dim(0), channels_per_group = w->second.dim(1);
-  const bool dense = group == 1 && channels_per_group >= block;
+  const bool dense = group == 1 && (channels_per_group >= block || filters >= block);
   const bool depthwise = group == filters && channels_per_group == 1 && group >= block;
   if (!dense && !depthwise) return false;
   if (attribute<std::string>(node, "auto_pad").value_or("NOTSET") != "NOTSET") return false;
@@ -114,7 +114,11 @@ class Rewrite {
     const bool has_residual = node.inputs.size() > 3 && !node.inputs[3].empty();
     // A residual twin of another channel count is broadcast over channels, which NCHWc cannot express.
     if (has_residual && twin(node.inputs[3]) && twin(node.inputs[3])->channels != filters) return false;
-    node.inputs[0] = nchwc_input(node.inputs[0], w.dim(1) * group);
+    const int64_t channels = w.dim(1) * group;
+    if (group == 1 && channels < block_ && !twin(node.inputs[0]))
+      node.attributes["nchw_input"] = int64_t{1};
+    else
+      node.inputs[0] = nchwc_input(node.inputs[0], channels);
     if (has_residual) node.inputs[3] = nchwc_input(node.inputs[3], filters);
     node.op_type = "NchwcConv";
     node.domain = kKilnDomain;
@@ -126,6 +130,7 @@ class Rewrite {
   // The channel count of an elementwise op's NCHWc result, when every input it reads at run time
   // has a twin (binary: both of one channel count, or one and a scalar constant).
   std::optional<int64_t> elementwise_channels(const ir::Node& node) const {
+    if (node.inputs.empty()) return std::nullopt;  // Constant
     const Twin* x = twin(node.inputs[0]);
     if (is_unary_nchwc_op(node)) {
       if (!x) return std::nullopt;

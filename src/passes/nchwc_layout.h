@@ -2,10 +2,11 @@
 // (kernels/cpu/nchwc.h), as ONNX Runtime's NchwcTransformer does. Shapes are not known at session
 // creation, so the pass decides from weights and attributes alone, walking the graph in
 // topological order:
-//   - Conv / kiln.FusedConv with constant float 2-D weights, at least a block of input channels
-//     (group 1) or depthwise, strides 1 or 2 and explicit pads become kiln.NchwcConv. Its X and Z
-//     read NCHWc twins, made by one kiln.NchwcReorderInput per source value where none exists.
-//     Narrow inputs (an RGB image) stay NCHW: padding 3 channels to a block wastes most of it.
+//   - Conv / kiln.FusedConv with constant float 2-D weights, group 1 (at least a block of input
+//     or of output channels) or depthwise, strides 1 or 2 and explicit pads become kiln.NchwcConv.
+//     Its X and Z read NCHWc twins, made by one kiln.NchwcReorderInput per source value where none
+//     exists; except that an input of fewer channels than a block with no twin (an RGB image) is
+//     read as it is (nchw_input): padding 3 channels to a block would waste most of the work.
 //   - 2-D pools whose input already has a twin become kiln.Nchwc<pool>; nothing is reordered
 //     just to pool.
 //   - Elementwise ops that cannot make padded channels non-finite (activations; Add, Sub, Mul of

@@ -13,20 +13,11 @@
 #include "kernels/cpu/nchwc_conv.h"
 #include "ops/cpu/conv_shape.h"
 #include "ops/cpu/fused_activation.h"
+#include "ops/cpu/nchwc_block.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
 namespace {
-
-int64_t read_block(const KernelInfo& info) {
-  const int64_t block = info.attr_int("block");
-  const int64_t expected = kernels::nchwc_block(info.cpu_level());
-  if (block != expected)
-    throw Error(ErrorCode::InvalidModel, "attribute block " + std::to_string(block) + " does not match CPU level " +
-                                             cpu_level_name(info.cpu_level()) + ", whose NCHWc block is " +
-                                             std::to_string(expected));
-  return block;
-}
 
 const Tensor& constant_weights(const KernelInfo& info) {
   const Tensor* w = info.constant_input(1);
@@ -50,7 +41,7 @@ class NchwcConvKernel final : public OpKernel {
   explicit NchwcConvKernel(const KernelInfo& info)
       : attributes_(read_conv_attributes(info)),
         activation_(read_fused_activation(info)),
-        block_(read_block(info)),
+        block_(read_nchwc_block(info)),
         nchw_input_(info.attr_int("nchw_input", 0) != 0) {
     const Tensor& w = constant_weights(info);
     const int64_t out_channels = w.dim(0);
