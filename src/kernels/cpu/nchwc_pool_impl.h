@@ -1,6 +1,7 @@
 // The vector NCHWc pooling kernel (NchwcPoolRowsFn), compiled by nchwc_pool_<level>.cc for that
-// level's block. A window's accumulator is one pixel of kBlock lanes, a fixed-size array the
-// compiler keeps in one register; each tap is one contiguous vector load combined into it.
+// level's block. A window's accumulator is one pixel of kBlock lanes held in one register (a GCC
+// vector type: as a plain array the compiler kept 16 scalars); each tap is one contiguous vector
+// load combined into it.
 //
 // Internal linkage and builtins only, for the reason given in vec_math.h.
 #pragma once
@@ -11,8 +12,30 @@
 namespace kiln::kernels {
 namespace {
 
+// One pixel's lanes as a GCC vector. (An alias template with a dependent vector_size silently
+// drops the attribute in GCC 12, hence one typedef per block.)
+typedef float Pixel8 __attribute__((vector_size(8 * sizeof(float))));
+typedef float Pixel16 __attribute__((vector_size(16 * sizeof(float))));
+template <int64_t kBlock>
+struct PixelOf;
+template <>
+struct PixelOf<8> {
+  using type = Pixel8;
+};
+template <>
+struct PixelOf<16> {
+  using type = Pixel16;
+};
+
 template <class Taps, int64_t kBlock>
 void nchwc_pool_rows_vec(const Pool2d& p, const float* x, float* y, int64_t row_begin, int64_t row_end) {
+  using Pixel = typename PixelOf<kBlock>::type;
+  static_assert(sizeof(Pixel) == kBlock * sizeof(float));
+  auto load_pixel = [](const float* src) {
+    Pixel v;
+    __builtin_memcpy(&v, src, sizeof v);
+    return v;
+  };
   for (int64_t oy = row_begin; oy < row_end; ++oy) {
     const int64_t y0 = oy * p.stride_h - p.pad_top;
     const TapRange rows = taps_inside(y0, p.kernel_h, p.dilation_h, p.in_h);
@@ -27,22 +50,17 @@ void nchwc_pool_rows_vec(const Pool2d& p, const float* x, float* y, int64_t row_
       }
       // The first tap starts the accumulator, as in the reference; the loops then skip it.
       const float* first = x + ((y0 + rows.begin * p.dilation_h) * p.in_w + x0 + cols.begin * p.dilation_w) * kBlock;
-      float acc[kBlock];
-      for (int64_t l = 0; l < kBlock; ++l) acc[l] = first[l];
+      Pixel acc = load_pixel(first);
       for (int64_t ky = rows.begin; ky < rows.end; ++ky) {
         const float* row = x + ((y0 + ky * p.dilation_h) * p.in_w + x0) * kBlock;
-        for (int64_t kx = ky == rows.begin ? cols.begin + 1 : cols.begin; kx < cols.end; ++kx) {
-          const float* tap = row + kx * p.dilation_w * kBlock;
-          for (int64_t l = 0; l < kBlock; ++l) acc[l] = Taps::combine(acc[l], tap[l]);
-        }
+        for (int64_t kx = ky == rows.begin ? cols.begin + 1 : cols.begin; kx < cols.end; ++kx)
+          acc = Taps::combine(acc, load_pixel(row + kx * p.dilation_w * kBlock));
       }
       if (p.average) {
         const int64_t padded = padded_rows * taps_inside_padding(x0, p.kernel_w, p.dilation_w, p.in_w, p.pad_right);
-        const float divisor = static_cast<float>(p.count_include_pad ? padded : rows.count() * cols.count());
-        for (int64_t l = 0; l < kBlock; ++l) out[l] = acc[l] / divisor;
-      } else {
-        for (int64_t l = 0; l < kBlock; ++l) out[l] = acc[l];
+        acc /= static_cast<float>(p.count_include_pad ? padded : rows.count() * cols.count());
       }
+      __builtin_memcpy(out, &acc, sizeof acc);
     }
   }
 }

@@ -31,13 +31,16 @@ inline int64_t taps_inside_padding(int64_t start, int64_t kernel, int64_t dilati
 }
 
 // Max keeps the first of equal values and skips a NaN that is not first, as the reference does.
+// combine takes floats or GCC vectors of floats (lane by lane).
 struct MaxTaps {
   static constexpr float kEmpty = -3.40282347e+38f;  // the reference's value for a window with no tap
-  static float combine(float acc, float v) { return v > acc ? v : acc; }
+  template <class T>
+  static T combine(T acc, T v) { return v > acc ? v : acc; }
 };
 struct SumTaps {
   static constexpr float kEmpty = 0.f;
-  static float combine(float acc, float v) { return acc + v; }
+  template <class T>
+  static T combine(T acc, T v) { return acc + v; }
 };
 
 }  // namespace
