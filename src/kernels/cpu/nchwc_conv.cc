@@ -26,6 +26,14 @@ constexpr int64_t kGroupBlocks = 2;
 // the threads have work to share.
 constexpr int64_t kStripsPerSegment = 8;
 
+// Filter floats of one chunk of input blocks for one group: 32 KB of the 48 KB L1, the rest for
+// the input lines the chunk reads.
+constexpr int64_t kL1Filters = 8192;
+
+// Work items per thread: enough to balance uneven items, few enough to keep each item's lines
+// together.
+constexpr int64_t kItemsPerThread = 4;
+
 // The input with its horizontal padding written out: `row` pixels per row, column 0 being input
 // column -pad_left. Held by the calling thread and reused by its later runs.
 const float* pad_rows(const float* x, int64_t rows, int64_t in_w, int64_t pad_left, int64_t row, int64_t block,
@@ -108,29 +116,32 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
   }
 
   const int64_t segment = flat ? isa.max_pixels * kStripsPerSegment : row_pixels;
-  const int64_t segments = (row_pixels + segment - 1) / segment;
+  const int64_t segments = (row_pixels + segment - 1) / segment, lines = rows * segments;
   const int64_t groups = depthwise_ ? out_blocks : (out_blocks + kGroupBlocks - 1) / kGroupBlocks;
   const int64_t in_plane = in_h * in_row * L, out_plane = g.out_h * g.out_w * B;
   const int64_t in_image = in_blocks * in_plane, out_image = out_blocks * out_plane;
   const int64_t group_blocks = depthwise_ ? 1 : kGroupBlocks;
   const int64_t group_filters = depthwise_ ? taps * B : kGroupBlocks * in_blocks * taps * L * B;
+  // Input blocks are taken in chunks whose filters stay in L1 while the chunk sweeps all of an
+  // item's lines, the partial sums waiting in the output: deep layers' filters (a 3x3 over 512
+  // channels holds 590 KB per group) are then read once per item instead of once per line.
+  const int64_t chunk = depthwise_ ? 1 : std::clamp<int64_t>(kL1Filters / (taps * L * kGroupBlocks * B), 1, in_blocks);
+  const int64_t chunks = depthwise_ ? 1 : (in_blocks + chunk - 1) / chunk;
+  // Lines are banded so that every thread gets a few items; each item is one band of one group.
+  const int64_t wanted_bands = (kItemsPerThread * pool.size() + g.batch * groups - 1) / (g.batch * groups);
+  const int64_t band = (lines + std::clamp<int64_t>(wanted_bands, 1, lines) - 1) / std::clamp<int64_t>(wanted_bands, 1, lines);
+  const int64_t bands = (lines + band - 1) / band;
 
   // Items run group-major, so that a thread's consecutive items share their filters in cache.
-  const int64_t items = g.batch * groups * rows * segments;
-  pool.parallel_for(items, [&](int64_t begin, int64_t end) {
+  pool.parallel_for(g.batch * groups * bands, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t s = item % segments, oy = item / segments % rows;
-      const int64_t group = item / (segments * rows) % groups, n = item / (segments * rows * groups);
+      const int64_t first_line = item % bands * band, last_line = std::min(lines, first_line + band);
+      const int64_t group = item / bands % groups, n = item / (bands * groups);
       const int64_t first_block = group * group_blocks;
-      const int64_t out_offset = n * out_image + first_block * out_plane + oy * (flat ? 0 : g.out_w) * B;
       NchwcConvRow row{};
-      row.x = input + n * in_image + (depthwise_ ? first_block * in_plane : 0);
-      row.in_blocks = depthwise_ ? 1 : in_blocks;
       row.in_lanes = L;
-      row.in_channels = depthwise_ ? B : in_channels_;
       row.in_h = in_h;
       row.in_row = in_row;
-      row.w = filters_.data() + group * group_filters;
       row.blocks = std::min(group_blocks, out_blocks - first_block);
       row.kernel_h = kernel_h_;
       row.kernel_w = kernel_w_;
@@ -138,15 +149,36 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
       row.dilation_w = g.dilation_w;
       row.stride_w = g.stride_w;
       row.pad_left = pads_rows || flat ? 0 : g.pad_left;
-      row.iy0 = flat ? 0 : oy * g.stride_h - g.pad_top;
-      row.ox_begin = s * segment;
-      row.ox_end = std::min(row_pixels, row.ox_begin + segment);
-      row.y = y + out_offset;
       row.out_block_stride = out_plane;
       row.bias = epilogue.bias ? epilogue.bias + first_block * B : nullptr;
-      row.residual = epilogue.residual ? epilogue.residual + out_offset : nullptr;
       row.activation = epilogue.activation;
-      (depthwise_ ? isa.depthwise_row : isa.conv_row)(row);
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t first_in = c * chunk;
+        row.x = input + n * in_image + (depthwise_ ? first_block : first_in) * in_plane;
+        row.in_blocks = depthwise_ ? 1 : std::min(chunk, in_blocks - first_in);
+        row.in_channels = depthwise_ ? B : in_channels_ - first_in * L;
+        row.w = filters_.data() + group * group_filters + first_in * taps * L * row.blocks * B;
+        row.accumulate = c > 0;
+        row.finish = c == chunks - 1;
+        // The filters that come next (the next chunk, or the next group's first) are fetched into
+        // L2 a slice per line while this chunk computes: deep layers' filters come from DRAM, and
+        // the hardware prefetcher runs too short a distance ahead to hide that.
+        const int64_t chunk_floats = row.in_blocks * taps * L * row.blocks * B;
+        const float* next = row.w + chunk_floats;
+        const float* filters_end = filters_.data() + filters_.size();
+        const int64_t slice = (chunk_floats + (last_line - first_line) - 1) / (last_line - first_line);
+        for (int64_t line = first_line; line < last_line; ++line) {
+          for (int64_t f = 0; f < slice && next < filters_end; f += 16, next += 16) __builtin_prefetch(next, 0, 2);
+          const int64_t oy = line / segments, s = line % segments;
+          const int64_t out_offset = n * out_image + first_block * out_plane + oy * (flat ? 0 : g.out_w) * B;
+          row.iy0 = flat ? 0 : oy * g.stride_h - g.pad_top;
+          row.ox_begin = s * segment;
+          row.ox_end = std::min(row_pixels, row.ox_begin + segment);
+          row.y = y + out_offset;
+          row.residual = epilogue.residual ? epilogue.residual + out_offset : nullptr;
+          (depthwise_ ? isa.depthwise_row : isa.conv_row)(row);
+        }
+      }
     }
   });
 }

@@ -36,6 +36,13 @@ inline typename Vec::V activate_in_registers(typename Vec::V v, const Activation
 template <class Vec, int P, int G>
 inline void store_tile(typename Vec::V (&acc)[P][G], const NchwcConvRow& r, int64_t ox) {
   constexpr int B = Vec::kBlock;
+  if (!r.finish) {
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g)
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) Vec::store(r.y + g * r.out_block_stride + (ox + p) * B, acc[p][g]);
+    return;
+  }
   const bool in_registers = activation_fits_registers(r.activation.kind);
 #pragma GCC unroll 2
   for (int g = 0; g < G; ++g) {
@@ -72,7 +79,8 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 2
-    for (int g = 0; g < G; ++g) acc[p][g] = Vec::zero();
+    for (int g = 0; g < G; ++g)
+      acc[p][g] = r.accumulate ? Vec::load(r.y + g * r.out_block_stride + (ox + p) * B) : Vec::zero();
   int64_t ky_begin, ky_end;
   rows_inside(r, ky_begin, ky_end);
   const int64_t tap_floats = L * G * B, block_floats = r.kernel_h * r.kernel_w * tap_floats;

@@ -30,6 +30,8 @@ struct NchwcConvRow {
   const float* bias;          // the group's first channel's bias, or null
   const float* residual;      // laid out like y, or null
   Activation activation;
+  bool accumulate;            // add to the partial sums y holds (a later chunk of input blocks)
+  bool finish;                // the last chunk: apply bias, residual and activation
 };
 
 struct NchwcConvIsa {
