@@ -202,6 +202,10 @@ TEST_P(NchwcConvTest, RejectsWrongBlockAndLayout) {
   testing::expect_node_error({.op = "NchwcConv", .inputs = {x, w}, .attributes = attributes, .domain = "kiln",
                               .cpu_level = cpu_level_name(GetParam())},
                              ErrorCode::InvalidModel, "W must be a non-empty float32 initializer");
+  attributes["kernel_shape"] = Ints{3, 3};
+  testing::expect_node_error({.op = "NchwcConv", .inputs = {x, w}, .attributes = attributes, .domain = "kiln",
+                              .constant_inputs = {1}, .cpu_level = cpu_level_name(GetParam())},
+                             ErrorCode::InvalidModel, "kernel_shape does not match W");
 }
 
 KILN_INSTANTIATE_LEVEL_SWEEP(NchwcConvTest);

@@ -52,6 +52,71 @@ const float* pad_rows(const float* x, int64_t rows, int64_t in_w, int64_t pad_le
   return dst;
 }
 
+
+// One run's layout, and the work of one band of lines for one group of output blocks.
+struct ConvRun {
+  const NchwcConvIsa& isa;
+  const NchwcConvGeometry& g;
+  const NchwcConvEpilogue& epilogue;
+  float* y;
+  const float* filters;
+  const float* filters_end;
+  const float* input = nullptr;  // x, or its horizontally padded copy
+  int64_t kernel_h = 0, kernel_w = 0, taps = 0, in_lanes = 0, in_channels = 0, in_blocks = 0, out_blocks = 0;
+  bool depthwise = false, flat = false, padded = false;
+  int64_t row_pixels = 0, in_h = 0, in_row = 0, segment = 0, segments = 0;
+  int64_t groups = 0, in_plane = 0, out_plane = 0, group_blocks = 0, group_filters = 0;
+  // Input blocks are taken in chunks whose filters stay in L1 while the chunk sweeps all of a
+  // band's lines, the partial sums waiting in the output: deep layers' filters (a 3x3 over 512
+  // channels holds 590 KB per group) are then read once per band instead of once per line.
+  int64_t chunk = 0, chunks = 0;
+
+  void compute_band(int64_t n, int64_t group, int64_t first_line, int64_t last_line) const {
+    const int64_t B = isa.block, L = in_lanes;
+    const int64_t first_block = group * group_blocks;
+    NchwcConvRow row{};
+    row.in_lanes = L;
+    row.in_h = in_h;
+    row.in_row = in_row;
+    row.blocks = std::min(group_blocks, out_blocks - first_block);
+    row.kernel_h = kernel_h;
+    row.kernel_w = kernel_w;
+    row.dilation_h = g.dilation_h;
+    row.dilation_w = g.dilation_w;
+    row.stride_w = g.stride_w;
+    row.pad_left = padded || flat ? 0 : g.pad_left;
+    row.out_block_stride = out_plane;
+    row.bias = epilogue.bias ? epilogue.bias + first_block * B : nullptr;
+    row.activation = epilogue.activation;
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t first_in = c * chunk;
+      row.x = input + n * in_blocks * in_plane + (depthwise ? first_block : first_in) * in_plane;
+      row.in_blocks = depthwise ? 1 : std::min(chunk, in_blocks - first_in);
+      row.in_channels = depthwise ? B : in_channels - first_in * L;
+      row.w = filters + group * group_filters + first_in * taps * L * row.blocks * B;
+      row.accumulate = c > 0;
+      row.finish = c == chunks - 1;
+      // The filters that come next (the next chunk, or the next group's first) are fetched into L2
+      // a slice per line while this chunk computes: deep layers' filters come from DRAM, and the
+      // hardware prefetcher runs too short a distance ahead to hide that.
+      const int64_t chunk_floats = row.in_blocks * taps * L * row.blocks * B;
+      const float* next = row.w + chunk_floats;
+      const int64_t slice = (chunk_floats + (last_line - first_line) - 1) / (last_line - first_line);
+      for (int64_t line = first_line; line < last_line; ++line) {
+        for (int64_t f = 0; f < slice && next < filters_end; f += 16, next += 16) __builtin_prefetch(next, 0, 2);
+        const int64_t oy = line / segments, s = line % segments;
+        const int64_t out_offset = (n * out_blocks + first_block) * out_plane + oy * (flat ? 0 : g.out_w) * B;
+        row.iy0 = flat ? 0 : oy * g.stride_h - g.pad_top;
+        row.ox_begin = s * segment;
+        row.ox_end = std::min(row_pixels, row.ox_begin + segment);
+        row.y = y + out_offset;
+        row.residual = epilogue.residual ? epilogue.residual + out_offset : nullptr;
+        (depthwise ? isa.depthwise_row : isa.conv_row)(row);
+      }
+    }
+  }
+};
+
 }  // namespace
 
 PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out_channels, int64_t in_channels,
@@ -96,89 +161,61 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
   if (g.stride_w != 1 && g.stride_w != 2)
     throw Error(ErrorCode::NotImplemented, "NCHWc convolution: horizontal stride " + std::to_string(g.stride_w) +
                                                " (only 1 and 2 are supported)");
-  const int64_t B = block_, L = in_lanes_, taps = kernel_h_ * kernel_w_;
-  const int64_t in_blocks = nchwc_blocks(in_channels_, L), out_blocks = nchwc_blocks(out_channels_, B);
+  ConvRun r{isa, g, epilogue, y, filters_.data(), filters_.data() + filters_.size()};
+  const int64_t B = block_, L = in_lanes_;
+  r.kernel_h = kernel_h_;
+  r.kernel_w = kernel_w_;
+  r.taps = kernel_h_ * kernel_w_;
+  r.in_lanes = L;
+  r.in_channels = in_channels_;
+  r.in_blocks = nchwc_blocks(in_channels_, L);
+  r.out_blocks = nchwc_blocks(out_channels_, B);
+  r.depthwise = depthwise_;
 
   // A 1x1 convolution that keeps the plane's geometry is one long row of pixels.
-  const bool flat = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
-                    g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-  const int64_t rows = flat ? 1 : g.out_h, row_pixels = flat ? g.out_h * g.out_w : g.out_w;
-  const int64_t in_h = flat ? 1 : g.in_h;
+  r.flat = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+           g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+  const int64_t rows = r.flat ? 1 : g.out_h;
+  r.row_pixels = r.flat ? g.out_h * g.out_w : g.out_w;
+  r.in_h = r.flat ? 1 : g.in_h;
   // Columns read past the right edge: the last output's last tap minus the last input column.
   const int64_t pad_right =
       std::max<int64_t>(0, (g.out_w - 1) * g.stride_w + (kernel_w_ - 1) * g.dilation_w - g.pad_left - (g.in_w - 1));
-  int64_t in_row = flat ? g.in_h * g.in_w : g.in_w;
-  const float* input = x;
-  const bool pads_rows = !flat && !depthwise_ && (g.pad_left > 0 || pad_right > 0);
-  if (pads_rows) {
-    in_row = g.pad_left + g.in_w + pad_right;
-    input = pad_rows(x, g.batch * in_blocks * g.in_h, g.in_w, g.pad_left, in_row, L, pool);
+  r.in_row = r.flat ? g.in_h * g.in_w : g.in_w;
+  r.input = x;
+  r.padded = !r.flat && !depthwise_ && (g.pad_left > 0 || pad_right > 0);
+  if (r.padded) {
+    r.in_row = g.pad_left + g.in_w + pad_right;
+    r.input = pad_rows(x, g.batch * r.in_blocks * g.in_h, g.in_w, g.pad_left, r.in_row, L, pool);
   }
 
-  const int64_t segment = flat ? isa.max_pixels * kStripsPerSegment : row_pixels;
-  const int64_t segments = (row_pixels + segment - 1) / segment, lines = rows * segments;
-  const int64_t groups = depthwise_ ? out_blocks : (out_blocks + kGroupBlocks - 1) / kGroupBlocks;
-  const int64_t in_plane = in_h * in_row * L, out_plane = g.out_h * g.out_w * B;
-  const int64_t in_image = in_blocks * in_plane, out_image = out_blocks * out_plane;
-  const int64_t group_blocks = depthwise_ ? 1 : kGroupBlocks;
-  const int64_t group_filters = depthwise_ ? taps * B : kGroupBlocks * in_blocks * taps * L * B;
-  // Input blocks are taken in chunks whose filters stay in L1 while the chunk sweeps all of an
-  // item's lines, the partial sums waiting in the output: deep layers' filters (a 3x3 over 512
-  // channels holds 590 KB per group) are then read once per item instead of once per line.
-  const int64_t chunk = depthwise_ ? 1 : std::clamp<int64_t>(kL1Filters / (taps * L * kGroupBlocks * B), 1, in_blocks);
-  const int64_t chunks = depthwise_ ? 1 : (in_blocks + chunk - 1) / chunk;
-  // Lines are banded so that every thread gets a few items; each item is one band of one group.
-  const int64_t wanted_bands = (kItemsPerThread * pool.size() + g.batch * groups - 1) / (g.batch * groups);
-  const int64_t band = (lines + std::clamp<int64_t>(wanted_bands, 1, lines) - 1) / std::clamp<int64_t>(wanted_bands, 1, lines);
-  const int64_t bands = (lines + band - 1) / band;
+  r.segment = r.flat ? isa.max_pixels * kStripsPerSegment : r.row_pixels;
+  r.segments = (r.row_pixels + r.segment - 1) / r.segment;
+  const int64_t lines = rows * r.segments;
+  r.groups = depthwise_ ? r.out_blocks : (r.out_blocks + kGroupBlocks - 1) / kGroupBlocks;
+  r.in_plane = r.in_h * r.in_row * L;
+  r.out_plane = g.out_h * g.out_w * B;
+  r.group_blocks = depthwise_ ? 1 : kGroupBlocks;
+  r.group_filters = depthwise_ ? r.taps * B : kGroupBlocks * r.in_blocks * r.taps * L * B;
+  r.chunk = depthwise_ ? 1 : std::clamp<int64_t>(kL1Filters / (r.taps * L * kGroupBlocks * B), 1, r.in_blocks);
+  r.chunks = depthwise_ ? 1 : (r.in_blocks + r.chunk - 1) / r.chunk;
 
-  // Items run group-major, so that a thread's consecutive items share their filters in cache.
-  pool.parallel_for(g.batch * groups * bands, [&](int64_t begin, int64_t end) {
+  // Items run group-major, so that a thread's consecutive items share their filters in cache,
+  // unless the filters are smaller than an image's input (1x1 reductions over many channels): then
+  // an item is a band of lines through every group, and each input line is read once.
+  const bool lines_outer = !depthwise_ && static_cast<int64_t>(filters_.size()) < r.in_blocks * r.in_plane;
+  const int64_t outer = g.batch * (lines_outer ? 1 : r.groups);
+  const int64_t wanted = std::clamp<int64_t>((kItemsPerThread * pool.size() + outer - 1) / outer, 1, lines);
+  const int64_t band = (lines + wanted - 1) / wanted, bands = (lines + band - 1) / band;
+  pool.parallel_for(outer * bands, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       const int64_t first_line = item % bands * band, last_line = std::min(lines, first_line + band);
-      const int64_t group = item / bands % groups, n = item / (bands * groups);
-      const int64_t first_block = group * group_blocks;
-      NchwcConvRow row{};
-      row.in_lanes = L;
-      row.in_h = in_h;
-      row.in_row = in_row;
-      row.blocks = std::min(group_blocks, out_blocks - first_block);
-      row.kernel_h = kernel_h_;
-      row.kernel_w = kernel_w_;
-      row.dilation_h = g.dilation_h;
-      row.dilation_w = g.dilation_w;
-      row.stride_w = g.stride_w;
-      row.pad_left = pads_rows || flat ? 0 : g.pad_left;
-      row.out_block_stride = out_plane;
-      row.bias = epilogue.bias ? epilogue.bias + first_block * B : nullptr;
-      row.activation = epilogue.activation;
-      for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t first_in = c * chunk;
-        row.x = input + n * in_image + (depthwise_ ? first_block : first_in) * in_plane;
-        row.in_blocks = depthwise_ ? 1 : std::min(chunk, in_blocks - first_in);
-        row.in_channels = depthwise_ ? B : in_channels_ - first_in * L;
-        row.w = filters_.data() + group * group_filters + first_in * taps * L * row.blocks * B;
-        row.accumulate = c > 0;
-        row.finish = c == chunks - 1;
-        // The filters that come next (the next chunk, or the next group's first) are fetched into
-        // L2 a slice per line while this chunk computes: deep layers' filters come from DRAM, and
-        // the hardware prefetcher runs too short a distance ahead to hide that.
-        const int64_t chunk_floats = row.in_blocks * taps * L * row.blocks * B;
-        const float* next = row.w + chunk_floats;
-        const float* filters_end = filters_.data() + filters_.size();
-        const int64_t slice = (chunk_floats + (last_line - first_line) - 1) / (last_line - first_line);
-        for (int64_t line = first_line; line < last_line; ++line) {
-          for (int64_t f = 0; f < slice && next < filters_end; f += 16, next += 16) __builtin_prefetch(next, 0, 2);
-          const int64_t oy = line / segments, s = line % segments;
-          const int64_t out_offset = n * out_image + first_block * out_plane + oy * (flat ? 0 : g.out_w) * B;
-          row.iy0 = flat ? 0 : oy * g.stride_h - g.pad_top;
-          row.ox_begin = s * segment;
-          row.ox_end = std::min(row_pixels, row.ox_begin + segment);
-          row.y = y + out_offset;
-          row.residual = epilogue.residual ? epilogue.residual + out_offset : nullptr;
-          (depthwise_ ? isa.depthwise_row : isa.conv_row)(row);
-        }
+      const int64_t n = item / bands / (lines_outer ? 1 : r.groups);
+      if (!lines_outer) {
+        r.compute_band(n, item / bands % r.groups, first_line, last_line);
+        continue;
       }
+      for (int64_t group = 0; group < r.groups; ++group) r.compute_band(n, group, first_line, last_line);
     }
   });
 }

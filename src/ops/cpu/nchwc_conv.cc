@@ -51,7 +51,10 @@ class NchwcConvKernel final : public OpKernel {
                                                  shape_to_string(w.shape()) + ": only group 1 and depthwise are supported");
     if (attributes_.window.auto_pad != kernels::AutoPad::NotSet && attributes_.window.auto_pad != kernels::AutoPad::Valid)
       throw Error(ErrorCode::NotImplemented, "auto_pad SAME_UPPER / SAME_LOWER is not supported");
-    if (attributes_.window.kernel.empty()) attributes_.window.kernel = {w.dim(2), w.dim(3)};
+    const std::vector<int64_t> w_kernel{w.dim(2), w.dim(3)};
+    if (attributes_.window.kernel.empty()) attributes_.window.kernel = w_kernel;
+    if (attributes_.window.kernel != w_kernel)
+      throw Error(ErrorCode::InvalidModel, "kernel_shape does not match W " + shape_to_string(w.shape()));
     prepared_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w.data<float>(), out_channels,
                                                              depthwise ? out_channels : w.dim(1), w.dim(2), w.dim(3),
                                                              depthwise, nchw_input_);
