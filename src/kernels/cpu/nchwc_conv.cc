@@ -97,13 +97,16 @@ struct ConvRun {
       row.accumulate = c > 0;
       row.finish = c == chunks - 1;
       // The filters that come next (the next chunk, or the next group's first) are fetched into L2
-      // a slice per line while this chunk computes: deep layers' filters come from DRAM, and the
-      // hardware prefetcher runs too short a distance ahead to hide that.
+      // while this chunk computes, a slice per line that the kernel spreads over its strips and
+      // input blocks: deep layers' filters come from DRAM, the hardware prefetcher runs too short a
+      // distance ahead to hide that, and a burst of prefetches overflows the miss queues.
       const int64_t chunk_floats = row.in_blocks * taps * L * row.blocks * B;
-      const float* next = row.w + chunk_floats;
-      const int64_t slice = (chunk_floats + (last_line - first_line) - 1) / (last_line - first_line);
+      const float* next = std::min(row.w + chunk_floats, filters_end);
+      const int64_t next_lines = std::min<int64_t>(chunk_floats, filters_end - next) / 16;
+      const int64_t slice = (next_lines + (last_line - first_line) - 1) / (last_line - first_line);
       for (int64_t line = first_line; line < last_line; ++line) {
-        for (int64_t f = 0; f < slice && next < filters_end; f += 16, next += 16) __builtin_prefetch(next, 0, 2);
+        row.prefetch_lines = std::clamp<int64_t>(next_lines - (line - first_line) * slice, 0, slice);
+        row.prefetch = row.prefetch_lines ? next + (line - first_line) * slice * 16 : next;
         const int64_t oy = line / segments, s = line % segments;
         const int64_t out_offset = (n * out_blocks + first_block) * out_plane + oy * (flat ? 0 : g.out_w) * B;
         row.iy0 = flat ? 0 : oy * g.stride_h - g.pad_top;

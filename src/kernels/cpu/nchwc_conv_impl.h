@@ -85,7 +85,13 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
   rows_inside(r, ky_begin, ky_end);
   const int64_t tap_floats = L * G * B, block_floats = r.kernel_h * r.kernel_w * tap_floats;
   const int64_t plane = r.in_h * r.in_row * L;
+  // This strip's share of the prefetch (run_strips hands each strip its own), a part per block.
+  const int64_t prefetch_per_block = (r.prefetch_lines + r.in_blocks - 1) / r.in_blocks;
+  const float* prefetch = r.prefetch;
+  int64_t prefetch_left = r.prefetch_lines;
   for (int64_t cb = 0; cb < r.in_blocks; ++cb) {
+    for (int64_t i = 0; i < prefetch_per_block && prefetch_left > 0; ++i, --prefetch_left, prefetch += 16)
+      __builtin_prefetch(prefetch, 0, 2);
     // The last block's padded lanes are skipped: their filters are zero. (A runtime bound costs
     // nothing beside a step's FMAs, but an NCHW input's one lane must stay a constant.)
     const int lanes = L == 1 ? 1 : static_cast<int>(std::min<int64_t>(L, r.in_channels - cb * L));
@@ -161,11 +167,22 @@ constexpr auto kConvTiles = conv_tiles<Vec, G, S, L>(std::make_index_sequence<Ve
 template <class Vec, int S>
 constexpr auto kDepthwiseTiles = depthwise_tiles<Vec, S>(std::make_index_sequence<Vec::kMaxPixels>());
 
-// The row segment as full-width strips, then one narrower strip for what is left.
+// The row segment as full-width strips, then one narrower strip for what is left; the row's
+// prefetch is shared out among the strips.
 template <size_t N>
-void run_strips(const std::array<NchwcTileFn, N>& tiles, const NchwcConvRow& r) {
-  int64_t ox = r.ox_begin;
-  for (; ox + static_cast<int64_t>(N) <= r.ox_end; ox += static_cast<int64_t>(N)) tiles[N - 1](r, ox);
+void run_strips(const std::array<NchwcTileFn, N>& tiles, const NchwcConvRow& row) {
+  const int64_t width = static_cast<int64_t>(N);
+  const int64_t strips = (row.ox_end - row.ox_begin + width - 1) / width;
+  const int64_t share = (row.prefetch_lines + strips - 1) / strips;
+  NchwcConvRow r = row;
+  r.prefetch_lines = std::min(share, row.prefetch_lines);
+  int64_t ox = r.ox_begin, left = row.prefetch_lines;
+  auto next_strip = [&] {
+    r.prefetch += r.prefetch_lines * 16;
+    left -= r.prefetch_lines;
+    r.prefetch_lines = std::min(share, left);
+  };
+  for (; ox + width <= r.ox_end; ox += width, next_strip()) tiles[N - 1](r, ox);
   if (ox < r.ox_end) tiles[static_cast<size_t>(r.ox_end - ox - 1)](r, ox);
 }
 

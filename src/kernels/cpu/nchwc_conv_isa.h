@@ -32,6 +32,11 @@ struct NchwcConvRow {
   Activation activation;
   bool accumulate;            // add to the partial sums y holds (a later chunk of input blocks)
   bool finish;                // the last chunk: apply bias, residual and activation
+  // Filters the caller needs next, to be fetched into L2 while this row computes: `prefetch_lines`
+  // cache lines from `prefetch`, spread over the row's strips and input blocks so that the
+  // requests never pile up beyond what the memory system keeps in flight.
+  const float* prefetch;
+  int64_t prefetch_lines;
 };
 
 struct NchwcConvIsa {
