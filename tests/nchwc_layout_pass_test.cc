@@ -195,6 +195,34 @@ TEST_P(NchwcLayoutEndToEnd, ResNetStage) { expect_level_3_matches_level_0(resnet
 // MobileNetV2's inverted residual over 24 channels (not a multiple of 16): 1x1 expansion, ReLU6,
 // depthwise 3x3, ReLU6, 1x1 projection plus the block's input; then a strided depthwise
 // downsampling block of 20 channels and the average pools.
+// An expansion whose only reader is a depthwise convolution fuses with it; one with a second
+// reader (here a graph output) stays a separate NchwcConv.
+TEST(NchwcLayoutPass, ExpansionFusesIntoItsDepthwiseConvolution) {
+  for (bool second_reader : {false, true}) {
+    GraphBuilder b;
+    b.input("x", random_tensor({1, 24, 9, 9}, 100));
+    b.constant("expand", random_tensor({72, 24, 1, 1}, 101));
+    b.constant("dw", random_tensor({72, 1, 3, 3}, 102));
+    b.node("Conv", {"x", "expand"}, "e");
+    b.node("Relu", {"e"}, "e_act");
+    b.node("Conv", {"e_act", "dw"}, "y", {{"group", int64_t{72}}, {"pads", Ints{1, 1, 1, 1}}});
+    b.output("y");
+    if (second_reader) b.output("e_act");
+    const ir::Model m = laid_out(b);
+    const Ops expected = second_reader ? Ops{"NchwcReorderInput", "NchwcConv", "NchwcConv", "NchwcReorderOutput",
+                                             "NchwcReorderOutput"}
+                                       : Ops{"NchwcReorderInput", "NchwcPointwiseDepthwise", "NchwcReorderOutput"};
+    EXPECT_EQ(ops_of(m), expected) << (second_reader ? "second reader" : "sole reader");
+    if (second_reader) continue;
+    const ir::Node& fused = m.graph.nodes[1];
+    EXPECT_EQ(fused.inputs.size(), 5u);
+    EXPECT_EQ(fused.inputs[1], "expand");
+    EXPECT_EQ(fused.inputs[3], "dw");
+    EXPECT_EQ(std::get<std::string>(fused.attributes.at("pointwise_activation")), "Relu");
+    EXPECT_EQ(fused.attributes.count("activation"), 0u);
+  }
+}
+
 TEST_P(NchwcLayoutEndToEnd, DepthwiseBlocksWithUnevenChannels) {
   GraphBuilder b;
   b.input("x", random_tensor({2, 24, 11, 11}, 70));
@@ -220,6 +248,8 @@ TEST_P(NchwcLayoutEndToEnd, DepthwiseBlocksWithUnevenChannels) {
   b.node("GlobalAveragePool", {"avg"}, "gap");
   b.output("block");
   b.output("gap");
+  const Ops ops = b.optimized_ops(3, GetParam());
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "NchwcPointwiseDepthwise"), 2);  // both blocks
   expect_level_3_matches_level_0(b);
 }
 

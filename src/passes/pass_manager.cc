@@ -7,6 +7,7 @@
 #include "kiln/error.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_conv_add.h"
+#include "passes/fuse_nchwc_pointwise_depthwise.h"
 #include "passes/nchwc_layout.h"
 
 namespace kiln::passes {
@@ -25,6 +26,8 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     // fusion after it would not recognize the NCHWc ops. It changes the graph once; its second
     // round finds the graph laid out and stops.
     passes.push_back(std::make_unique<NchwcLayout>(kernels::nchwc_block(cpu_level)));
+    // Reads the NCHWc convolutions the layout made.
+    passes.push_back(std::make_unique<FuseNchwcPointwiseDepthwise>());
   }
   return passes;
 }

@@ -36,25 +36,35 @@ constexpr int64_t kItemsPerThread = 4;
 
 // The input with its horizontal padding written out: `row` pixels per row, column 0 being input
 // column -pad_left. Held by the calling thread and reused by its later runs.
-const float* pad_rows(const float* x, int64_t rows, int64_t in_w, int64_t pad_left, int64_t row, int64_t block,
-                      ThreadPool& pool) {
+// x's rows are in_w pixels apart within a block and `x_plane` floats apart between blocks. A null
+// pool copies on the calling thread (a convolution over a band of rows, already inside a worker).
+const float* pad_rows(const float* x, int64_t blocks, int64_t rows_per_block, int64_t x_plane, int64_t in_w,
+                      int64_t pad_left, int64_t row, int64_t block, ThreadPool* pool) {
   thread_local AlignedBuffer<float> padded;
+  const int64_t rows = blocks * rows_per_block;
   padded.resize_discarding(static_cast<size_t>(rows * row * block));
   float* dst = padded.data();
-  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
+  auto copy = [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       float* out = dst + r * row * block;
+      const float* in = x + r / rows_per_block * x_plane + r % rows_per_block * in_w * block;
       std::memset(out, 0, static_cast<size_t>(pad_left * block) * sizeof(float));
-      std::memcpy(out + pad_left * block, x + r * in_w * block, static_cast<size_t>(in_w * block) * sizeof(float));
+      std::memcpy(out + pad_left * block, in, static_cast<size_t>(in_w * block) * sizeof(float));
       std::memset(out + (pad_left + in_w) * block, 0, static_cast<size_t>((row - pad_left - in_w) * block) * sizeof(float));
     }
-  }, 16);
+  };
+  if (pool)
+    pool->parallel_for(rows, copy, 16);
+  else
+    copy(0, rows);
   return dst;
 }
 
 
+}  // namespace
+
 // One run's layout, and the work of one band of lines for one group of output blocks.
-struct ConvRun {
+struct PreparedNchwcConv::Run {
   const NchwcConvIsa& isa;
   const NchwcConvGeometry& g;
   const NchwcConvEpilogue& epilogue;
@@ -64,7 +74,7 @@ struct ConvRun {
   const float* input = nullptr;  // x, or its horizontally padded copy
   int64_t kernel_h = 0, kernel_w = 0, taps = 0, in_lanes = 0, in_channels = 0, in_blocks = 0, out_blocks = 0;
   bool depthwise = false, flat = false, padded = false;
-  int64_t row_pixels = 0, in_h = 0, in_row = 0, segment = 0, segments = 0;
+  int64_t rows = 0, row_pixels = 0, in_h = 0, in_row = 0, ring_rows = 0, segment = 0, segments = 0;
   int64_t groups = 0, in_plane = 0, out_plane = 0, group_blocks = 0, group_filters = 0;
   // Input blocks are taken in chunks whose filters stay in L1 while the chunk sweeps all of a
   // band's lines, the partial sums waiting in the output: deep layers' filters (a 3x3 over 512
@@ -78,6 +88,8 @@ struct ConvRun {
     row.in_lanes = L;
     row.in_h = in_h;
     row.in_row = in_row;
+    row.in_block_stride = in_plane;
+    row.ring_rows = ring_rows;
     row.blocks = std::min(group_blocks, out_blocks - first_block);
     row.kernel_h = kernel_h;
     row.kernel_w = kernel_w;
@@ -120,8 +132,6 @@ struct ConvRun {
   }
 };
 
-}  // namespace
-
 PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out_channels, int64_t in_channels,
                                      int64_t kernel_h, int64_t kernel_w, bool depthwise, bool nchw_input)
     : level_(level),
@@ -158,13 +168,14 @@ PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out
   }
 }
 
-void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
-                            ThreadPool& pool) const {
+PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcConvGeometry& g, float* y,
+                                                   const NchwcConvEpilogue& epilogue, Planes planes,
+                                                   ThreadPool* pool) const {
   const NchwcConvIsa& isa = nchwc_conv_isa(level_);
   if (g.stride_w != 1 && g.stride_w != 2)
     throw Error(ErrorCode::NotImplemented, "NCHWc convolution: horizontal stride " + std::to_string(g.stride_w) +
                                                " (only 1 and 2 are supported)");
-  ConvRun r{isa, g, epilogue, y, filters_.data(), filters_.data() + filters_.size()};
+  Run r{isa, g, epilogue, y, filters_.data(), filters_.data() + filters_.size()};
   const int64_t B = block_, L = in_lanes_;
   r.kernel_h = kernel_h_;
   r.kernel_w = kernel_w_;
@@ -178,34 +189,42 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
   // A 1x1 convolution that keeps the plane's geometry is one long row of pixels.
   r.flat = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
            g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-  const int64_t rows = r.flat ? 1 : g.out_h;
+  r.rows = r.flat ? 1 : g.out_h;
   r.row_pixels = r.flat ? g.out_h * g.out_w : g.out_w;
   r.in_h = r.flat ? 1 : g.in_h;
   // Columns read past the right edge: the last output's last tap minus the last input column.
   const int64_t pad_right =
       std::max<int64_t>(0, (g.out_w - 1) * g.stride_w + (kernel_w_ - 1) * g.dilation_w - g.pad_left - (g.in_w - 1));
+  const int64_t x_plane = planes.in ? planes.in : g.in_h * g.in_w * L;
   r.in_row = r.flat ? g.in_h * g.in_w : g.in_w;
+  r.in_plane = x_plane;
+  r.ring_rows = planes.ring_rows;
   r.input = x;
   r.padded = !r.flat && !depthwise_ && (g.pad_left > 0 || pad_right > 0);
   if (r.padded) {
     r.in_row = g.pad_left + g.in_w + pad_right;
-    r.input = pad_rows(x, g.batch * r.in_blocks * g.in_h, g.in_w, g.pad_left, r.in_row, L, pool);
+    r.in_plane = g.in_h * r.in_row * L;
+    r.input = pad_rows(x, g.batch * r.in_blocks, g.in_h, x_plane, g.in_w, g.pad_left, r.in_row, L, pool);
   }
 
   r.segment = r.flat ? isa.max_pixels * kStripsPerSegment : r.row_pixels;
   r.segments = (r.row_pixels + r.segment - 1) / r.segment;
-  const int64_t lines = rows * r.segments;
   r.groups = depthwise_ ? r.out_blocks : (r.out_blocks + kGroupBlocks - 1) / kGroupBlocks;
-  r.in_plane = r.in_h * r.in_row * L;
-  r.out_plane = g.out_h * g.out_w * B;
+  r.out_plane = planes.out ? planes.out : g.out_h * g.out_w * B;
   r.group_blocks = depthwise_ ? 1 : kGroupBlocks;
   r.group_filters = depthwise_ ? r.taps * B : kGroupBlocks * r.in_blocks * r.taps * L * B;
   r.chunk = depthwise_ ? 1 : std::clamp<int64_t>(kL1Filters / (r.taps * L * kGroupBlocks * B), 1, r.in_blocks);
   r.chunks = depthwise_ ? 1 : (r.in_blocks + r.chunk - 1) / r.chunk;
+  return r;
+}
 
+void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
+                            ThreadPool& pool) const {
+  const Run r = plan_run(x, g, y, epilogue, {}, &pool);
   // Items run group-major, so that a thread's consecutive items share their filters in cache,
   // unless the filters are smaller than an image's input (1x1 reductions over many channels): then
   // an item is a band of lines through every group, and each input line is read once.
+  const int64_t lines = r.rows * r.segments;
   const bool lines_outer = !depthwise_ && static_cast<int64_t>(filters_.size()) < r.in_blocks * r.in_plane;
   const int64_t outer = g.batch * (lines_outer ? 1 : r.groups);
   const int64_t wanted = std::clamp<int64_t>((kItemsPerThread * pool.size() + outer - 1) / outer, 1, lines);
@@ -221,6 +240,19 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
       for (int64_t group = 0; group < r.groups; ++group) r.compute_band(n, group, first_line, last_line);
     }
   });
+}
+
+void PreparedNchwcConv::run_rows(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
+                                 int64_t first_row, int64_t last_row, int64_t first_group, int64_t last_group,
+                                 Planes planes) const {
+  if (planes.ring_rows && !depthwise_)
+    throw Error(ErrorCode::InvalidArgument, "NCHWc convolution: only a depthwise one reads a ring of rows");
+  const Run r = plan_run(x, g, y, epilogue, planes, nullptr);
+  if (r.flat && (first_row != 0 || last_row != g.out_h))
+    throw Error(ErrorCode::InvalidArgument, "NCHWc convolution: a 1x1 plane runs whole, not rows of it");
+  const int64_t first_line = r.flat ? 0 : first_row, last_line = r.flat ? r.segments : last_row;
+  for (int64_t group = first_group; group < std::min(last_group, r.groups); ++group)
+    r.compute_band(0, group, first_line, last_line);
 }
 
 }  // namespace kiln::kernels

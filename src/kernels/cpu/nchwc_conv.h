@@ -56,7 +56,27 @@ class PreparedNchwcConv {
   void run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
            ThreadPool& pool) const;
 
+  // Floats from one channel block to the next in x and y where those are not the geometry's own
+  // whole planes (0: they are): a convolution over a band of rows reads part of an image and may
+  // write a buffer of just those rows.
+  // A depthwise convolution may also read its input rows from a ring of ring_rows rows (input
+  // row iy at iy % ring_rows), filled by whoever computes them.
+  struct Planes {
+    int64_t in = 0, out = 0, ring_rows = 0;
+  };
+  // Output blocks computed together (2, or 1 for depthwise): the unit of run_rows' groups.
+  int64_t group_blocks() const { return depthwise_ ? 1 : 2; }
+  // Output rows [first_row, last_row) of groups [first_group, last_group) of image 0, on the
+  // calling thread, for callers that split the work themselves (kiln.NchwcPointwiseDepthwise). A
+  // 1x1 convolution that keeps its plane runs all of its rows.
+  void run_rows(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
+                int64_t first_row, int64_t last_row, int64_t first_group, int64_t last_group, Planes planes) const;
+
  private:
+  struct Run;
+  Run plan_run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue, Planes planes,
+               ThreadPool* pool) const;
+
   CpuLevel level_;
   int64_t block_, in_lanes_, in_channels_, out_channels_, kernel_h_, kernel_w_;
   bool depthwise_;

@@ -84,7 +84,6 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
   int64_t ky_begin, ky_end;
   rows_inside(r, ky_begin, ky_end);
   const int64_t tap_floats = L * G * B, block_floats = r.kernel_h * r.kernel_w * tap_floats;
-  const int64_t plane = r.in_h * r.in_row * L;
   // This strip's share of the prefetch (run_strips hands each strip its own), a part per block.
   const int64_t prefetch_per_block = (r.prefetch_lines + r.in_blocks - 1) / r.in_blocks;
   const float* prefetch = r.prefetch;
@@ -96,7 +95,7 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
     // nothing beside a step's FMAs, but an NCHW input's one lane must stay a constant.)
     const int lanes = L == 1 ? 1 : static_cast<int>(std::min<int64_t>(L, r.in_channels - cb * L));
     for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
-      const float* x_row = r.x + cb * plane + ((r.iy0 + ky * r.dilation_h) * r.in_row + ox * S) * L;
+      const float* x_row = r.x + cb * r.in_block_stride + ((r.iy0 + ky * r.dilation_h) * r.in_row + ox * S) * L;
       const float* w_row = r.w + cb * block_floats + ky * r.kernel_w * tap_floats;
       for (int64_t kx = 0; kx < r.kernel_w; ++kx) {
         const float* x = x_row + kx * r.dilation_w * L;
@@ -132,7 +131,8 @@ void depthwise_tile(const NchwcConvRow& r, int64_t ox) {
   int64_t ky_begin, ky_end;
   rows_inside(r, ky_begin, ky_end);
   for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
-    const float* x_row = r.x + (r.iy0 + ky * r.dilation_h) * r.in_row * B;
+    const int64_t iy = r.iy0 + ky * r.dilation_h;
+    const float* x_row = r.x + (r.ring_rows ? iy % r.ring_rows : iy) * r.in_row * B;
     const float* w_row = r.w + ky * r.kernel_w * B;
     for (int64_t kx = 0; kx < r.kernel_w; ++kx) {
       const int64_t first = ox * S - r.pad_left + kx * r.dilation_w;  // input column of pixel 0

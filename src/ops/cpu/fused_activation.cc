@@ -27,12 +27,12 @@ kernels::ActivationKind fusable_activation_kind(const std::string& op_type) {
   return kernels::ActivationKind::None;
 }
 
-kernels::Activation read_fused_activation(const KernelInfo& info) {
-  const std::string name = info.attr_string("activation", "");
+kernels::Activation read_fused_activation(const KernelInfo& info, const std::string& prefix) {
+  const std::string name = info.attr_string(prefix + "activation", "");
   if (name.empty()) return {};
   for (const Fusable& f : kFusable) {
     if (name != f.op) continue;
-    const std::vector<float> params = info.attr_floats("activation_params", {});
+    const std::vector<float> params = info.attr_floats(prefix + "activation_params", {});
     if (params.size() != f.params)
       throw Error(ErrorCode::InvalidModel, "activation " + name + " takes " + std::to_string(f.params) +
                                                " activation_params, got " + std::to_string(params.size()));

@@ -14,8 +14,9 @@ namespace kiln::ops {
 // The activation kind for an ONNX op type; nullopt-like None for ops that cannot be fused.
 kernels::ActivationKind fusable_activation_kind(const std::string& op_type);
 
-// Reads `activation` / `activation_params`; None when absent. Throws InvalidModel on an unknown
-// activation or a wrong parameter count.
-kernels::Activation read_fused_activation(const KernelInfo& info);
+// Reads `activation` / `activation_params` (each name after `prefix`, for ops that fuse two
+// activations); None when absent. Throws InvalidModel on an unknown activation or a wrong
+// parameter count.
+kernels::Activation read_fused_activation(const KernelInfo& info, const std::string& prefix = "");
 
 }  // namespace kiln::ops

@@ -1,5 +1,7 @@
 #include "ops/cpu/nchwc_block.h"
 
+#include <algorithm>
+
 #include "kernels/cpu/nchwc.h"
 
 namespace kiln::ops {
@@ -19,6 +21,23 @@ void check_nchwc_input(const Tensor& x, int64_t block) {
     throw Error(ErrorCode::InvalidArgument, std::string("input ") + dtype_name(x.dtype()) + " " +
                                                 shape_to_string(x.shape()) + " is not float32 NCHWc [N, C/" +
                                                 std::to_string(block) + ", H, W, " + std::to_string(block) + "]");
+}
+
+const Tensor& nchwc_constant_weights(const KernelInfo& info, size_t index, const char* name) {
+  const Tensor* w = info.constant_input(index);
+  if (!w || w->dtype() != DType::Float32 || w->rank() != 4 || w->numel() == 0)
+    throw Error(ErrorCode::InvalidModel,
+                std::string(name) + " must be a non-empty float32 initializer of rank 4 [M, C / group, kh, kw]");
+  return *w;
+}
+
+std::vector<float> nchwc_padded_bias(const Tensor& bias, int64_t channels, int64_t block) {
+  if (bias.dtype() != DType::Float32 || bias.rank() != 1 || bias.dim(0) != channels)
+    throw Error(ErrorCode::InvalidArgument, "B must be float32 [" + std::to_string(channels) + "], got " +
+                                                dtype_name(bias.dtype()) + " " + shape_to_string(bias.shape()));
+  std::vector<float> padded(static_cast<size_t>(kernels::nchwc_blocks(channels, block) * block), 0.f);
+  std::copy(bias.data<float>(), bias.data<float>() + channels, padded.begin());
+  return padded;
 }
 
 }  // namespace kiln::ops

@@ -19,23 +19,6 @@
 namespace kiln::ops {
 namespace {
 
-const Tensor& constant_weights(const KernelInfo& info) {
-  const Tensor* w = info.constant_input(1);
-  if (!w || w->dtype() != DType::Float32 || w->rank() != 4 || w->numel() == 0)
-    throw Error(ErrorCode::InvalidModel, "W must be a non-empty float32 initializer of rank 4 [M, C / group, kh, kw]");
-  return *w;
-}
-
-// The bias padded with zeros to whole blocks, as the kernels read it one vector at a time.
-std::vector<float> padded_bias(const Tensor& bias, int64_t channels, int64_t block) {
-  if (bias.dtype() != DType::Float32 || bias.rank() != 1 || bias.dim(0) != channels)
-    throw Error(ErrorCode::InvalidArgument, "B must be float32 [" + std::to_string(channels) + "], got " +
-                                                dtype_name(bias.dtype()) + " " + shape_to_string(bias.shape()));
-  std::vector<float> padded(static_cast<size_t>(kernels::nchwc_blocks(channels, block) * block), 0.f);
-  std::copy(bias.data<float>(), bias.data<float>() + channels, padded.begin());
-  return padded;
-}
-
 class NchwcConvKernel final : public OpKernel {
  public:
   explicit NchwcConvKernel(const KernelInfo& info)
@@ -43,7 +26,7 @@ class NchwcConvKernel final : public OpKernel {
         activation_(read_fused_activation(info)),
         block_(read_nchwc_block(info)),
         nchw_input_(info.attr_int("nchw_input", 0) != 0) {
-    const Tensor& w = constant_weights(info);
+    const Tensor& w = nchwc_constant_weights(info, 1, "W");
     const int64_t out_channels = w.dim(0);
     const bool depthwise = attributes_.groups > 1;
     if (depthwise && (attributes_.groups != out_channels || w.dim(1) != 1))
@@ -58,7 +41,7 @@ class NchwcConvKernel final : public OpKernel {
     prepared_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w.data<float>(), out_channels,
                                                              depthwise ? out_channels : w.dim(1), w.dim(2), w.dim(3),
                                                              depthwise, nchw_input_);
-    if (const Tensor* b = info.has_input(2) ? info.constant_input(2) : nullptr) bias_ = padded_bias(*b, out_channels, block_);
+    if (const Tensor* b = info.has_input(2) ? info.constant_input(2) : nullptr) bias_ = nchwc_padded_bias(*b, out_channels, block_);
   }
 
   void compute(KernelContext& ctx) const override {
@@ -82,7 +65,7 @@ class NchwcConvKernel final : public OpKernel {
     std::vector<float> run_bias;
     const float* bias = bias_.empty() ? nullptr : bias_.data();
     if (ctx.has_input(2) && !bias) {
-      run_bias = padded_bias(ctx.input(2), prepared_->out_channels(), block_);
+      run_bias = nchwc_padded_bias(ctx.input(2), prepared_->out_channels(), block_);
       bias = run_bias.data();
     }
     Tensor& y = ctx.allocate_output(0, DType::Float32, y_shape);
