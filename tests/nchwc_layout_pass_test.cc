@@ -292,6 +292,31 @@ TEST_P(NchwcLayoutEndToEnd, RgbStemWithConstantNodes) {
   expect_level_3_matches_level_0(b);
 }
 
+// Residuals that broadcast over channels (a one-channel plane, a per-channel constant of rank 3)
+// keep their convolution in NCHW; a constant with every channel is reordered with it; a residual
+// that is the convolution's own input rides on that input's reorder.
+TEST_P(NchwcLayoutEndToEnd, ResidualsOfEveryShape) {
+  GraphBuilder b;
+  b.input("x", random_tensor({1, 16, 6, 7}, 110));
+  b.input("plane", random_tensor({1, 1, 6, 7}, 111));
+  b.constant("w", random_tensor({16, 16, 3, 3}, 112, -0.2f, 0.2f));
+  b.constant("per_channel", random_tensor({16, 1, 1}, 113));
+  b.constant("full", random_tensor({1, 16, 1, 7}, 114));
+  const char* residuals[] = {"plane", "per_channel", "full", "x"};
+  for (const char* z : residuals) {
+    const std::string c = std::string("c_") + z, y = std::string("y_") + z;
+    b.node("Conv", {"x", "w"}, c, kPad1);
+    b.node("Add", {c, z}, y);
+    b.output(y);
+  }
+  const ir::Model m = laid_out(b);
+  for (const char* z : residuals) {
+    const bool blocked = std::string(z) == "full" || std::string(z) == "x";
+    EXPECT_EQ(producer(m, std::string("y_") + z).op_type, blocked ? "NchwcReorderOutput" : "FusedConv") << z;
+  }
+  expect_level_3_matches_level_0(b);
+}
+
 KILN_INSTANTIATE_LEVEL_SWEEP(NchwcLayoutEndToEnd);
 
 }  // namespace

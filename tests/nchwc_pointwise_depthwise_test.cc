@@ -97,6 +97,22 @@ TEST_P(NchwcPointwiseDepthwiseTest, RejectsFiltersOfTheWrongShape) {
                              ErrorCode::InvalidModel, "must be [E, C, 1, 1]");
 }
 
+TEST_P(NchwcPointwiseDepthwiseTest, EmptyBatchAndUnsupportedStrides) {
+  const int64_t block = kernels::nchwc_block(GetParam());
+  const Tensor w1 = random_tensor({16, 8, 1, 1}, 9), w2 = random_tensor({16, 1, 3, 3}, 10);
+  std::map<std::string, ir::Attribute> attributes{{"group", int64_t{16}}, {"block", block}, {"pads", Ints{1, 1, 1, 1}}};
+  const Tensor empty(DType::Float32, {0, 1, 5, 5, block});
+  const Tensor y = run_node({.op = "NchwcPointwiseDepthwise", .inputs = {empty, w1, Tensor(), w2}, .attributes = attributes,
+                             .domain = "kiln", .constant_inputs = {1, 3}, .cpu_level = cpu_level_name(GetParam()),
+                             .threads = 3})[0];
+  EXPECT_EQ(y.shape(), (Shape{0, kernels::nchwc_blocks(16, block), 5, 5, block}));
+  attributes["strides"] = Ints{1, 3};
+  testing::expect_node_error({.op = "NchwcPointwiseDepthwise", .inputs = {empty, w1, Tensor(), w2},
+                              .attributes = attributes, .domain = "kiln", .constant_inputs = {1, 3},
+                              .cpu_level = cpu_level_name(GetParam())},
+                             ErrorCode::NotImplemented, "horizontal strides other than 1 and 2");
+}
+
 KILN_INSTANTIATE_LEVEL_SWEEP(NchwcPointwiseDepthwiseTest);
 
 }  // namespace

@@ -2,6 +2,7 @@
 // AVX-512 register): packed weights and per-thread scratch, which vector loads read aligned.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -23,6 +24,8 @@ class AlignedBuffer {
       size_ = count;
       return;
     }
+    // A size computed from hostile attributes must fail here, not wrap into a small allocation.
+    if (count > (SIZE_MAX - kAlignment) / sizeof(T)) throw std::bad_alloc();
     const size_t bytes = (count * sizeof(T) + kAlignment - 1) / kAlignment * kAlignment;
     void* p = std::aligned_alloc(kAlignment, bytes);
     if (!p) throw std::bad_alloc();

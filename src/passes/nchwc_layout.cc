@@ -112,9 +112,19 @@ class Rewrite {
     const int64_t filters = w.dim(0);
     const int64_t group = attribute<int64_t>(node, "group").value_or(1);
     const bool has_residual = node.inputs.size() > 3 && !node.inputs[3].empty();
-    // A residual twin of another channel count is broadcast over channels, which NCHWc cannot express.
-    if (has_residual && twin(node.inputs[3]) && twin(node.inputs[3])->channels != filters) return false;
+    // Z must have the output's channels in NCHWc: a twin of that count, or a constant [., M, ., .].
+    // Anything else may broadcast over channels, which NCHWc cannot express, so the node stays.
     const int64_t channels = w.dim(1) * group;
+    if (has_residual) {
+      const Twin* z = twin(node.inputs[3]);
+      const auto constant = g_.initializers.find(node.inputs[3]);
+      const bool full_channels =
+          z                                     ? z->channels == filters
+          : node.inputs[3] == node.inputs[0]    ? channels == filters  // X itself, as X's reorder will carry it
+          : constant != g_.initializers.end() ? constant->second.rank() == 4 && constant->second.dim(1) == filters
+                                                : false;
+      if (!full_channels) return false;
+    }
     if (group == 1 && channels < block_ && !twin(node.inputs[0]))
       node.attributes["nchw_input"] = int64_t{1};
     else
@@ -143,7 +153,8 @@ class Rewrite {
     if (x && y) return x->channels == y->channels ? std::optional<int64_t>(x->channels) : std::nullopt;
     const Twin* blocked = x ? x : y;
     const Tensor* other = constant_value(g_, node.inputs[x ? 1 : 0]);
-    if (!blocked || !other || other->numel() != 1) return std::nullopt;
+    // A scalar of rank above 4 would change the result's rank.
+    if (!blocked || !other || other->numel() != 1 || other->rank() > 4) return std::nullopt;
     return blocked->channels;
   }
 
@@ -161,7 +172,8 @@ class Rewrite {
     if (const Twin* t = twin(value)) return t->name;
     const std::string name = make_twin(value, channels);
     missing_nchw_.erase(value);  // its producer still writes NCHW
-    nodes_.push_back({name + "_reorder", "NchwcReorderInput", kKilnDomain, {value}, {name}, {{"block", block_}}});
+    nodes_.push_back({name + "_reorder", "NchwcReorderInput", kKilnDomain, {value}, {name},
+                      {{"block", block_}, {"channels", channels}}});
     return name;
   }
 

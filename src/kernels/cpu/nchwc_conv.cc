@@ -112,8 +112,9 @@ struct PreparedNchwcConv::Run {
       // while this chunk computes, a slice per line that the kernel spreads over its strips and
       // input blocks: deep layers' filters come from DRAM, the hardware prefetcher runs too short a
       // distance ahead to hide that, and a burst of prefetches overflows the miss queues.
-      const int64_t chunk_floats = row.in_blocks * taps * L * row.blocks * B;
-      const float* next = std::min(row.w + chunk_floats, filters_end);
+      const int64_t chunk_floats = depthwise ? group_filters : row.in_blocks * taps * L * row.blocks * B;
+      const int64_t next_offset = std::min<int64_t>(row.w - filters + chunk_floats, filters_end - filters);
+      const float* next = filters + next_offset;
       const int64_t next_lines = std::min<int64_t>(chunk_floats, filters_end - next) / 16;
       const int64_t slice = (next_lines + (last_line - first_line) - 1) / (last_line - first_line);
       for (int64_t line = first_line; line < last_line; ++line) {
@@ -220,6 +221,7 @@ PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcCo
 
 void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
                             ThreadPool& pool) const {
+  if (g.batch == 0 || g.out_h == 0 || g.out_w == 0) return;
   const Run r = plan_run(x, g, y, epilogue, {}, &pool);
   // Items run group-major, so that a thread's consecutive items share their filters in cache,
   // unless the filters are smaller than an image's input (1x1 reductions over many channels): then
@@ -247,6 +249,10 @@ void PreparedNchwcConv::run_rows(const float* x, const NchwcConvGeometry& g, flo
                                  Planes planes) const {
   if (planes.ring_rows && !depthwise_)
     throw Error(ErrorCode::InvalidArgument, "NCHWc convolution: only a depthwise one reads a ring of rows");
+  if (first_row < 0 || last_row > g.out_h || first_group < 0)
+    throw Error(ErrorCode::InvalidArgument, "NCHWc convolution: rows [" + std::to_string(first_row) + ", " +
+                                                std::to_string(last_row) + ") of " + std::to_string(g.out_h));
+  if (first_row >= last_row || first_group >= last_group) return;
   const Run r = plan_run(x, g, y, epilogue, planes, nullptr);
   if (r.flat && (first_row != 0 || last_row != g.out_h))
     throw Error(ErrorCode::InvalidArgument, "NCHWc convolution: a 1x1 plane runs whole, not rows of it");

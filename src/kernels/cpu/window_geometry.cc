@@ -3,6 +3,8 @@
 namespace kiln::kernels {
 namespace {
 
+constexpr int64_t kMaxWindowValue = int64_t{1} << 24;
+
 // `values`, or `fallback` repeated `count` times when empty; checks the length and the minimum.
 std::vector<int64_t> per_dim(const std::vector<int64_t>& values, size_t count, int64_t fallback, int64_t minimum,
                              const char* name) {
@@ -10,10 +12,16 @@ std::vector<int64_t> per_dim(const std::vector<int64_t>& values, size_t count, i
   if (values.size() != count)
     throw Error(ErrorCode::InvalidModel, std::string(name) + " " + shape_to_string(values) + " has " +
                                              std::to_string(values.size()) + " values, expected " + std::to_string(count));
-  for (int64_t v : values)
+  for (int64_t v : values) {
     if (v < minimum)
       throw Error(ErrorCode::InvalidModel, std::string(name) + " " + shape_to_string(values) + " holds a value below " +
                                                std::to_string(minimum));
+    // Larger values describe no real model, and products of them (dilated extents, padded sizes,
+    // buffer sizes) would overflow.
+    if (v > kMaxWindowValue)
+      throw Error(ErrorCode::InvalidModel, std::string(name) + " " + shape_to_string(values) + " holds a value above " +
+                                               std::to_string(kMaxWindowValue));
+  }
   return values;
 }
 

@@ -31,6 +31,14 @@ const Tensor& nchwc_constant_weights(const KernelInfo& info, size_t index, const
   return *w;
 }
 
+void check_nchwc_window(const kernels::WindowAttributes& window) {
+  if (window.auto_pad != kernels::AutoPad::NotSet && window.auto_pad != kernels::AutoPad::Valid)
+    throw Error(ErrorCode::NotImplemented, "auto_pad SAME_UPPER / SAME_LOWER is not supported");
+  if (window.strides.size() == 2 && window.strides[1] != 1 && window.strides[1] != 2)
+    throw Error(ErrorCode::NotImplemented, "strides " + shape_to_string(window.strides) +
+                                               ": horizontal strides other than 1 and 2 are not supported");
+}
+
 std::vector<float> nchwc_padded_bias(const Tensor& bias, int64_t channels, int64_t block) {
   if (bias.dtype() != DType::Float32 || bias.rank() != 1 || bias.dim(0) != channels)
     throw Error(ErrorCode::InvalidArgument, "B must be float32 [" + std::to_string(channels) + "], got " +

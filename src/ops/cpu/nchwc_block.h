@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/window_geometry.h"
 #include "ops/kernel.h"
 
 namespace kiln::ops {
@@ -19,6 +20,10 @@ void check_nchwc_input(const Tensor& x, int64_t block);
 // Convolution weights: input `index` (called `name` in errors) must be a non-empty float32
 // initializer of rank 4, since the kernels pack it once. Throws InvalidModel otherwise.
 const Tensor& nchwc_constant_weights(const KernelInfo& info, size_t index, const char* name);
+
+// What the NCHWc convolution kernels support of a window: explicit pads (auto_pad NOTSET or VALID)
+// and horizontal strides of 1 or 2. Throws NotImplemented naming what is not.
+void check_nchwc_window(const kernels::WindowAttributes& window);
 
 // A bias of `channels` values padded with zeros to whole blocks, as the kernels read it one vector
 // at a time. Throws InvalidArgument for a bias of another dtype or shape.

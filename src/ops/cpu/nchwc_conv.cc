@@ -32,8 +32,7 @@ class NchwcConvKernel final : public OpKernel {
     if (depthwise && (attributes_.groups != out_channels || w.dim(1) != 1))
       throw Error(ErrorCode::NotImplemented, "group " + std::to_string(attributes_.groups) + " with W " +
                                                  shape_to_string(w.shape()) + ": only group 1 and depthwise are supported");
-    if (attributes_.window.auto_pad != kernels::AutoPad::NotSet && attributes_.window.auto_pad != kernels::AutoPad::Valid)
-      throw Error(ErrorCode::NotImplemented, "auto_pad SAME_UPPER / SAME_LOWER is not supported");
+    check_nchwc_window(attributes_.window);
     const std::vector<int64_t> w_kernel{w.dim(2), w.dim(3)};
     if (attributes_.window.kernel.empty()) attributes_.window.kernel = w_kernel;
     if (attributes_.window.kernel != w_kernel)

@@ -48,8 +48,7 @@ class NchwcPointwiseDepthwiseKernel final : public OpKernel {
     if (attributes_.window.kernel.empty()) attributes_.window.kernel = w_kernel;
     if (attributes_.window.kernel != w_kernel)
       throw Error(ErrorCode::InvalidModel, "kernel_shape does not match W2 " + shape_to_string(w2.shape()));
-    if (attributes_.window.auto_pad != kernels::AutoPad::NotSet && attributes_.window.auto_pad != kernels::AutoPad::Valid)
-      throw Error(ErrorCode::NotImplemented, "auto_pad SAME_UPPER / SAME_LOWER is not supported");
+    check_nchwc_window(attributes_.window);
     pointwise_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w1.data<float>(), expanded, w1.dim(1),
                                                               1, 1, false);
     depthwise_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w2.data<float>(), expanded, expanded,
@@ -72,6 +71,7 @@ class NchwcPointwiseDepthwiseKernel final : public OpKernel {
     const int64_t kh = window.kernel[0], sh = window.strides[0], dh = window.dilations[0], pad_top = window.pads_begin[0];
     const int64_t blocks = kernels::nchwc_blocks(pointwise_->out_channels(), B);
     Tensor& y = ctx.allocate_output(0, DType::Float32, {x.dim(0), blocks, out_h, out_w, B});
+    if (y.numel() == 0) return;
 
     std::vector<float> run_bias[2];
     const float* bias[2];
@@ -98,7 +98,8 @@ class NchwcPointwiseDepthwiseKernel final : public OpKernel {
       return;
     }
     // The ring holds the rows one output row reads plus the rows the next one adds.
-    const int64_t ring = (kh - 1) * dh + sh, pair = pointwise_->group_blocks();
+    // No more than H rows ever exist to keep (vertical strides may be larger than the image).
+    const int64_t ring = std::min(H, (kh - 1) * dh + sh), pair = pointwise_->group_blocks();
     const int64_t pairs = (blocks + pair - 1) / pair, batch = x.dim(0);
     // An item is a range of channel pairs over a band of rows: pairs split first (bands repeat
     // the rows they share), and no further than the threads need, since every item computes each

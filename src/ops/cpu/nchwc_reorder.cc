@@ -8,17 +8,22 @@
 namespace kiln::ops {
 namespace {
 
-// X float [N, C, H, W] -> Y [N, ceil(C / block), H, W, block], padded channels zero.
+// X float [N, C, H, W] -> Y [N, ceil(C / block), H, W, block], padded channels zero. The optional
+// attribute `channels` is the C that the readers of Y were laid out for (the layout pass sets it):
+// an X of another channel count would fill the same blocks with the wrong data.
 class NchwcReorderInputKernel final : public OpKernel {
  public:
   explicit NchwcReorderInputKernel(const KernelInfo& info)
-      : block_(read_nchwc_block(info)), isa_(kernels::vec_isa(info.cpu_level())) {}
+      : block_(read_nchwc_block(info)), channels_(info.attr_int("channels", 0)), isa_(kernels::vec_isa(info.cpu_level())) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     if (x.dtype() != DType::Float32 || x.rank() != 4)
       throw Error(ErrorCode::InvalidArgument, std::string("input ") + dtype_name(x.dtype()) + " " +
                                                   shape_to_string(x.shape()) + " is not float32 [N, C, H, W]");
+    if (channels_ && x.dim(1) != channels_)
+      throw Error(ErrorCode::InvalidArgument, "input " + shape_to_string(x.shape()) + " does not have the " +
+                                                  std::to_string(channels_) + " channels its readers expect");
     const kernels::NchwcReorderShape shape{x.dim(0), x.dim(1), x.dim(2) * x.dim(3), block_};
     Tensor& y = ctx.allocate_output(
         0, DType::Float32, {x.dim(0), kernels::nchwc_blocks(x.dim(1), block_), x.dim(2), x.dim(3), block_});
@@ -26,7 +31,7 @@ class NchwcReorderInputKernel final : public OpKernel {
   }
 
  private:
-  int64_t block_;
+  int64_t block_, channels_;
   const kernels::VecIsa* isa_;  // null at CpuLevel::Scalar
 };
 
