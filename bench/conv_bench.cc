@@ -7,7 +7,8 @@
 //   build/bench/conv_bench --benchmark_filter=avx512
 #include <benchmark/benchmark.h>
 
-#include <random>
+#include "random_values.h"
+
 #include <string>
 #include <vector>
 
@@ -42,14 +43,6 @@ const ConvCase kCases[] = {
     {"mobilenetv2_depthwise_3x3", 144, 144, 56, 3, 1, true},
     {"mobilenetv2_depthwise_3x3_7x7", 960, 960, 7, 3, 1, true},
 };
-
-std::vector<float> random_values(int64_t n) {
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 int64_t out_size(const ConvCase& c) { return (c.size + 2 * (c.kernel / 2) - c.kernel) / c.stride + 1; }
 

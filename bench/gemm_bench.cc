@@ -6,7 +6,8 @@
 //   build/bench/gemm_bench --benchmark_filter=1024
 #include <benchmark/benchmark.h>
 
-#include <random>
+#include "random_values.h"
+
 #include <string>
 #include <vector>
 
@@ -38,16 +39,8 @@ const Shape kShapes[] = {
     {"gemv_1x4096x4096", 1, 4096, 4096},
 };
 
-std::vector<float> random_matrix(int64_t n) {
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
 void run_sgemm(benchmark::State& state, Shape shape, CpuLevel level, int threads) {
-  const auto a = random_matrix(shape.M * shape.K), b = random_matrix(shape.K * shape.N);
+  const auto a = random_values(shape.M * shape.K), b = random_values(shape.K * shape.N);
   std::vector<float> c(static_cast<size_t>(shape.M * shape.N));
   kiln::ThreadPool pool(threads);
   const PackedMatrix packed_b = PackedMatrix::pack_b(level, shape.K, shape.N, MatrixView{b.data(), shape.N});

@@ -35,9 +35,9 @@ constexpr int64_t kL1Filters = 8192;
 constexpr int64_t kItemsPerThread = 4;
 
 // The input with its horizontal padding written out: `row` pixels per row, column 0 being input
-// column -pad_left. Held by the calling thread and reused by its later runs.
-// x's rows are in_w pixels apart within a block and `x_plane` floats apart between blocks. A null
-// pool copies on the calling thread (a convolution over a band of rows, already inside a worker).
+// column -pad_left; x's rows are in_w pixels apart within a block, blocks x_plane floats apart.
+// Held by the calling thread and reused by its later runs. A null pool copies on the calling
+// thread (a convolution over a band of rows, already inside a worker).
 const float* pad_rows(const float* x, int64_t blocks, int64_t rows_per_block, int64_t x_plane, int64_t in_w,
                       int64_t pad_left, int64_t row, int64_t block, ThreadPool* pool) {
   thread_local AlignedBuffer<float> padded;
