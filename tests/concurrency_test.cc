@@ -1,7 +1,11 @@
 // A session is immutable after creation, so run() may be called from many threads at once, and
 // one thread pool may serve several runs at once. These tests also run under ThreadSanitizer.
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "test_util.h"
 
@@ -73,6 +77,85 @@ TEST_P(ThreadPoolConcurrent, ParallelForCoversEveryIndexOnceFromSeveralCallers) 
     });
   for (auto& c : callers) c.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+// Records the ranges a call hands out, in order of their starts.
+std::vector<std::pair<int64_t, int64_t>> ranges_of(ThreadPool& pool, int64_t n, int64_t grain) {
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  pool.parallel_for(n, [&](int64_t b, int64_t e) {
+    std::lock_guard lock(mutex);
+    ranges.emplace_back(b, e);
+  }, grain);
+  std::sort(ranges.begin(), ranges.end());
+  return ranges;
+}
+
+TEST_P(ThreadPoolConcurrent, PiecesTileTheRangeInWholeGrains) {
+  const std::pair<int64_t, int64_t> cases[] = {{1, 1}, {2, 1}, {7, 3}, {100, 1}, {1000, 16}, {1001, 1000}, {5, 10}};
+  for (int threads : {2, 3, 4}) {
+    ThreadPool pool(threads, GetParam());
+    for (auto [n, grain] : cases) {
+      SCOPED_TRACE(::testing::Message() << threads << " threads, n " << n << ", grain " << grain);
+      const auto ranges = ranges_of(pool, n, grain);
+      int64_t next = 0;
+      for (auto [b, e] : ranges) {
+        EXPECT_EQ(b, next);
+        EXPECT_EQ(b % grain, 0);
+        if (e != n) {
+          EXPECT_GE(e - b, grain);
+        }
+        next = e;
+      }
+      EXPECT_EQ(next, n);
+    }
+  }
+}
+
+TEST_P(ThreadPoolConcurrent, RangesBeyondFourBillionItemsSplitIntoFewPieces) {
+  ThreadPool pool(3, GetParam());
+  const int64_t n = int64_t{3} << 32;
+  const auto ranges = ranges_of(pool, n, 1);
+  ASSERT_FALSE(ranges.empty());
+  EXPECT_LE(ranges.size(), 300u);  // claims shrink geometrically: about 70 per part
+  int64_t next = 0;
+  for (auto [b, e] : ranges) {
+    EXPECT_EQ(b, next);
+    next = e;
+  }
+  EXPECT_EQ(next, n);
+}
+
+TEST_P(ThreadPoolConcurrent, CallsFromInsidePiecesComplete) {
+  ThreadPool pool(3, GetParam());
+  std::atomic<int64_t> sum{0};
+  pool.parallel_for(6, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      pool.parallel_for(50, [&](int64_t ib, int64_t ie) { sum += ie - ib; });
+  });
+  EXPECT_EQ(sum.load(), 300);
+}
+
+// Another call's piece may hold a worker for as long as it likes: a call whose worker is busy
+// takes that worker's part itself. Here the first call's pieces wait for the second call to end,
+// so the test hangs if the second call ever waits for the worker.
+TEST_P(ThreadPoolConcurrent, ABusyWorkerNeverHoldsUpAnotherCall) {
+  ThreadPool pool(2, GetParam());
+  std::atomic<bool> first_started{false}, second_done{false};
+  std::thread first([&] {
+    pool.parallel_for(2, [&](int64_t, int64_t) {
+      first_started = true;
+      while (!second_done) std::this_thread::yield();
+    });
+  });
+  while (!first_started) std::this_thread::yield();
+  std::vector<std::atomic<int>> hits(64);
+  pool.parallel_for(64, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+  });
+  second_done = true;
+  first.join();
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(SpinWait, ThreadPoolConcurrent, ::testing::Values(0, 50));

@@ -42,6 +42,8 @@ const NchwcConvCase kCases[] = {
     {"depthwise stride 2", 2, 13, 13, 15, 16, 3, 3, {2, 2}, {1, 1, 1, 1}, {1, 1}, true},
     {"depthwise 5x5", 1, 40, 40, 7, 7, 5, 5, {1, 1}, {2, 2, 2, 2}, {1, 1}, true},
     {"depthwise dilated", 1, 16, 16, 9, 30, 3, 3, {1, 1}, {2, 2, 2, 2}, {2, 2}, true},
+    {"3x3 pad 1 tall plane in bands", 2, 8, 16, 40, 12, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+    {"5x5 dilated stride 2 tall plane in bands", 1, 8, 8, 37, 10, 5, 5, {2, 1}, {4, 2, 3, 1}, {2, 1}},
     {"3x3 over 80 channels in chunks", 1, 80, 24, 6, 9, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}},
     {"3x3 on a 1x1 plane", 1, 16, 24, 1, 1, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}},
     {"pads beyond the kernel", 2, 8, 16, 5, 4, 3, 3, {1, 2}, {3, 4, 2, 3}, {1, 1}},

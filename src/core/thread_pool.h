@@ -1,19 +1,27 @@
-// A fixed pool of worker threads handed to kernels; never global. Workers sleep on a condition
-// variable between jobs. parallel_for may be called from several threads at once: each call has
-// its own completion state, so concurrent Session::run calls can share one pool.
+// A fixed pool of worker threads handed to kernels; never global. parallel_for may be called from
+// several threads at once: each call has its own state, so concurrent Session::run calls can share
+// one pool.
 //
-// Waking a sleeping thread costs a futex call and, on a virtual machine, an inter-processor
-// interrupt through the hypervisor: tens of microseconds per parallel region. With spin_us > 0,
-// workers (and a caller waiting for them) first poll for that long before sleeping, which keeps a
-// network's back-to-back parallel regions on awake threads. Off by default: spinning burns a core
-// that other processes may want.
+// Locality: a call cuts [0, n) into one contiguous part per thread, and part i always goes to the
+// same thread (the caller takes part 0, worker i part i). Consecutive kernels that cut their work
+// alike (a network's row bands) so find their inputs in the cache of the core that wrote them; on
+// a machine whose cores share no cache, reading a line another core wrote costs several times a
+// local read. A thread that finishes its part takes pieces from the far end of another's, which
+// evens out late starts and uneven items without moving the rest.
+//
+// Waiting: workers sleep on a condition variable between jobs. Waking a sleeping thread costs a
+// futex call and, on a virtual machine, an interrupt through the hypervisor: tens of microseconds.
+// The caller, once every piece is taken, waits for the pieces still running elsewhere by polling
+// for at most kJoinPollMicros before it sleeps; that wait is bounded by one piece of this call's
+// own work. Idle workers never poll unless spin_us > 0, which lets a network's back-to-back
+// parallel regions find them awake. Off by default: spinning burns a core that others may want.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -30,20 +38,17 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Runs fn(begin, end) over [0, n) in chunks of at least `grain` items, on the workers and the
-  // calling thread, and returns when all chunks are done. The first exception thrown is rethrown.
+  // Runs fn(begin, end) over [0, n) in pieces of at least `grain` items (the last may be shorter),
+  // on the calling thread and the workers, and returns when all are done. The first exception
+  // thrown is rethrown after every piece has finished.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain = 1);
 
  private:
-  void worker_loop();
+  struct Worker;
+  void worker_loop(Worker& self);
 
-  std::vector<std::thread> workers_;
-  std::deque<std::function<void()>> queue_;
-  std::atomic<int64_t> queued_{0};  // queue_.size(), readable without the mutex while spinning
+  std::vector<std::unique_ptr<Worker>> workers_;
   int spin_us_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
 };
 
 }  // namespace kiln

@@ -1,6 +1,7 @@
 #include "kernels/cpu/nchwc_conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "kernels/cpu/nchwc.h"
@@ -34,32 +35,15 @@ constexpr int64_t kL1Filters = 8192;
 // together.
 constexpr int64_t kItemsPerThread = 4;
 
-// The input with its horizontal padding written out: `row` pixels per row, column 0 being input
-// column -pad_left; x's rows are in_w pixels apart within a block, blocks x_plane floats apart.
-// Held by the calling thread and reused by its later runs. A null pool copies on the calling
-// thread (a convolution over a band of rows, already inside a worker).
-const float* pad_rows(const float* x, int64_t blocks, int64_t rows_per_block, int64_t x_plane, int64_t in_w,
-                      int64_t pad_left, int64_t row, int64_t block, ThreadPool* pool) {
-  thread_local AlignedBuffer<float> padded;
-  const int64_t rows = blocks * rows_per_block;
-  padded.resize_discarding(static_cast<size_t>(rows * row * block));
-  float* dst = padded.data();
-  auto copy = [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      float* out = dst + r * row * block;
-      const float* in = x + r / rows_per_block * x_plane + r % rows_per_block * in_w * block;
-      std::memset(out, 0, static_cast<size_t>(pad_left * block) * sizeof(float));
-      std::memcpy(out + pad_left * block, in, static_cast<size_t>(in_w * block) * sizeof(float));
-      std::memset(out + (pad_left + in_w) * block, 0, static_cast<size_t>((row - pad_left - in_w) * block) * sizeof(float));
-    }
-  };
-  if (pool)
-    pool->parallel_for(rows, copy, 16);
-  else
-    copy(0, rows);
-  return dst;
-}
+// A second thread is worth waking for a regular convolution of at least this many FLOPs (about
+// 2 x 10 us of work; waking one costs about 10 us). Depthwise ones always split: their input was
+// written by the threads that computed it, each in its own cache, and reading it all from one
+// thread measured slower than waking the other (MobileNetV2's 7 x 7 blocks: 98 against 36 us).
+constexpr double kMinFlopsToSplit = 4.5e6;
 
+// Numbers each run of a padded convolution, so that a thread's copy of padded rows is known to
+// belong to the run at hand (see Run::padded_rows).
+std::atomic<uint64_t> g_padded_runs{0};
 
 }  // namespace
 
@@ -71,9 +55,16 @@ struct PreparedNchwcConv::Run {
   float* y;
   const float* filters;
   const float* filters_end;
-  const float* input = nullptr;  // x, or its horizontally padded copy
+  const float* input = nullptr;  // x
   int64_t kernel_h = 0, kernel_w = 0, taps = 0, in_lanes = 0, in_channels = 0, in_blocks = 0, out_blocks = 0;
-  bool depthwise = false, flat = false, padded = false;
+  bool depthwise = false, flat = false;
+  // Regular convolutions with horizontal padding read copies of their input rows with the padding
+  // written out (in_row pixels each), so that the inner loops never test bounds. Each thread
+  // copies the rows its band reads, or, when its items are one group's bands (whole_image), the
+  // whole image once per run: the copy is made where it is read, with no pass of its own.
+  bool padded = false, whole_image = false;
+  uint64_t run_id = 0;
+  int64_t x_plane = 0;
   int64_t rows = 0, row_pixels = 0, in_h = 0, in_row = 0, ring_rows = 0, segment = 0, segments = 0;
   int64_t groups = 0, in_plane = 0, out_plane = 0, group_blocks = 0, group_filters = 0;
   // Input blocks are taken in chunks whose filters stay in L1 while the chunk sweeps all of a
@@ -81,14 +72,56 @@ struct PreparedNchwcConv::Run {
   // channels holds 590 KB per group) are then read once per band instead of once per line.
   int64_t chunk = 0, chunks = 0;
 
+  struct Rows {
+    const float* image;  // block 0 of the first row kept
+    int64_t first_row, block_stride;
+  };
+
+  // Image n's input rows [first, last), padded, in a buffer the calling thread keeps and reuses
+  // while a later item of the same run needs no other rows.
+  Rows padded_rows(int64_t n, int64_t first, int64_t last) const {
+    struct Kept {
+      AlignedBuffer<float> rows;
+      uint64_t run_id = 0;
+      int64_t n = -1, first = 0, last = 0;
+    };
+    thread_local Kept kept;
+    const int64_t L = in_lanes, row_floats = in_row * L;
+    if (kept.run_id != run_id || kept.n != n || first < kept.first || last > kept.last) {
+      const int64_t count = last - first;
+      kept.rows.resize_discarding(static_cast<size_t>(in_blocks * count * row_floats));
+      for (int64_t b = 0; b < in_blocks; ++b)
+        for (int64_t iy = first; iy < last; ++iy) {
+          float* out = kept.rows.data() + (b * count + iy - first) * row_floats;
+          const float* in = input + (n * in_blocks + b) * x_plane + iy * g.in_w * L;
+          const int64_t left = g.pad_left * L, used = g.in_w * L;
+          std::memset(out, 0, static_cast<size_t>(left) * sizeof(float));
+          std::memcpy(out + left, in, static_cast<size_t>(used) * sizeof(float));
+          std::memset(out + left + used, 0, static_cast<size_t>(row_floats - left - used) * sizeof(float));
+        }
+      kept.run_id = run_id;
+      kept.n = n;
+      kept.first = first;
+      kept.last = last;
+    }
+    return {kept.rows.data(), kept.first, (kept.last - kept.first) * row_floats};
+  }
+
   void compute_band(int64_t n, int64_t group, int64_t first_line, int64_t last_line) const {
     const int64_t B = isa.block, L = in_lanes;
     const int64_t first_block = group * group_blocks;
+    Rows source{input + n * in_blocks * in_plane, 0, in_plane};
+    if (padded) {
+      const int64_t first = std::max<int64_t>(0, first_line * g.stride_h - g.pad_top);
+      const int64_t last = std::min(in_h, (last_line - 1) * g.stride_h - g.pad_top + (kernel_h - 1) * g.dilation_h + 1);
+      source = whole_image ? padded_rows(n, 0, in_h) : padded_rows(n, first, std::max(first, last));
+    }
     NchwcConvRow row{};
     row.in_lanes = L;
     row.in_h = in_h;
     row.in_row = in_row;
-    row.in_block_stride = in_plane;
+    row.in_first_row = source.first_row;
+    row.in_block_stride = source.block_stride;
     row.ring_rows = ring_rows;
     row.blocks = std::min(group_blocks, out_blocks - first_block);
     row.kernel_h = kernel_h;
@@ -102,7 +135,7 @@ struct PreparedNchwcConv::Run {
     row.activation = epilogue.activation;
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t first_in = c * chunk;
-      row.x = input + n * in_blocks * in_plane + (depthwise ? first_block : first_in) * in_plane;
+      row.x = source.image + (depthwise ? first_block : first_in) * source.block_stride;
       row.in_blocks = depthwise ? 1 : std::min(chunk, in_blocks - first_in);
       row.in_channels = depthwise ? B : in_channels - first_in * L;
       row.w = filters + group * group_filters + first_in * taps * L * row.blocks * B;
@@ -170,8 +203,7 @@ PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out
 }
 
 PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcConvGeometry& g, float* y,
-                                                   const NchwcConvEpilogue& epilogue, Planes planes,
-                                                   ThreadPool* pool) const {
+                                                   const NchwcConvEpilogue& epilogue, Planes planes) const {
   const NchwcConvIsa& isa = nchwc_conv_isa(level_);
   if (g.stride_w != 1 && g.stride_w != 2)
     throw Error(ErrorCode::NotImplemented, "NCHWc convolution: horizontal stride " + std::to_string(g.stride_w) +
@@ -199,13 +231,14 @@ PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcCo
   const int64_t x_plane = planes.in ? planes.in : g.in_h * g.in_w * L;
   r.in_row = r.flat ? g.in_h * g.in_w : g.in_w;
   r.in_plane = x_plane;
+  r.x_plane = x_plane;
   r.ring_rows = planes.ring_rows;
   r.input = x;
   r.padded = !r.flat && !depthwise_ && (g.pad_left > 0 || pad_right > 0);
   if (r.padded) {
     r.in_row = g.pad_left + g.in_w + pad_right;
     r.in_plane = g.in_h * r.in_row * L;
-    r.input = pad_rows(x, g.batch * r.in_blocks, g.in_h, x_plane, g.in_w, g.pad_left, r.in_row, L, pool);
+    r.run_id = g_padded_runs.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 
   r.segment = r.flat ? isa.max_pixels * kStripsPerSegment : r.row_pixels;
@@ -222,16 +255,24 @@ PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcCo
 void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
                             ThreadPool& pool) const {
   if (g.batch == 0 || g.out_h == 0 || g.out_w == 0) return;
-  const Run r = plan_run(x, g, y, epilogue, {}, &pool);
-  // Items run group-major, so that a thread's consecutive items share their filters in cache,
-  // unless the filters are smaller than an image's input (1x1 reductions over many channels): then
-  // an item is a band of lines through every group, and each input line is read once.
+  Run r = plan_run(x, g, y, epilogue, {});
+  // An item is a band of lines through every group: each input line is read once, and each
+  // thread's part of the image is the one it wrote in the layer before (the pool gives a thread
+  // the same part of every call). Filters larger than an image's input (deep layers) make items
+  // group-major instead, so that a thread's consecutive items share their filters in cache and
+  // the threads split the filters rather than each streaming all of them.
   const int64_t lines = r.rows * r.segments;
-  const bool lines_outer = !depthwise_ && static_cast<int64_t>(filters_.size()) < r.in_blocks * r.in_plane;
+  const bool lines_outer = depthwise_ ? out_channels_ < g.in_h * g.in_w
+                                      : static_cast<int64_t>(filters_.size()) < r.in_blocks * r.in_plane;
+  r.whole_image = !lines_outer;
   const int64_t outer = g.batch * (lines_outer ? 1 : r.groups);
   const int64_t wanted = std::clamp<int64_t>((kItemsPerThread * pool.size() + outer - 1) / outer, 1, lines);
   const int64_t band = (lines + wanted - 1) / wanted, bands = (lines + band - 1) / band;
-  pool.parallel_for(outer * bands, [&](int64_t begin, int64_t end) {
+  const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(g.out_h * g.out_w) *
+                       static_cast<double>(out_channels_) * static_cast<double>(in_channels_ * r.taps);
+  const int64_t items = outer * bands;
+  const int64_t grain = depthwise_ || flops >= kMinFlopsToSplit ? 1 : items;
+  pool.parallel_for(items, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       const int64_t first_line = item % bands * band, last_line = std::min(lines, first_line + band);
       const int64_t n = item / bands / (lines_outer ? 1 : r.groups);
@@ -241,7 +282,7 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
       }
       for (int64_t group = 0; group < r.groups; ++group) r.compute_band(n, group, first_line, last_line);
     }
-  });
+  }, grain);
 }
 
 void PreparedNchwcConv::run_rows(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
@@ -253,7 +294,7 @@ void PreparedNchwcConv::run_rows(const float* x, const NchwcConvGeometry& g, flo
     throw Error(ErrorCode::InvalidArgument, "NCHWc convolution: rows [" + std::to_string(first_row) + ", " +
                                                 std::to_string(last_row) + ") of " + std::to_string(g.out_h));
   if (first_row >= last_row || first_group >= last_group) return;
-  const Run r = plan_run(x, g, y, epilogue, planes, nullptr);
+  const Run r = plan_run(x, g, y, epilogue, planes);
   if (r.flat && (first_row != 0 || last_row != g.out_h))
     throw Error(ErrorCode::InvalidArgument, "NCHWc convolution: a 1x1 plane runs whole, not rows of it");
   const int64_t first_line = r.flat ? 0 : first_row, last_line = r.flat ? r.segments : last_row;

@@ -1,12 +1,13 @@
 // Convolution in the NCHWc layout (kernels/cpu/nchwc.h), prepared once per node: the weights are
 // packed for the session's CPU level when the session is created, and a run allocates nothing
-// beyond a reused per-thread scratch row buffer.
+// beyond reused per-thread scratch rows.
 //
 // The micro-kernels hold a strip of up to mr output pixels of one row times two output channel
 // blocks in registers (14 x 2 zmm on AVX-512), broadcast one input channel of each pixel per step
 // and multiply it by the filters' vector of output channels. The input is read in place: no im2col
 // matrix, and planes of any width fill the tile (a 7-wide row is a 7-pixel strip). Horizontal
-// padding is copied into a padded row buffer so that the inner loops never test bounds; vertical
+// padding is written out in a per-thread copy of the rows a thread reads, so that the inner loops
+// never test bounds; vertical
 // padding just skips the filter rows that fall outside. Depthwise convolutions (one filter per
 // channel, MobileNet) vectorize across the block's channels the same way, and test the columns of
 // the strips at a row's ends instead of copying their input.
@@ -74,8 +75,8 @@ class PreparedNchwcConv {
 
  private:
   struct Run;
-  Run plan_run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue, Planes planes,
-               ThreadPool* pool) const;
+  Run plan_run(const float* x, const NchwcConvGeometry& g, float* y, const NchwcConvEpilogue& epilogue,
+               Planes planes) const;
 
   CpuLevel level_;
   int64_t block_, in_lanes_, in_channels_, out_channels_, kernel_h_, kernel_w_;

@@ -95,7 +95,8 @@ void conv_tile(const NchwcConvRow& r, int64_t ox) {
     // nothing beside a step's FMAs, but an NCHW input's one lane must stay a constant.)
     const int lanes = L == 1 ? 1 : static_cast<int>(std::min<int64_t>(L, r.in_channels - cb * L));
     for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
-      const float* x_row = r.x + cb * r.in_block_stride + ((r.iy0 + ky * r.dilation_h) * r.in_row + ox * S) * L;
+      const float* x_row =
+          r.x + cb * r.in_block_stride + ((r.iy0 + ky * r.dilation_h - r.in_first_row) * r.in_row + ox * S) * L;
       const float* w_row = r.w + cb * block_floats + ky * r.kernel_w * tap_floats;
       for (int64_t kx = 0; kx < r.kernel_w; ++kx) {
         const float* x = x_row + kx * r.dilation_w * L;
@@ -132,7 +133,7 @@ void depthwise_tile(const NchwcConvRow& r, int64_t ox) {
   rows_inside(r, ky_begin, ky_end);
   for (int64_t ky = ky_begin; ky < ky_end; ++ky) {
     const int64_t iy = r.iy0 + ky * r.dilation_h;
-    const float* x_row = r.x + (r.ring_rows ? iy % r.ring_rows : iy) * r.in_row * B;
+    const float* x_row = r.x + (r.ring_rows ? iy % r.ring_rows : iy - r.in_first_row) * r.in_row * B;
     const float* w_row = r.w + ky * r.kernel_w * B;
     for (int64_t kx = 0; kx < r.kernel_w; ++kx) {
       const int64_t first = ox * S - r.pad_left + kx * r.dilation_w;  // input column of pixel 0

@@ -20,6 +20,7 @@ struct NchwcConvRow {
   int64_t in_lanes;           // channels per input block: the level's block, or 1 for NCHW input
   int64_t in_channels;        // real input channels (the last block may be partly padding)
   int64_t in_h, in_row;       // rows per block, pixels per row
+  int64_t in_first_row;       // the first row x holds: row iy is stored at iy - in_first_row
   int64_t in_block_stride;    // floats from one input block to the next
   int64_t ring_rows;          // depthwise only: if not 0, row iy is stored at iy % ring_rows
   const float* w;             // the group's packed filters
