@@ -1,7 +1,7 @@
-// The vectorized float arithmetic (VecIsa::binary through Add, Sub, Mul, Div, Sum and Mean) against
-// the reference at every CPU level: same shapes, scalar operands, per-channel and row-vector
-// broadcasts in both operand orders, bidirectional broadcasts and runs too short for the vector
-// path. IEEE arithmetic is exact, so results must be bit-identical.
+// The vectorized float arithmetic (VecIsa::binary through Add, Sub, Mul, Div, Sum, Mean and Pow by
+// 2) against the reference at every CPU level: same shapes, scalar operands, per-channel and
+// row-vector broadcasts in both operand orders, bidirectional broadcasts and runs too short for
+// the vector path. IEEE arithmetic is exact, so results must be bit-identical.
 #include <limits>
 
 #include "kernels/cpu/broadcast_runs.h"
@@ -49,6 +49,17 @@ TEST_P(FastBinary, ArithmeticMatchesReferenceForEveryBroadcastForm) {
   for (const char* op : {"Add", "Sub", "Mul", "Div"})
     for (const auto& [a, b] : shapes)
       expect_matches_reference({.op = op, .inputs = {operand(a, seed++), operand(b, seed++)}, .opset = 14}, 0, 0);
+}
+
+// Squaring is exact in double, so x * x must give pow's bits: signs, NaN, infinity, and exponents
+// of every dtype and of a rank above the base's. Other exponents keep the reference path.
+TEST_P(FastBinary, PowByTwoMatchesReference) {
+  for (const Shape& shape : {Shape{1}, Shape{13}, Shape{3, 13, 1031}, Shape{0, 4}}) {
+    const Tensor base = operand(shape, 21);
+    for (const Tensor& exponent : {Tensor::from_vector<float>({}, {2.f}), Tensor::from_vector<int64_t>({1, 1}, {2}),
+                                   Tensor::from_vector<double>({1}, {2.0}), Tensor::from_vector<float>({1}, {3.f})})
+      expect_matches_reference({.op = "Pow", .inputs = {base, exponent}, .opset = 15}, 0, 0);
+  }
 }
 
 TEST_P(FastBinary, VariadicSumAndMeanMatchReference) {

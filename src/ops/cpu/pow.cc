@@ -1,6 +1,10 @@
 // Pow: base ^ exponent with multidirectional broadcasting. From opset 12 the exponent's dtype may
 // differ from the base's (float base with int64 exponent, int base with float exponent); the
 // output has the base's dtype.
+//
+// A float32 base squared (a lone exponent equal to 2: decomposed LayerNorm's variance) runs as the
+// vectorized x * x over the threads: the same bits as pow in double rounded to float, since the
+// square of a float is exact in double. It took 1.5 ms per BERT-base LayerNorm through std::pow.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -8,6 +12,7 @@
 
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/vec_isa.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
 
@@ -46,12 +51,22 @@ T power(T base, E exponent) {
 class PowKernel final : public OpKernel {
  public:
   explicit PowKernel(const KernelInfo& info)
-      : legacy_axis_(info.opset() < 7 && info.has_attr("axis") ? info.attr_int("axis") : kNoAxis) {}
+      : legacy_axis_(info.opset() < 7 && info.has_attr("axis") ? info.attr_int("axis") : kNoAxis),
+        vec_(kernels::vec_isa(info.cpu_level())) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& base = ctx.input(0);
     const Tensor exponent = aligned_exponent(base, ctx.input(1));
     Tensor& out = ctx.allocate_output(0, base.dtype(), kernels::broadcast_shapes(base.shape(), exponent.shape()));
+    if (vec_ && base.dtype() == DType::Float32 && is_two(exponent)) {
+      const float* x = base.data<float>();
+      float* y = out.data<float>();
+      ctx.pool().parallel_for(base.numel(), [&](int64_t begin, int64_t end) {
+        vec_->binary(kernels::BinaryKind::Mul, x + begin, kernels::Operand::Vector, x + begin, kernels::Operand::Vector,
+                     y + begin, end - begin);
+      }, kernels::kElementwiseGrain);
+      return;
+    }
     PowBaseTypes::dispatch(base.dtype(), [&](auto base_tag) {
       using T = typename decltype(base_tag)::type;
       NumericTypes::dispatch(exponent.dtype(), [&](auto exponent_tag) {
@@ -63,6 +78,16 @@ class PowKernel final : public OpKernel {
 
  private:
   static constexpr int64_t kNoAxis = std::numeric_limits<int64_t>::min();
+
+  static bool is_two(const Tensor& exponent) {
+    if (exponent.numel() != 1) return false;
+    bool two = false;
+    NumericTypes::dispatch(exponent.dtype(), [&](auto tag) {
+      using E = typename decltype(tag)::type;
+      two = static_cast<double>(exponent.data<E>()[0]) == 2.0;
+    });
+    return two;
+  }
 
   Tensor aligned_exponent(const Tensor& base, const Tensor& exponent) const {
     if (legacy_axis_ == kNoAxis) return exponent;
@@ -79,6 +104,7 @@ class PowKernel final : public OpKernel {
   }
 
   const int64_t legacy_axis_;
+  const kernels::VecIsa* vec_;  // null at CpuLevel::Scalar
 };
 
 KILN_KERNEL(PowKernel, {.op = "Pow", .since = 1, .types = PowBaseTypes::dtypes()});
