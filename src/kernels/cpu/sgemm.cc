@@ -102,18 +102,18 @@ void compute_block(const GemmProblem& p, const Block& block) {
   }
 }
 
-// Splits C into one block per thread along M or N. Splitting N lets each thread pack only its own
-// columns of B and share a pre-packed A (convolution weights); splitting M does the same for rows
-// of A against a pre-packed B (MatMul weights). The preferred side is taken unless it has too few
-// tiles to balance the threads.
+// Splits C into one block per thread along M or N. Every thread reads all of the side that is not
+// split (and packs it, if it is not pre-packed), so the larger side is split: A is M x K and B is
+// K x N, so that is N when N > M. A MatMul over 128 tokens against 768 x 3072 weights then has each
+// thread stream half of the weights rather than all of them. A side with too few tiles to give
+// each thread one is not split.
 std::vector<Block> partition(const GemmProblem& p, int threads) {
   const int64_t m_tiles = (p.M + p.isa.mr - 1) / p.isa.mr, n_tiles = (p.N + p.isa.nr - 1) / p.isa.nr;
   const double flops = 2.0 * static_cast<double>(p.M) * static_cast<double>(p.N) * static_cast<double>(p.K);
   // Below ~100 kFLOP a thread hand-off costs more than it saves.
   if (threads <= 1 || flops < 1e5) return {{0, p.M, 0, p.N}};
-  const bool prefer_n = std::holds_alternative<const PackedMatrix*>(p.a) || p.M == 1;
-  const int64_t preferred = prefer_n ? n_tiles : m_tiles, other = prefer_n ? m_tiles : n_tiles;
-  const bool split_n = (preferred >= 2 * threads || preferred >= other) == prefer_n;
+  const bool larger_n = p.N > p.M;
+  const bool split_n = larger_n ? n_tiles >= threads || n_tiles >= m_tiles : m_tiles < threads && n_tiles > m_tiles;
   const int64_t tiles = split_n ? n_tiles : m_tiles, tile = split_n ? p.isa.nr : p.isa.mr;
   const int64_t extent = split_n ? p.N : p.M;
   const int64_t parts = std::min<int64_t>(threads, tiles);
