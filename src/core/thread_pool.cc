@@ -17,9 +17,9 @@ constexpr int kJoinPollMicros = 50;
 // units near the end, where they even out the threads' finishing times.
 constexpr int64_t kPieceDivisor = 4;
 
-// One parallel_for call. Work is counted in units of `unit` items (a multiple of the grain, and
-// few enough that a part's [begin, end) packs into one 64-bit word: front and back claims are
-// then one compare-and-swap each).
+// One parallel_for call. Work is counted in units of `unit` items (at least the grain, and few
+// enough that a part's [begin, end) packs into one 64-bit word: front and back claims are then
+// one compare-and-swap each); the last unit also takes the items that do not fill a whole one.
 struct ForState {
   struct alignas(64) Part {
     std::atomic<uint64_t> range{0};  // begin unit in the low 32 bits, end unit in the high 32
@@ -53,7 +53,7 @@ struct ForState {
 
   void run_piece(int64_t begin, int64_t end) {
     try {
-      (*fn)(begin * unit, std::min(n, end * unit));
+      (*fn)(begin * unit, end == units ? n : end * unit);
     } catch (...) {
       std::lock_guard lock(mutex);
       if (!error) error = std::current_exception();
@@ -136,7 +136,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   if (n <= 0) return;
   constexpr int64_t kMaxUnits = std::numeric_limits<int32_t>::max();
   const int64_t unit = std::max({grain, int64_t{1}, (n + kMaxUnits - 1) / kMaxUnits});
-  const int64_t units = (n + unit - 1) / unit;
+  const int64_t units = std::max<int64_t>(1, n / unit);
   const int64_t parts = std::min<int64_t>(units, size());
   if (parts <= 1) {
     fn(0, n);

@@ -38,8 +38,9 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Runs fn(begin, end) over [0, n) in pieces of at least `grain` items (the last may be shorter),
-  // on the calling thread and the workers, and returns when all are done. The first exception
+  // Runs fn(begin, end) over [0, n) in pieces of at least `grain` items (fewer only when n is),
+  // on the calling thread and the workers, and returns when all are done: below 2 * grain items
+  // everything runs inline. The first exception
   // thrown is rethrown after every piece has finished.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain = 1);
 
