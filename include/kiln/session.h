@@ -27,9 +27,11 @@ struct SessionOptions {
   // Kernel instruction set: "scalar", "avx2" or "avx512"; empty takes KILN_CPU_LEVEL, else the
   // best this CPU supports. Lower levels exist so every path can be tested on one machine.
   std::string cpu_level;
-  // Microseconds a worker thread (or a run waiting for one) polls for work before sleeping. 0, the
-  // default, never spins; ~100 keeps threads awake across a network's back-to-back parallel
-  // regions, where waking a sleeping thread can cost tens of microseconds (ORT spins by default).
+  // Microseconds an idle worker thread polls for work before sleeping. 0, the default, never
+  // spins (a run whose last pieces are still computing on other threads polls for them at most
+  // 50 us: a wait bounded by its own work); ~100 keeps threads awake across a network's
+  // back-to-back parallel regions, where waking a sleeping thread can cost tens of microseconds
+  // (ORT spins by default).
   int spin_wait_us = 0;
 };
 
