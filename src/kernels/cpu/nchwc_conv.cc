@@ -64,7 +64,6 @@ struct PreparedNchwcConv::Run {
   // whole image once per run: the copy is made where it is read, with no pass of its own.
   bool padded = false, whole_image = false;
   uint64_t run_id = 0;
-  int64_t x_plane = 0;
   int64_t rows = 0, row_pixels = 0, in_h = 0, in_row = 0, ring_rows = 0, segment = 0, segments = 0;
   int64_t groups = 0, in_plane = 0, out_plane = 0, group_blocks = 0, group_filters = 0;
   // Input blocks are taken in chunks whose filters stay in L1 while the chunk sweeps all of a
@@ -86,15 +85,14 @@ struct PreparedNchwcConv::Run {
       int64_t n = -1, first = 0, last = 0;
     };
     thread_local Kept kept;
-    const int64_t L = in_lanes, row_floats = in_row * L;
+    const int64_t L = in_lanes, row_floats = in_row * L, left = g.pad_left * L, used = g.in_w * L;
     if (kept.run_id != run_id || kept.n != n || first < kept.first || last > kept.last) {
       const int64_t count = last - first;
       kept.rows.resize_discarding(static_cast<size_t>(in_blocks * count * row_floats));
       for (int64_t b = 0; b < in_blocks; ++b)
         for (int64_t iy = first; iy < last; ++iy) {
           float* out = kept.rows.data() + (b * count + iy - first) * row_floats;
-          const float* in = input + (n * in_blocks + b) * x_plane + iy * g.in_w * L;
-          const int64_t left = g.pad_left * L, used = g.in_w * L;
+          const float* in = input + (n * in_blocks + b) * in_plane + iy * used;
           std::memset(out, 0, static_cast<size_t>(left) * sizeof(float));
           std::memcpy(out + left, in, static_cast<size_t>(used) * sizeof(float));
           std::memset(out + left + used, 0, static_cast<size_t>(row_floats - left - used) * sizeof(float));
@@ -231,13 +229,11 @@ PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcCo
   const int64_t x_plane = planes.in ? planes.in : g.in_h * g.in_w * L;
   r.in_row = r.flat ? g.in_h * g.in_w : g.in_w;
   r.in_plane = x_plane;
-  r.x_plane = x_plane;
   r.ring_rows = planes.ring_rows;
   r.input = x;
   r.padded = !r.flat && !depthwise_ && (g.pad_left > 0 || pad_right > 0);
   if (r.padded) {
     r.in_row = g.pad_left + g.in_w + pad_right;
-    r.in_plane = g.in_h * r.in_row * L;
     r.run_id = g_padded_runs.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 

@@ -7,8 +7,7 @@
 // and multiply it by the filters' vector of output channels. The input is read in place: no im2col
 // matrix, and planes of any width fill the tile (a 7-wide row is a 7-pixel strip). Horizontal
 // padding is written out in a per-thread copy of the rows a thread reads, so that the inner loops
-// never test bounds; vertical
-// padding just skips the filter rows that fall outside. Depthwise convolutions (one filter per
+// never test bounds; vertical padding just skips the filter rows that fall outside. Depthwise convolutions (one filter per
 // channel, MobileNet) vectorize across the block's channels the same way, and test the columns of
 // the strips at a row's ends instead of copying their input.
 #pragma once

@@ -112,8 +112,9 @@ std::vector<Block> partition(const GemmProblem& p, int threads) {
   const double flops = 2.0 * static_cast<double>(p.M) * static_cast<double>(p.N) * static_cast<double>(p.K);
   // Below ~100 kFLOP a thread hand-off costs more than it saves.
   if (threads <= 1 || flops < 1e5) return {{0, p.M, 0, p.N}};
-  const bool larger_n = p.N > p.M;
-  const bool split_n = larger_n ? n_tiles >= threads || n_tiles >= m_tiles : m_tiles < threads && n_tiles > m_tiles;
+  const bool n_larger = p.N > p.M;
+  const int64_t larger_tiles = n_larger ? n_tiles : m_tiles, smaller_tiles = n_larger ? m_tiles : n_tiles;
+  const bool split_n = (larger_tiles >= threads || larger_tiles >= smaller_tiles) == n_larger;
   const int64_t tiles = split_n ? n_tiles : m_tiles, tile = split_n ? p.isa.nr : p.isa.mr;
   const int64_t extent = split_n ? p.N : p.M;
   const int64_t parts = std::min<int64_t>(threads, tiles);
