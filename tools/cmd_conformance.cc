@@ -24,6 +24,7 @@ struct ConformanceArgs {
   double rtol = 1e-3;
   double atol = 1e-7;
   bool verbose = false;
+  bool compare_levels = false;
 };
 
 const char* status_name(CaseStatus s) {
@@ -58,7 +59,7 @@ int run_conformance(const ConformanceArgs& args) {
     int counts[3] = {0, 0, 0};
     for (const auto& c : case_dirs(dir)) {
       if (!args.filter.empty() && c.find(args.filter) == std::string::npos) continue;
-      CaseResult r = run_case(c, args.rtol, args.atol);
+      CaseResult r = run_case(c, args.rtol, args.atol, args.compare_levels);
       if (args.verbose && r.status != CaseStatus::Passed)
         std::cerr << status_name(r.status) << " " << r.suite << "/" << r.name << ": " << r.reason << "\n";
       ++counts[static_cast<int>(r.status)];
@@ -109,6 +110,8 @@ void add_conformance_command(CLI::App& app) {
   cmd->add_option("--filter", args->filter, "only run cases whose path contains this text");
   cmd->add_option("--rtol", args->rtol, "relative tolerance");
   cmd->add_option("--atol", args->atol, "absolute tolerance");
+  cmd->add_flag("--compare-levels", args->compare_levels,
+                "also run each case unoptimized (level 0): a case fails when the two levels' outputs differ");
   cmd->add_flag("-v,--verbose", args->verbose, "print why each case failed or is unsupported (to stderr)");
   cmd->callback([args] {
     if (const int status = run_conformance(*args)) throw CLI::RuntimeError(status);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "kiln/session.h"
 #include "onnx/tensor_proto.h"
@@ -52,11 +53,17 @@ Tensor read_case_tensor(const fs::path& file, DType wanted) {
 
 }  // namespace
 
-CaseResult run_case(const std::string& case_dir, double rtol, double atol) {
+CaseResult run_case(const std::string& case_dir, double rtol, double atol, bool compare_levels) {
   const fs::path dir(case_dir);
   CaseResult result{dir.parent_path().filename().string(), dir.filename().string(), CaseStatus::Passed, {}};
   try {
     Session session((dir / "model.onnx").string());
+    std::optional<Session> unoptimized;
+    if (compare_levels) {
+      SessionOptions options;
+      options.optimization_level = 0;
+      unoptimized.emplace((dir / "model.onnx").string(), options);
+    }
     for (const auto& info : session.inputs())
       if (info.dtype == DType::Undefined)
         return {result.suite, result.name, CaseStatus::Unsupported, "input '" + info.name + "' is not a tensor"};
@@ -73,6 +80,13 @@ CaseResult run_case(const std::string& case_dir, double rtol, double atol) {
       std::vector<std::string> names;
       for (const auto& o : session.outputs()) names.push_back(o.name);
       const auto outputs = session.run(feeds, names);
+      if (unoptimized) {
+        const auto reference = unoptimized->run(feeds, names);
+        for (size_t i = 0; i < outputs.size(); ++i)
+          if (const std::string problem = compare(outputs[i], reference[i], rtol, atol); !problem.empty())
+            return {result.suite, result.name, CaseStatus::Failed,
+                    data_set.filename().string() + " output '" + names[i] + "' differs from level 0: " + problem};
+      }
       const auto expected_files = sorted_matching(data_set, "output_", false);
       for (size_t i = 0; i < expected_files.size() && i < outputs.size(); ++i) {
         const std::string problem = compare(outputs[i], read_case_tensor(expected_files[i], outputs[i].dtype()), rtol, atol);

@@ -19,7 +19,9 @@ struct CaseResult {
 inline const char* kDefaultSuiteRoot = "/usr/share/libonnx-testdata/data";
 inline const char* kDefaultSuites[] = {"node", "pytorch-converted", "pytorch-operator", "simple"};
 
-// Runs one case directory (holding model.onnx and test_data_set_*).
-CaseResult run_case(const std::string& case_dir, double rtol, double atol);
+// Runs one case directory (holding model.onnx and test_data_set_*) at the default optimization
+// level. With `compare_levels`, the case also fails when its outputs at level 0 (unoptimized)
+// differ from those beyond the tolerances, even where both match the expected outputs.
+CaseResult run_case(const std::string& case_dir, double rtol, double atol, bool compare_levels = false);
 
 }  // namespace kiln::cli
