@@ -29,11 +29,11 @@ TEST(KernelRegistry, NoTwoKernelsClaimTheSameKey) {
 
 TEST(KernelRegistry, FindHonoursOpsetRangeAndDtype) {
   const auto& registry = KernelRegistry::global();
-  EXPECT_NE(registry.find("", "Add", 14, Provider::Cpu, DType::Float32), nullptr);
-  EXPECT_NE(registry.find("ai.onnx", "Add", 14, Provider::Cpu, DType::Int64), nullptr);
-  EXPECT_EQ(registry.find("", "Add", 14, Provider::Cpu, DType::String), nullptr);
-  EXPECT_EQ(registry.find("", "LessOrEqual", 11, Provider::Cpu, DType::Float32), nullptr);
-  EXPECT_EQ(registry.find("", "NoSuchOp", 14, Provider::Cpu, DType::Float32), nullptr);
+  EXPECT_NE(registry.find("", "Add", 14, Provider::Cpu, {DType::Float32}), nullptr);
+  EXPECT_NE(registry.find("ai.onnx", "Add", 14, Provider::Cpu, {DType::Int64}), nullptr);
+  EXPECT_EQ(registry.find("", "Add", 14, Provider::Cpu, {DType::String}), nullptr);
+  EXPECT_EQ(registry.find("", "LessOrEqual", 11, Provider::Cpu, {DType::Float32}), nullptr);
+  EXPECT_EQ(registry.find("", "NoSuchOp", 14, Provider::Cpu, {DType::Float32}), nullptr);
   EXPECT_FALSE(registry.has_op("com.example", "Add"));
 }
 

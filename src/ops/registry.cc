@@ -25,13 +25,15 @@ bool KernelRegistry::add(KernelDef def, KernelFactory factory) {
 }
 
 const KernelEntry* KernelRegistry::find(const std::string& domain, const std::string& op, int64_t opset,
-                                        Provider provider, DType type) const {
+                                        Provider provider, const std::vector<DType>& input_dtypes) const {
   const std::string d = canonical_domain(domain);
   for (const auto& e : entries_) {
     const KernelDef& k = e.def;
     if (k.op != op || k.domain != d || k.provider != provider || opset < k.since || opset > k.until) continue;
-    if (!k.types.empty() && std::find(k.types.begin(), k.types.end(), type) == k.types.end()) continue;
-    return &e;
+    const size_t ti = static_cast<size_t>(k.type_input);
+    const DType type = ti < input_dtypes.size() ? input_dtypes[ti] : DType::Undefined;
+    if (k.types.empty() || type == DType::Undefined || std::find(k.types.begin(), k.types.end(), type) != k.types.end())
+      return &e;
   }
   return nullptr;
 }

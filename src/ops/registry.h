@@ -49,9 +49,10 @@ class KernelRegistry {
 
   // Returns true so that registration can initialize a static.
   bool add(KernelDef def, KernelFactory factory);
-  // The kernel for a node, or nullptr when the op, its opset or the dtype is not covered.
+  // The kernel for a node whose inputs have `input_dtypes` (Undefined where unknown: the kernel
+  // then checks at run time), or nullptr when the op, its opset or the dtypes are not covered.
   const KernelEntry* find(const std::string& domain, const std::string& op, int64_t opset, Provider provider,
-                          DType type) const;
+                          const std::vector<DType>& input_dtypes) const;
   bool has_op(const std::string& domain, const std::string& op) const;
   const std::vector<KernelEntry>& entries() const { return entries_; }
 
