@@ -44,7 +44,7 @@ struct GraphBuilder {
   }
   ir::Model optimized(int level, CpuLevel cpu_level = default_cpu_level()) const {
     ir::Model copy = model;
-    passes::optimize(copy, level, cpu_level);
+    passes::optimize(copy, {level, cpu_level});
     copy.graph.validate();
     return copy;
   }

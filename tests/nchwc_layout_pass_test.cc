@@ -84,9 +84,10 @@ TEST(NchwcLayoutPass, OneReorderPerValueAndGraphOutputsStayNchw) {
   GraphBuilder b;
   b.input("x", random_tensor({1, 16, 6, 6}, 10));
   b.constant("w", random_tensor({16, 16, 1, 1}, 11));
+  b.constant("w2", random_tensor({16, 16, 1, 1}, 12));
   b.node("Conv", {"x", "w"}, "a");
   b.node("Relu", {"a"}, "ra");
-  b.node("Conv", {"x", "w"}, "b");  // a second reader of x: the same NchwcReorderInput
+  b.node("Conv", {"x", "w2"}, "b");  // a second reader of x: the same NchwcReorderInput
   b.node("Relu", {"b"}, "rb");
   b.node("Add", {"ra", "rb"}, "sum");  // two twins of one channel count: converted
   b.node("Softmax", {"sum"}, "soft");  // two NCHW readers of "sum": one NchwcReorderOutput
@@ -177,7 +178,7 @@ TEST(NchwcLayoutPass, NothingToDoLeavesTheGraphAloneAndRunningTwiceChangesNothin
 
   ir::Model once = laid_out(resnet_stage());
   const Ops ops = ops_of(once);
-  passes::optimize(once, 3, CpuLevel::Avx2);
+  passes::optimize(once, {3, CpuLevel::Avx2});
   EXPECT_EQ(ops_of(once), ops);
 }
 
@@ -292,26 +293,29 @@ TEST_P(NchwcLayoutEndToEnd, RgbStemWithConstantNodes) {
   expect_level_3_matches_level_0(b);
 }
 
-// Residuals that broadcast over channels (a one-channel plane, a per-channel constant of rank 3)
-// keep their convolution in NCHW; a constant with every channel is reordered with it; a residual
-// that is the convolution's own input rides on that input's reorder.
+// A residual that broadcasts over channels (a one-channel plane) keeps its convolution in NCHW; a
+// constant with every channel is reordered with it; a residual that is the convolution's own
+// input rides on that input's reorder; a per-channel constant becomes the convolution's bias at
+// level 1, which lets it be laid out.
 TEST_P(NchwcLayoutEndToEnd, ResidualsOfEveryShape) {
   GraphBuilder b;
   b.input("x", random_tensor({1, 16, 6, 7}, 110));
   b.input("plane", random_tensor({1, 1, 6, 7}, 111));
-  b.constant("w", random_tensor({16, 16, 3, 3}, 112, -0.2f, 0.2f));
   b.constant("per_channel", random_tensor({16, 1, 1}, 113));
   b.constant("full", random_tensor({1, 16, 1, 7}, 114));
   const char* residuals[] = {"plane", "per_channel", "full", "x"};
+  uint32_t seed = 115;
   for (const char* z : residuals) {
-    const std::string c = std::string("c_") + z, y = std::string("y_") + z;
-    b.node("Conv", {"x", "w"}, c, kPad1);
+    const std::string c = std::string("c_") + z, y = std::string("y_") + z, w = std::string("w_") + z;
+    // Weights of its own: equal convolutions of x would be one after level 1.
+    b.constant(w, random_tensor({16, 16, 3, 3}, seed++, -0.2f, 0.2f));
+    b.node("Conv", {"x", w}, c, kPad1);
     b.node("Add", {c, z}, y);
     b.output(y);
   }
   const ir::Model m = laid_out(b);
   for (const char* z : residuals) {
-    const bool blocked = std::string(z) == "full" || std::string(z) == "x";
+    const bool blocked = std::string(z) != "plane";
     EXPECT_EQ(producer(m, std::string("y_") + z).op_type, blocked ? "NchwcReorderOutput" : "FusedConv") << z;
   }
   expect_level_3_matches_level_0(b);

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "core/cpu_features.h"
 #include "feeds.h"
+#include "optimizer_flags.h"
 #include "kiln/session.h"
 
 namespace kiln::cli {
@@ -35,6 +36,7 @@ struct BenchArgs {
   double duration = 3.0;  // seconds; the default when neither --iterations nor --duration is given
   bool load_only = false;
   bool json = false;
+  OptimizerFlags optimizer;
 };
 
 constexpr int kLoadRepeats = 5;  // session creations timed by --load-only without --iterations
@@ -128,6 +130,7 @@ void bench_model(const BenchArgs& args) {
   options.threads = args.threads;
   options.cpu_level = args.cpu_level;
   options.spin_wait_us = args.spin_wait_us;
+  args.optimizer.apply(options);
   Result r;
   r.threads = args.threads > 0 ? args.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   r.cpu_level = args.cpu_level.empty() ? cpu_level_name(default_cpu_level()) : args.cpu_level;
@@ -144,6 +147,7 @@ void bench_model(const BenchArgs& args) {
     const auto load_start = Clock::now();
     Session session(args.model, options);
     r.load_ms = ms_since(load_start);
+    if (args.optimizer.verbose) print_optimizer_report(session.optimizer_report(), std::cerr);
     const auto feeds = make_feeds(session, args.inputs, args.free_dim);
     for (int i = 0; i < args.warmup; ++i) session.run(feeds);
     const auto start = Clock::now();
@@ -190,6 +194,7 @@ void add_bench_command(CLI::App& app) {
       ->excludes(duration);
   cmd->add_flag("--json", args->json,
                 "print one JSON line: model, threads, median_ms, p90_ms, min_ms, runs, load_ms, peak_rss_mb, ...");
+  add_optimizer_flags(*cmd, args->optimizer);
   cmd->callback([args] { bench_model(*args); });
 }
 

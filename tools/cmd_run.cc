@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "core/npy.h"
 #include "feeds.h"
+#include "optimizer_flags.h"
 #include "kiln/session.h"
 
 namespace kiln::cli {
@@ -21,6 +22,7 @@ struct RunArgs {
   std::string labels;
   int threads = 1;
   int64_t free_dim = 1;
+  OptimizerFlags optimizer;
 };
 
 void print_summary(const std::string& name, const Tensor& t) {
@@ -57,7 +59,9 @@ void report_classification(const Tensor& scores, const Tensor& labels) {
 void run_model(const RunArgs& args) {
   SessionOptions options;
   options.threads = args.threads;
+  args.optimizer.apply(options);
   Session session(args.model, options);
+  if (args.optimizer.verbose) print_optimizer_report(session.optimizer_report(), std::cerr);
   const auto outputs = session.run(make_feeds(session, args.inputs, args.free_dim));
   if (!args.output_dir.empty()) std::filesystem::create_directories(args.output_dir);
   for (const auto& info : session.outputs()) {
@@ -83,6 +87,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--labels", args->labels,
                   "FILE.npy of true class labels: print the first output's argmax per row beside them, and the accuracy");
   cmd->add_option("-t,--threads", args->threads, "threads to run with (0: one per core)")->check(CLI::NonNegativeNumber);
+  add_optimizer_flags(*cmd, args->optimizer);
   cmd->callback([args] { run_model(*args); });
 }
 

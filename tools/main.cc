@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_conformance_command(app);
   kiln::cli::add_ops_command(app);
   kiln::cli::add_bench_command(app);
+  kiln::cli::add_passes_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

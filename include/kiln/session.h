@@ -33,6 +33,17 @@ struct SessionOptions {
   // back-to-back parallel regions, where waking a sleeping thread can cost tens of microseconds
   // (ORT spins by default).
   int spin_wait_us = 0;
+  // Optimizer passes not to run, by name (`kiln passes` lists them); an unknown name is an error.
+  std::vector<std::string> disabled_passes;
+};
+
+// What one optimizer pass did while the session was created.
+struct PassReport {
+  std::string name;
+  int level = 0;         // the optimization level whose list the pass belongs to
+  int rounds = 0;        // times it ran: its level repeats until no pass changes the graph
+  int64_t changes = 0;   // rewrites it made, over all rounds
+  double milliseconds = 0;
 };
 
 // Dims are -1 where unknown; `dim_names` holds the symbolic name of such a dim, if any.
@@ -54,6 +65,8 @@ class Session {
 
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
+  // Every pass the optimizer ran, in order.
+  const std::vector<PassReport>& optimizer_report() const;
 
   // Runs with every graph input fed by name; returns every graph output by name.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& feeds) const;

@@ -35,6 +35,46 @@ std::string unique_value_name(const Graph& graph, const std::string& base) {
     if (std::string candidate = base + "_" + std::to_string(i); !used.count(candidate)) return candidate;
 }
 
+bool bypass(Graph& graph, const std::string& value, const std::string& source) {
+  if (!is_graph_output(graph, value)) {
+    replace_uses(graph, value, source);
+    return true;
+  }
+  if (is_graph_output(graph, source)) return false;
+  for (Node& producer : graph.nodes)
+    for (std::string& output : producer.outputs)
+      if (output == source) {
+        output = value;
+        for (Node& node : graph.nodes)
+          if (&node != &producer) std::replace(node.inputs.begin(), node.inputs.end(), source, value);
+        return true;
+      }
+  return false;
+}
+
+namespace {
+
+void add_reads(const Graph& graph, std::unordered_set<std::string>& reads) {
+  for (const Node& node : graph.nodes) {
+    reads.insert(node.inputs.begin(), node.inputs.end());
+    for (const auto& [name, attribute] : node.attributes) {
+      if (const auto* sub = std::get_if<std::shared_ptr<Graph>>(&attribute)) add_reads(**sub, reads);
+      if (const auto* subs = std::get_if<std::vector<std::shared_ptr<Graph>>>(&attribute))
+        for (const auto& s : *subs) add_reads(*s, reads);
+    }
+  }
+  for (const Value& output : graph.outputs) reads.insert(output.name);
+}
+
+}  // namespace
+
+std::unordered_set<std::string> read_values(const Graph& graph) {
+  std::unordered_set<std::string> reads;
+  add_reads(graph, reads);
+  reads.erase("");
+  return reads;
+}
+
 void remove_nodes(Graph& graph, std::vector<size_t> indices) {
   std::sort(indices.begin(), indices.end());
   indices.erase(std::unique(indices.begin(), indices.end()), indices.end());

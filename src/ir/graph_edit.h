@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "ir/graph.h"
@@ -16,6 +17,14 @@ bool is_graph_output(const Graph& graph, const std::string& value);
 void replace_uses(Graph& graph, const std::string& from, const std::string& to);
 // A value name not yet used in the graph, derived from `base` ("conv1_fused", "conv1_fused_2", ...).
 std::string unique_value_name(const Graph& graph, const std::string& base);
+// Makes the readers of `value` read `source` instead, so that `value`'s producer can be dropped
+// as a no-op. A graph output keeps its name (it is the model's API): `source`'s producer is then
+// renamed to write `value`, and its readers follow. Returns false, changing nothing, when that is
+// impossible: `source` is a graph input, an initializer or a graph output itself.
+bool bypass(Graph& graph, const std::string& value, const std::string& source);
+// Every value name something reads: node inputs, graph outputs, and names the nodes of subgraphs
+// (If, Loop, Scan bodies) read from the enclosing graph.
+std::unordered_set<std::string> read_values(const Graph& graph);
 // Removes the nodes at `indices` (any order, duplicates allowed); other nodes keep their relative order.
 void remove_nodes(Graph& graph, std::vector<size_t> indices);
 

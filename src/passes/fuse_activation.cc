@@ -48,7 +48,7 @@ const char* fused_op_for(const ir::Node& node) {
 
 }  // namespace
 
-bool FuseActivation::run(ir::Model& model) const {
+int FuseActivation::run(ir::Model& model) const {
   ir::Graph& g = model.graph;
   std::vector<size_t> fused;
   for (ir::Node& producer : g.nodes) {
@@ -66,10 +66,10 @@ bool FuseActivation::run(ir::Model& model) const {
     producer.outputs[0] = act.outputs[0];
     fused.push_back(*consumer);
   }
-  if (fused.empty()) return false;
+  if (fused.empty()) return 0;
   ir::remove_nodes(g, fused);
   import_kiln_domain(model);
-  return true;
+  return static_cast<int>(fused.size());
 }
 
 }  // namespace kiln::passes

@@ -10,7 +10,7 @@ namespace kiln::passes {
 class FuseActivation final : public GraphPass {
  public:
   const char* name() const override { return "FuseActivation"; }
-  bool run(ir::Model& model) const override;
+  int run(ir::Model& model) const override;
 };
 
 }  // namespace kiln::passes

@@ -5,7 +5,7 @@
 
 namespace kiln::passes {
 
-bool FuseConvAdd::run(ir::Model& model) const {
+int FuseConvAdd::run(ir::Model& model) const {
   ir::Graph& g = model.graph;
   std::vector<size_t> fused_adds;
   for (ir::Node& conv : g.nodes) {
@@ -24,10 +24,10 @@ bool FuseConvAdd::run(ir::Model& model) const {
     conv.outputs[0] = add.outputs[0];
     fused_adds.push_back(*consumer);
   }
-  if (fused_adds.empty()) return false;
+  if (fused_adds.empty()) return 0;
   ir::remove_nodes(g, fused_adds);
   import_kiln_domain(model);
-  return true;
+  return static_cast<int>(fused_adds.size());
 }
 
 }  // namespace kiln::passes

@@ -10,7 +10,7 @@ namespace kiln::passes {
 class FuseConvAdd final : public GraphPass {
  public:
   const char* name() const override { return "FuseConvAdd"; }
-  bool run(ir::Model& model) const override;
+  int run(ir::Model& model) const override;
 };
 
 }  // namespace kiln::passes

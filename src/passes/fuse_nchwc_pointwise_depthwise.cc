@@ -35,7 +35,7 @@ bool is_depthwise_of(const ir::Graph& g, const ir::Node& node, int64_t channels)
 
 }  // namespace
 
-bool FuseNchwcPointwiseDepthwise::run(ir::Model& model) const {
+int FuseNchwcPointwiseDepthwise::run(ir::Model& model) const {
   ir::Graph& g = model.graph;
   std::vector<size_t> fused;
   for (size_t p = 0; p < g.nodes.size(); ++p) {
@@ -56,9 +56,9 @@ bool FuseNchwcPointwiseDepthwise::run(ir::Model& model) const {
     depthwise.op_type = "NchwcPointwiseDepthwise";
     fused.push_back(p);
   }
-  if (fused.empty()) return false;
+  if (fused.empty()) return 0;
   ir::remove_nodes(g, fused);
-  return true;
+  return static_cast<int>(fused.size());
 }
 
 }  // namespace kiln::passes

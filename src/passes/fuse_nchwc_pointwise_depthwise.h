@@ -11,7 +11,7 @@ namespace kiln::passes {
 class FuseNchwcPointwiseDepthwise final : public GraphPass {
  public:
   const char* name() const override { return "FuseNchwcPointwiseDepthwise"; }
-  bool run(ir::Model& model) const override;
+  int run(ir::Model& model) const override;
 };
 
 }  // namespace kiln::passes

@@ -1,5 +1,9 @@
 #include "passes/match.h"
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
 #include "ir/graph_edit.h"
 
 namespace kiln::passes {
@@ -13,6 +17,30 @@ std::optional<size_t> sole_consumer(const ir::Graph& graph, const std::string& v
 
 bool is_op(const ir::Node& node, const char* op_type, const char* domain) {
   return node.op_type == op_type && node.domain == domain;
+}
+
+bool is_random(const ir::Node& node) {
+  static const char* const kRandom[] = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                                        "Multinomial", "Bernoulli"};
+  return node.domain.empty() &&
+         std::any_of(std::begin(kRandom), std::end(kRandom), [&](const char* op) { return node.op_type == op; });
+}
+
+bool has_subgraph(const ir::Node& node) {
+  return std::any_of(node.attributes.begin(), node.attributes.end(), [](const auto& attribute) {
+    return std::holds_alternative<std::shared_ptr<ir::Graph>>(attribute.second) ||
+           std::holds_alternative<std::vector<std::shared_ptr<ir::Graph>>>(attribute.second);
+  });
+}
+
+bool same_tensor(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         (a.nbytes() == 0 || std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0);
+}
+
+const Tensor* float_initializer(const ir::Graph& graph, const std::string& name) {
+  const auto it = graph.initializers.find(name);
+  return it != graph.initializers.end() && it->second.dtype() == DType::Float32 ? &it->second : nullptr;
 }
 
 const Tensor* constant_value(const ir::Graph& graph, const std::string& name) {

@@ -23,6 +23,14 @@ std::optional<T> attribute(const ir::Node& node, const char* name) {
 
 bool is_op(const ir::Node& node, const char* op_type, const char* domain = "");
 
+// Ops whose outputs differ from run to run: never computed ahead nor merged.
+bool is_random(const ir::Node& node);
+bool has_subgraph(const ir::Node& node);
+// Same dtype, shape and bytes.
+bool same_tensor(const Tensor& a, const Tensor& b);
+// The initializer `name` when it is a float32 tensor; null otherwise.
+const Tensor* float_initializer(const ir::Graph& graph, const std::string& name);
+
 // The value of `name` when it is known before any run: an initializer, or the `value` of a
 // Constant node. Null otherwise.
 const Tensor* constant_value(const ir::Graph& graph, const std::string& name);

@@ -61,18 +61,21 @@ class Rewrite {
  public:
   Rewrite(ir::Model& model, int64_t block) : model_(model), g_(model.graph), block_(block) {}
 
-  bool run() {
+  // The number of nodes converted to NCHWc.
+  int run() {
     for (size_t index : g_.topological_order()) {
       ir::Node node = g_.nodes[index];
-      if (!convert(node))
+      if (convert(node))
+        ++converted_;
+      else
         for (const std::string& input : node.inputs) provide_nchw(input);
       nodes_.push_back(std::move(node));
     }
-    if (twins_.empty()) return false;
+    if (twins_.empty()) return 0;
     for (const ir::Value& output : g_.outputs) provide_nchw(output.name);
     g_.nodes = std::move(nodes_);
     import_kiln_domain(model_);
-    return true;
+    return converted_;
   }
 
  private:
@@ -191,15 +194,16 @@ class Rewrite {
   std::vector<ir::Node> nodes_;           // the rewritten graph, in topological order
   std::map<std::string, Twin> twins_;     // NCHW value name -> its NCHWc twin
   std::set<std::string> missing_nchw_;    // values whose NCHW form nothing produces yet
+  int converted_ = 0;
 };
 
 }  // namespace
 
-bool NchwcLayout::run(ir::Model& model) const {
+int NchwcLayout::run(ir::Model& model) const {
   // The layout is decided once, for the whole graph: a second walk would take the reorders it
   // inserted for chain boundaries and reorder back across them.
   for (const ir::Node& node : model.graph.nodes)
-    if (is_nchwc_op(node)) return false;
+    if (is_nchwc_op(node)) return 0;
   return Rewrite(model, block_).run();
 }
 

@@ -27,7 +27,7 @@ class NchwcLayout final : public GraphPass {
   // `block`: the NCHWc block of the session's CPU level (kernels::nchwc_block).
   explicit NchwcLayout(int64_t block) : block_(block) {}
   const char* name() const override { return "NchwcLayout"; }
-  bool run(ir::Model& model) const override;
+  int run(ir::Model& model) const override;
 
  private:
   int64_t block_;

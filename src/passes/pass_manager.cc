@@ -1,10 +1,19 @@
 #include "passes/pass_manager.h"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
-#include <vector>
 
 #include "kernels/cpu/nchwc.h"
 #include "kiln/error.h"
+#include "passes/cancel_transposes.h"
+#include "passes/eliminate_common_subexpressions.h"
+#include "passes/eliminate_dead_code.h"
+#include "passes/eliminate_no_ops.h"
+#include "passes/fold_constants.h"
+#include "passes/fold_conv_batch_norm.h"
+#include "passes/fold_conv_scale_bias.h"
+#include "passes/fold_transpose_into_gemm.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_conv_add.h"
 #include "passes/fuse_nchwc_pointwise_depthwise.h"
@@ -13,8 +22,23 @@
 namespace kiln::passes {
 namespace {
 
+constexpr int kMaxLevel = 3;
+
 std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_level) {
   std::vector<std::unique_ptr<GraphPass>> passes;
+  if (level == 1) {
+    // Constant inputs first, so that the rewrites after it see initializers, not Constant nodes.
+    passes.push_back(std::make_unique<FoldConstants>(cpu_level));
+    passes.push_back(std::make_unique<EliminateNoOps>());
+    passes.push_back(std::make_unique<CancelTransposes>());
+    // Before the folds into Conv: two equal Conv -> BatchNormalization chains become one first.
+    passes.push_back(std::make_unique<EliminateCommonSubexpressions>());
+    passes.push_back(std::make_unique<FoldConvBatchNorm>());
+    passes.push_back(std::make_unique<FoldConvScaleBias>());
+    passes.push_back(std::make_unique<FoldTransposeIntoGemm>());
+    // Last: collects what the others left unread (replaced weights, bypassed producers).
+    passes.push_back(std::make_unique<EliminateDeadCode>());
+  }
   if (level == 2) {
     // The residual Add must be fused before the activation: FusedConv adds Z before activating,
     // so once an activation is in, no Add can follow it in.
@@ -35,22 +59,56 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
 // Generous: each productive round removes at least one node, and real graphs settle in two or three.
 constexpr int kMaxRounds = 100;
 
+void check_disabled_names(const std::vector<std::string>& disabled) {
+  const std::vector<PassListing> known = list_passes();
+  for (const std::string& name : disabled) {
+    if (std::any_of(known.begin(), known.end(), [&](const PassListing& p) { return p.name == name; })) continue;
+    std::string names;
+    for (const PassListing& p : known) names += (names.empty() ? "" : ", ") + p.name;
+    throw Error(ErrorCode::InvalidArgument, "no optimizer pass is named '" + name + "'; the passes are: " + names);
+  }
+}
+
 }  // namespace
 
 void import_kiln_domain(ir::Model& model) { model.opset_imports.emplace(kKilnDomain, 1); }
 
-void optimize(ir::Model& model, int level, CpuLevel cpu_level) {
-  if (level < 0 || level > 3)
+std::vector<PassListing> list_passes() {
+  std::vector<PassListing> listing;
+  for (int level = 1; level <= kMaxLevel; ++level)
+    for (const auto& pass : passes_of_level(level, CpuLevel::Scalar)) listing.push_back({level, pass->name()});
+  return listing;
+}
+
+std::vector<PassReport> optimize(ir::Model& model, const OptimizeOptions& options) {
+  if (options.level < 0 || options.level > kMaxLevel)
     throw Error(ErrorCode::InvalidArgument,
-                "optimization level must be 0 (none) to 3 (all), got " + std::to_string(level));
-  for (int l = 1; l <= level; ++l) {
-    const auto passes = passes_of_level(l, cpu_level);
+                "optimization level must be 0 (none) to 3 (all), got " + std::to_string(options.level));
+  check_disabled_names(options.disabled_passes);
+  const auto& disabled = options.disabled_passes;
+  std::vector<PassReport> reports;
+  for (int level = 1; level <= options.level; ++level) {
+    std::vector<std::unique_ptr<GraphPass>> passes = passes_of_level(level, options.cpu_level);
+    std::erase_if(passes, [&](const auto& pass) {
+      return std::find(disabled.begin(), disabled.end(), pass->name()) != disabled.end();
+    });
+    const size_t first = reports.size();
+    for (const auto& pass : passes) reports.push_back({pass->name(), level});
     for (int round = 0; round < kMaxRounds; ++round) {
       bool changed = false;
-      for (const auto& pass : passes) changed = pass->run(model) || changed;
+      for (size_t i = 0; i < passes.size(); ++i) {
+        PassReport& report = reports[first + i];
+        const auto start = std::chrono::steady_clock::now();
+        const int changes = passes[i]->run(model);
+        report.milliseconds += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        ++report.rounds;
+        report.changes += changes;
+        changed = changed || changes > 0;
+      }
       if (!changed) break;
     }
   }
+  return reports;
 }
 
 }  // namespace kiln::passes

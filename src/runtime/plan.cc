@@ -45,16 +45,8 @@ const ops::KernelEntry& find_kernel(const ir::Node& node, int64_t opset, const s
   if (!registry.has_op(node.domain, node.op_type))
     throw Error(ErrorCode::NotImplemented, node.describe() + ": Kiln has no kernel for op '" + node.op_type + "'" +
                                                (node.domain.empty() ? "" : " of domain '" + node.domain + "'"));
-  for (const auto& e : registry.entries()) {
-    const ops::KernelDef& k = e.def;
-    if (k.op != node.op_type || k.domain != ops::canonical_domain(node.domain) || opset < k.since || opset > k.until)
-      continue;
-    const size_t ti = static_cast<size_t>(k.type_input);
-    const DType t = ti < input_dtypes.size() ? input_dtypes[ti] : DType::Undefined;
-    // An undefined dtype means inference could not tell; the kernel then checks at run time.
-    if (k.types.empty() || t == DType::Undefined || std::find(k.types.begin(), k.types.end(), t) != k.types.end())
-      return e;
-  }
+  if (const ops::KernelEntry* entry = registry.find(node.domain, node.op_type, opset, ops::Provider::Cpu, input_dtypes))
+    return *entry;
   std::string types;
   for (DType t : input_dtypes) types += std::string(types.empty() ? "" : ", ") + dtype_name(t);
   throw Error(ErrorCode::NotImplemented, node.describe() + ": no CPU kernel for opset " + std::to_string(opset) +
@@ -69,7 +61,7 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
     cpu_level = parse_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
     check_cpu_level_supported(cpu_level);
   }
-  passes::optimize(model_, options.optimization_level, cpu_level);
+  optimizer_report_ = passes::optimize(model_, {options.optimization_level, cpu_level, options.disabled_passes});
   const ir::Graph& g = model_.graph;
   auto add_slot = [&](const std::string& name) {
     const int s = static_cast<int>(slot_count_++);

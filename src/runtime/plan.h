@@ -31,6 +31,7 @@ class Plan {
   const std::vector<TensorInfo>& inputs() const { return input_infos_; }
   const std::vector<TensorInfo>& outputs() const { return output_infos_; }
   const ir::Model& model() const { return model_; }
+  const std::vector<PassReport>& optimizer_report() const { return optimizer_report_; }
 
   // Feeds must be given for every graph input, with matching dtypes and static dims.
   std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& output_names) const;
@@ -42,6 +43,7 @@ class Plan {
   void return_arena(std::unique_ptr<TensorArena> arena) const;
 
   ir::Model model_;
+  std::vector<PassReport> optimizer_report_;
   std::vector<TensorInfo> input_infos_, output_infos_;
   std::vector<int> input_slots_;
   std::map<std::string, int> slots_;

@@ -17,6 +17,7 @@ Session& Session::operator=(Session&&) noexcept = default;
 
 const std::vector<TensorInfo>& Session::inputs() const { return plan_->inputs(); }
 const std::vector<TensorInfo>& Session::outputs() const { return plan_->outputs(); }
+const std::vector<PassReport>& Session::optimizer_report() const { return plan_->optimizer_report(); }
 
 std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& feeds) const {
   std::vector<std::string> names;

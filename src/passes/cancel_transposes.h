@@ -1,0 +1,17 @@
+// Level 1: Transpose(Transpose(x, p), q) => Transpose(x, p[q[i]]), or x itself when that is the
+// identity: a pair exported around an op that was folded away, or NCHW <-> NHWC round trips.
+// Both permutations must be given (without one, the rank is not known). The inner Transpose
+// stays when something else reads it.
+#pragma once
+
+#include "passes/pass.h"
+
+namespace kiln::passes {
+
+class CancelTransposes final : public GraphPass {
+ public:
+  const char* name() const override { return "CancelTransposes"; }
+  int run(ir::Model& model) const override;
+};
+
+}  // namespace kiln::passes

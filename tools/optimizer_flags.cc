@@ -1,0 +1,35 @@
+#include "optimizer_flags.h"
+
+#include <iomanip>
+
+namespace kiln::cli {
+
+void OptimizerFlags::apply(SessionOptions& options) const {
+  options.optimization_level = level;
+  options.disabled_passes = disabled_passes;
+}
+
+void add_optimizer_flags(CLI::App& cmd, OptimizerFlags& flags) {
+  cmd.add_option("-O,--level", flags.level, "optimization level: 0 none, 1 basic, 2 extended, 3 layout")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3));
+  cmd.add_option("--disable-pass", flags.disabled_passes, "an optimizer pass not to run, by name (repeatable; `kiln passes` lists them)");
+  cmd.add_flag("-v,--verbose", flags.verbose, "print what each optimizer pass did (to stderr)");
+}
+
+void print_optimizer_report(const std::vector<PassReport>& report, std::ostream& out) {
+  out << "level  pass                             rounds  changes       ms\n";
+  int64_t changes = 0;
+  double ms = 0;
+  for (const PassReport& p : report) {
+    out << std::setw(5) << p.level << "  " << std::left << std::setw(32) << p.name << std::right << std::setw(7)
+        << p.rounds << std::setw(9) << p.changes << std::setw(9) << std::fixed << std::setprecision(2)
+        << p.milliseconds << "\n";
+    changes += p.changes;
+    ms += p.milliseconds;
+  }
+  out << "optimizer: " << report.size() << " passes, " << changes << " changes, " << std::fixed << std::setprecision(2)
+      << ms << " ms\n";
+}
+
+}  // namespace kiln::cli

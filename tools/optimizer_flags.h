@@ -1,0 +1,27 @@
+// The optimizer options `kiln run` and `kiln bench` share: `-O,--level N`, `--disable-pass NAME`
+// (repeatable) and `-v,--verbose`, which prints what each pass did to stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "kiln/session.h"
+
+namespace kiln::cli {
+
+struct OptimizerFlags {
+  int level = 3;
+  std::vector<std::string> disabled_passes;
+  bool verbose = false;
+
+  void apply(SessionOptions& options) const;
+};
+
+void add_optimizer_flags(CLI::App& cmd, OptimizerFlags& flags);
+
+// One line per pass: level, name, rounds, changes and time; then the totals.
+void print_optimizer_report(const std::vector<PassReport>& report, std::ostream& out);
+
+}  // namespace kiln::cli
