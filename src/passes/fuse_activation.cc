@@ -23,8 +23,11 @@ std::optional<float> clip_bound(const ir::Model& model, const ir::Node& clip, si
 
 // The activation_params for fusing `act`, or nullopt when it cannot be fused.
 std::optional<std::vector<float>> activation_params(const ir::Model& model, const ir::Node& act) {
-  if (ops::fusable_activation_kind(act.op_type) == kernels::ActivationKind::None || !act.domain.empty() ||
-      act.outputs.size() != 1)
+  if (ops::fusable_activation_kind(act.op_type) == kernels::ActivationKind::None || act.outputs.size() != 1)
+    return std::nullopt;
+  // kiln.Gelu (FuseGelu's) is the exact form, as is ONNX Gelu without approximate = "tanh".
+  if (!act.domain.empty() && !is_op(act, "Gelu", kKilnDomain)) return std::nullopt;
+  if (act.op_type == "Gelu" && attribute<std::string>(act, "approximate").value_or("none") != "none")
     return std::nullopt;
   if (act.op_type == "Clip") {
     const auto lo = clip_bound(model, act, 1, "min", std::numeric_limits<float>::lowest());
@@ -43,6 +46,7 @@ const char* fused_op_for(const ir::Node& node) {
   if (node.attributes.count("activation") || node.outputs.size() != 1) return nullptr;
   if (is_op(node, "Conv") || is_op(node, "FusedConv", kKilnDomain)) return "FusedConv";
   if (is_op(node, "Gemm") || is_op(node, "FusedGemm", kKilnDomain)) return "FusedGemm";
+  if (is_op(node, "MatMul") || is_op(node, "FusedMatMul", kKilnDomain)) return "FusedMatMul";
   return nullptr;
 }
 

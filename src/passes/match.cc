@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "ir/graph_edit.h"
+#include "passes/pass.h"
 
 namespace kiln::passes {
 
@@ -41,6 +42,33 @@ bool same_tensor(const Tensor& a, const Tensor& b) {
 const Tensor* float_initializer(const ir::Graph& graph, const std::string& name) {
   const auto it = graph.initializers.find(name);
   return it != graph.initializers.end() && it->second.dtype() == DType::Float32 ? &it->second : nullptr;
+}
+
+std::optional<float> scalar_constant(const ir::Graph& graph, const std::string& name) {
+  const Tensor* t = constant_value(graph, name);
+  if (!t || t->dtype() != DType::Float32 || t->numel() != 1) return std::nullopt;
+  return t->data<float>()[0];
+}
+
+std::optional<std::string> other_operand(const ir::Node& node, const std::string& value) {
+  if (node.inputs.size() != 2 || node.inputs[0] == node.inputs[1]) return std::nullopt;
+  if (node.inputs[0] == value) return node.inputs[1];
+  if (node.inputs[1] == value) return node.inputs[0];
+  return std::nullopt;
+}
+
+void SubgraphFusion::fuse(size_t keep, const char* op_type, std::vector<std::string> inputs,
+                          std::map<std::string, ir::Attribute> attributes, const std::vector<size_t>& others) {
+  ir::Node& node = model_.graph.nodes[keep];
+  node = ir::Node{node.name, op_type, kKilnDomain, std::move(inputs), node.outputs, std::move(attributes)};
+  removed_.insert(removed_.end(), others.begin(), others.end());
+  ++fused_;
+}
+
+int SubgraphFusion::finish() {
+  ir::remove_nodes(model_.graph, removed_);
+  if (fused_) import_kiln_domain(model_);
+  return fused_;
 }
 
 const Tensor* constant_value(const ir::Graph& graph, const std::string& name) {

@@ -1,8 +1,10 @@
 // Small matching helpers shared by the fusion passes.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -30,6 +32,29 @@ bool has_subgraph(const ir::Node& node);
 bool same_tensor(const Tensor& a, const Tensor& b);
 // The initializer `name` when it is a float32 tensor; null otherwise.
 const Tensor* float_initializer(const ir::Graph& graph, const std::string& name);
+
+// The float32 value of a one-element constant (initializer or Constant node); nullopt otherwise.
+std::optional<float> scalar_constant(const ir::Graph& graph, const std::string& name);
+// The input of a two-input node that is not `value` (the other operand), or nullopt when the node
+// does not read `value` or reads it twice.
+std::optional<std::string> other_operand(const ir::Node& node, const std::string& value);
+
+// The rewrites of a pass that replaces whole subgraphs with one kiln-domain node each.
+class SubgraphFusion {
+ public:
+  explicit SubgraphFusion(ir::Model& model) : model_(model) {}
+  // Node `keep` (the subgraph's last, whose outputs it keeps) becomes kiln.<op_type>(inputs)
+  // with `attributes`, under its own name; the nodes `others` are removed by finish().
+  void fuse(size_t keep, const char* op_type, std::vector<std::string> inputs,
+            std::map<std::string, ir::Attribute> attributes, const std::vector<size_t>& others);
+  // Removes the replaced nodes and returns how many subgraphs were fused.
+  int finish();
+
+ private:
+  ir::Model& model_;
+  std::vector<size_t> removed_;
+  int fused_ = 0;
+};
 
 // The value of `name` when it is known before any run: an initializer, or the `value` of a
 // Constant node. Null otherwise.

@@ -16,7 +16,11 @@
 #include "passes/fold_transpose_into_gemm.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_conv_add.h"
+#include "passes/fuse_gelu.h"
+#include "passes/fuse_layer_norm.h"
+#include "passes/fuse_matmul_bias.h"
 #include "passes/fuse_nchwc_pointwise_depthwise.h"
+#include "passes/fuse_skip_layer_norm.h"
 #include "passes/nchwc_layout.h"
 
 namespace kiln::passes {
@@ -40,9 +44,16 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     passes.push_back(std::make_unique<EliminateDeadCode>());
   }
   if (level == 2) {
+    passes.push_back(std::make_unique<FuseLayerNorm>());
+    passes.push_back(std::make_unique<FuseGelu>());
+    // Before FuseSkipLayerNorm: a Linear layer's bias Add belongs in the GEMM's epilogue, not in
+    // a norm's skip input.
+    passes.push_back(std::make_unique<FuseMatMulBias>());
+    passes.push_back(std::make_unique<FuseSkipLayerNorm>());
     // The residual Add must be fused before the activation: FusedConv adds Z before activating,
     // so once an activation is in, no Add can follow it in.
     passes.push_back(std::make_unique<FuseConvAdd>());
+    // Last: takes kiln.Gelu into FusedMatMul's epilogue as well as the ONNX activations.
     passes.push_back(std::make_unique<FuseActivation>());
   }
   if (level == 3) {

@@ -8,7 +8,10 @@
 
 namespace kiln::kernels {
 
-enum class ActivationKind { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh };
+// Gelu is the exact (erf) form, x * (1 + erf(x / sqrt 2)) / 2.
+enum class ActivationKind { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Gelu };
+
+inline constexpr float kSqrtHalf = 0.70710678118654752f;
 
 struct Activation {
   ActivationKind kind = ActivationKind::None;
@@ -26,6 +29,7 @@ inline float apply_activation_ref(const Activation& act, float x) {
     case ActivationKind::HardSigmoid: return std::max(0.f, std::min(1.f, act.alpha * x + act.beta));
     case ActivationKind::HardSwish: return x * std::max(0.f, std::min(1.f, x / 6.f + 0.5f));
     case ActivationKind::Tanh: return std::tanh(x);
+    case ActivationKind::Gelu: return 0.5f * x * (1.f + std::erf(x * kSqrtHalf));
   }
   return x;
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/vec_isa.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -39,6 +40,7 @@ inline float clamp_unit(float v) { return v < 0.f ? 0.f : (1.f < v ? 1.f : v); }
     case UnaryKind::Sigmoid: return map_unary(x, y, n, [](float v) { return vec_sigmoid(v); });
     case UnaryKind::Tanh: return map_unary(x, y, n, [](float v) { return vec_tanh(v); });
     case UnaryKind::Erf: return map_unary(x, y, n, [](float v) { return vec_erf(v); });
+    case UnaryKind::Gelu: return map_unary(x, y, n, [](float v) { return 0.5f * v * (1.f + vec_erf(v * kSqrtHalf)); });
     case UnaryKind::Exp: return map_unary(x, y, n, [](float v) { return vec_exp(v); });
     case UnaryKind::Sqrt: return map_unary(x, y, n, [](float v) { return __builtin_sqrtf(v); });
     case UnaryKind::Neg: return map_unary(x, y, n, [](float v) { return -v; });

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "kernels/cpu/sgemm_microkernel.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace kiln::kernels {
 namespace {
@@ -47,6 +48,8 @@ void transform_tile(float* c, int64_t ldc, int64_t rows, int64_t cols, const Til
     case ActivationKind::HardSwish:
       return transform_tile(c, ldc, rows, cols, e,
                             [](float x) { return x * std::max(0.f, std::min(1.f, x * (1.f / 6.f) + 0.5f)); });
+    case ActivationKind::Gelu:
+      return transform_tile(c, ldc, rows, cols, e, [](float x) { return 0.5f * x * (1.f + vec_erf(x * kSqrtHalf)); });
     case ActivationKind::Sigmoid:
     case ActivationKind::Tanh:
       return transform_tile(c, ldc, rows, cols, e, [&act](float x) { return apply_activation_ref(act, x); });

@@ -17,7 +17,8 @@
 
 namespace kiln::kernels {
 
-enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Exp, Sqrt, Neg, Abs };
+// Gelu is the exact (erf) form.
+enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Gelu, Exp, Sqrt, Neg, Abs };
 
 // An activation and its parameters: LeakyRelu's slope is alpha, Clip's bounds are [alpha, beta],
 // HardSigmoid computes alpha * x + beta.

@@ -16,7 +16,7 @@ constexpr Fusable kFusable[] = {
     {"Relu", kernels::ActivationKind::Relu, 0},           {"Clip", kernels::ActivationKind::Clip, 2},
     {"LeakyRelu", kernels::ActivationKind::LeakyRelu, 1}, {"Sigmoid", kernels::ActivationKind::Sigmoid, 0},
     {"HardSigmoid", kernels::ActivationKind::HardSigmoid, 2}, {"HardSwish", kernels::ActivationKind::HardSwish, 0},
-    {"Tanh", kernels::ActivationKind::Tanh, 0},
+    {"Tanh", kernels::ActivationKind::Tanh, 0},           {"Gelu", kernels::ActivationKind::Gelu, 0},
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "kernels/cpu/matmul_ref.h"
 #include "kernels/cpu/quant_ref.h"
 #include "kernels/cpu/sgemm.h"
+#include "ops/cpu/fused_activation.h"
 #include "ops/cpu/quant_params.h"
 #include "ops/cpu/same_dtype.h"
 #include "ops/cpu/type_list.h"
@@ -82,12 +83,22 @@ void for_each_row_block(const MatMulPlan& plan, ThreadPool& pool, const F& fn) {
 // batch and row of A goes through one GEMM; otherwise each output batch is its own GEMM, run in
 // parallel over batches when there are enough of them (attention's per-head products). Other
 // dtypes run the reference kernel.
+//
+// kiln.FusedMatMul (FuseMatMulBias, FuseActivation) is the same kernel with an epilogue: input 2,
+// when given, is a constant bias [N] added to every row, and attributes `activation` /
+// `activation_params` name an activation applied after it (fused_activation.h).
 class MatMulKernel final : public OpKernel {
  public:
-  explicit MatMulKernel(const KernelInfo& info) : level_(info.cpu_level()) {
+  explicit MatMulKernel(const KernelInfo& info) : level_(info.cpu_level()), activation_(read_fused_activation(info)) {
     const Tensor* b = info.constant_input(1);
     if (b && b->dtype() == DType::Float32 && b->rank() == 2)
       packed_b_ = kernels::PackedMatrix::pack_b(level_, b->dim(0), b->dim(1), kernels::MatrixView{b->data<float>(), b->dim(1)});
+    if (info.has_input(2)) {
+      const Tensor* bias = info.constant_input(2);
+      if (!bias || bias->dtype() != DType::Float32 || bias->rank() != 1)
+        throw Error(ErrorCode::InvalidModel, "FusedMatMul's bias must be a constant float32 vector");
+      bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
+    }
   }
 
   void compute(KernelContext& ctx) const override {
@@ -115,10 +126,16 @@ class MatMulKernel final : public OpKernel {
     const int64_t M = plan.M, N = plan.N, K = plan.K;
     const float* pa = a.data<float>();
     float* py = ctx.allocate_output(0, DType::Float32, plan.out).data<float>();
+    if (!bias_.empty() && static_cast<int64_t>(bias_.size()) != N)
+      throw Error(ErrorCode::InvalidArgument, "bias has " + std::to_string(bias_.size()) + " values for " +
+                                                  std::to_string(N) + " output columns");
+    kernels::GemmEpilogue epilogue;
+    epilogue.col_bias = bias_.empty() ? nullptr : bias_.data();
+    epilogue.activation = activation_;
     if (packed_b_.rows() == K && packed_b_.cols() == N && b.rank() == 2) {
       // A's batches are contiguous rows against the one B: a single [rows, K] x [K, N] GEMM.
       kernels::sgemm(level_, a.numel() / std::max<int64_t>(K, 1), N, K, kernels::MatrixView{pa, K}, &packed_b_, py, N,
-                     {}, &ctx.pool());
+                     epilogue, &ctx.pool());
       return;
     }
     const float* pb = b.data<float>();
@@ -126,7 +143,7 @@ class MatMulKernel final : public OpKernel {
     auto run_batch = [&](int64_t batch, ThreadPool* pool) {
       const auto i = static_cast<size_t>(batch);
       kernels::sgemm(level_, M, N, K, kernels::MatrixView{pa + plan.a_batches[i] * M * K, K},
-                     kernels::MatrixView{pb + plan.b_batches[i] * K * N, N}, py + batch * M * N, N, {}, pool);
+                     kernels::MatrixView{pb + plan.b_batches[i] * K * N, N}, py + batch * M * N, N, epilogue, pool);
     };
     if (batches >= ctx.pool().size()) {
       ctx.pool().parallel_for(batches, [&](int64_t begin, int64_t end) {
@@ -138,9 +155,12 @@ class MatMulKernel final : public OpKernel {
   }
 
   CpuLevel level_;
+  kernels::Activation activation_;
+  std::vector<float> bias_;
   kernels::PackedMatrix packed_b_;
 };
 KILN_KERNEL(MatMulKernel, {.op = "MatMul", .since = 1, .types = types::kNumeric});
+KILN_KERNEL(MatMulKernel, {.op = "FusedMatMul", .domain = "kiln", .since = 1, .types = types::kFloat});
 
 enum class Operand { A, B };
 

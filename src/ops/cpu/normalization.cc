@@ -160,6 +160,9 @@ const float* per_element(const Tensor& t, const Shape& normalized, const char* n
   return storage.data();
 }
 
+// kiln.LayerNormalization (FuseLayerNorm, FuseSkipLayerNorm) takes a fourth input, skip: the
+// normalized tensor is X + skip, added as Add would (broadcasting), within the same pass over
+// memory when the two have one shape (a transformer's residual).
 class LayerNormKernel final : public OpKernel {
  public:
   explicit LayerNormKernel(const KernelInfo& info)
@@ -173,11 +176,15 @@ class LayerNormKernel final : public OpKernel {
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
-    const Shape& shape = x.shape();
+    const Tensor* skip = ctx.input_count() > 3 && ctx.has_input(3) ? &ctx.input(3) : nullptr;
+    if (skip && skip->dtype() != DType::Float32)
+      throw Error(ErrorCode::InvalidArgument, std::string("skip must be float32, got ") + dtype_name(skip->dtype()));
+    const bool skip_per_row = skip && skip->shape() == x.shape();
+    const Shape shape = skip ? kernels::broadcast_shapes(x.shape(), skip->shape()) : x.shape();
     const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(shape.size())));
     const Shape normalized(shape.begin() + static_cast<std::ptrdiff_t>(axis), shape.end());
     const int64_t cols = shape_numel(normalized);
-    const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
+    const int64_t rows = cols == 0 ? 0 : shape_numel(shape) / cols;
     std::vector<float> scale_storage, bias_storage;
     const float* scale = per_element(ctx.input(1), normalized, "Scale", scale_storage);
     const float* bias = ctx.has_input(2) ? per_element(ctx.input(2), normalized, "B", bias_storage) : nullptr;
@@ -189,12 +196,24 @@ class LayerNormKernel final : public OpKernel {
     float* mean = ctx.output_count() > 1 ? ctx.allocate_output(1, DType::Float32, stats_shape).data<float>() : nullptr;
     float* inv_std_dev = ctx.output_count() > 2 ? ctx.allocate_output(2, DType::Float32, stats_shape).data<float>() : nullptr;
 
-    const float* px = x.data<float>();
     float* py = y.data<float>();
+    if (skip && !skip_per_row) {
+      // A skip that broadcasts: the sum is made first, in the output, and normalized in place.
+      const float *pa = x.data<float>(), *pb = skip->data<float>();
+      const std::vector<int64_t> strides[2] = {kernels::broadcast_strides(x.shape(), shape),
+                                               kernels::broadcast_strides(skip->shape(), shape)};
+      kernels::for_each_broadcast(shape, strides, [&](int64_t i, const int64_t* o) { py[i] = pa[o[0]] + pb[o[1]]; });
+    }
+    const float* px = skip ? py : x.data<float>();
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1));
     ctx.pool().parallel_for(
         rows,
         [&](int64_t begin, int64_t end) {
+          if (skip_per_row) {
+            const float *pa = x.data<float>() + begin * cols, *pb = skip->data<float>() + begin * cols;
+            float* sum = py + begin * cols;
+            for (int64_t i = 0; i < (end - begin) * cols; ++i) sum[i] = pa[i] + pb[i];
+          }
           rows_fn_(px + begin * cols, py + begin * cols, end - begin, cols, scale, bias, epsilon_,
                    mean ? mean + begin : nullptr, inv_std_dev ? inv_std_dev + begin : nullptr);
         },
@@ -208,6 +227,7 @@ class LayerNormKernel final : public OpKernel {
   decltype(kernels::VecIsa::layer_norm_rows) rows_fn_;
 };
 KILN_KERNEL(LayerNormKernel, {.op = "LayerNormalization", .since = 17, .types = types::kFloat});
+KILN_KERNEL(LayerNormKernel, {.op = "LayerNormalization", .domain = "kiln", .since = 1, .types = types::kFloat});
 
 class LrnKernel final : public OpKernel {
  public:

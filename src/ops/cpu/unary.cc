@@ -3,10 +3,13 @@
 // it over the input in parallel chunks. Adding an op is a functor plus one registration line.
 //
 // A functor whose op has a vectorized float32 kernel says so with `vec()`, naming it for
-// kernels::VecIsa::unary; at CPU levels above Scalar float32 inputs take that kernel.
+// kernels::VecIsa::unary (or nullopt, for attributes it does not cover); at CPU levels above
+// Scalar float32 inputs take that kernel.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <type_traits>
 
 #include "kernels/cpu/elementwise.h"
@@ -25,9 +28,10 @@ class UnaryKernel final : public OpKernel {
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     if constexpr (requires { op_.vec(); }) {
-      if (vec_ && x.dtype() == DType::Float32) {
+      const std::optional<kernels::UnaryOp> vec_op = op_.vec();
+      if (vec_ && vec_op && x.dtype() == DType::Float32) {
         float* out = ctx.allocate_output(0, DType::Float32, x.shape()).data<float>();
-        kernels::parallel_vec_unary(ctx.pool(), *vec_, op_.vec(), x.data<float>(), out, x.numel());
+        kernels::parallel_vec_unary(ctx.pool(), *vec_, *vec_op, x.data<float>(), out, x.numel());
         return;
       }
     }
@@ -147,6 +151,26 @@ struct ErfOp {
   template <class T> T operator()(T x) const { return std::erf(x); }
   kernels::UnaryOp vec() const { return {kernels::UnaryKind::Erf}; }
 };
+// Gelu (opset 20, and kiln.Gelu, which FuseGelu makes from its Erf subgraph): the exact form, or
+// with approximate = "tanh" x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2.
+struct GeluOp {
+  explicit GeluOp(const KernelInfo& info) {
+    const std::string approximate = info.attr_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh")
+      throw Error(ErrorCode::InvalidModel, "approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
+    tanh_form = approximate == "tanh";
+  }
+  template <class T>
+  T operator()(T x) const {
+    if (tanh_form) return T(0.5) * x * (T(1) + std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
+    return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
+  }
+  // The vectorized kernel computes the exact form; the tanh form runs the functor.
+  std::optional<kernels::UnaryOp> vec() const {
+    return tanh_form ? std::nullopt : std::optional<kernels::UnaryOp>(kernels::UnaryOp{kernels::UnaryKind::Gelu});
+  }
+  bool tanh_form = false;
+};
 struct ReciprocalOp { template <class T> T operator()(T x) const { return T(1) / x; } };
 struct FloorOp { template <class T> T operator()(T x) const { return std::floor(x); } };
 struct CeilOp { template <class T> T operator()(T x) const { return std::ceil(x); } };
@@ -224,6 +248,8 @@ KILN_UNARY_KERNEL(Sqrt, 6, FloatTypes);
 KILN_UNARY_KERNEL(Exp, 6, FloatTypes);
 KILN_UNARY_KERNEL(Log, 6, FloatTypes);
 KILN_UNARY_KERNEL(Erf, 9, FloatTypes);
+KILN_UNARY_KERNEL(Gelu, 20, FloatTypes);
+KILN_KERNEL(GeluKernel, {.op = "Gelu", .domain = "kiln", .since = 1, .types = FloatTypes::dtypes()});
 KILN_UNARY_KERNEL(Reciprocal, 6, FloatTypes);
 KILN_UNARY_KERNEL(Floor, 6, FloatTypes);
 KILN_UNARY_KERNEL(Ceil, 6, FloatTypes);
