@@ -23,15 +23,6 @@ std::optional<std::string> scaled_input(const ir::Graph& g, const ir::Node& node
   return std::nullopt;
 }
 
-// The node reading `value` alone, when it is a two-input `op` with one output.
-std::optional<size_t> sole_binary(const ir::Graph& g, const std::string& value, const char* op) {
-  const auto consumer = sole_consumer(g, value);
-  if (!consumer || !is_op(g.nodes[*consumer], op) || g.nodes[*consumer].inputs.size() != 2 ||
-      g.nodes[*consumer].outputs.size() != 1)
-    return std::nullopt;
-  return consumer;
-}
-
 }  // namespace
 
 int FuseGelu::run(ir::Model& model) const {
@@ -45,11 +36,11 @@ int FuseGelu::run(ir::Model& model) const {
     if (scale == producers.end() || !sole_consumer(g, erf.inputs[0])) continue;
     const auto x = scaled_input(g, g.nodes[scale->second]);
     if (!x) continue;
-    const auto plus_one = sole_binary(g, erf.outputs[0], "Add");
+    const auto plus_one = sole_consumer_of_type(g, erf.outputs[0], "Add");
     const auto one = plus_one ? other_operand(g.nodes[*plus_one], erf.outputs[0]) : std::nullopt;
     if (!one || !near(scalar_constant(g, *one), 1.0)) continue;
     const std::string& a = g.nodes[*plus_one].outputs[0];
-    const auto first = sole_binary(g, a, "Mul");
+    const auto first = sole_consumer_of_type(g, a, "Mul");
     const auto other = first ? other_operand(g.nodes[*first], a) : std::nullopt;
     if (!other) continue;
     std::vector<size_t> matched{scale->second, e, *plus_one};
@@ -57,7 +48,7 @@ int FuseGelu::run(ir::Model& model) const {
     std::optional<size_t> last;
     if (*other == *x || near(scalar_constant(g, *other), 0.5)) {
       // Mul(Mul(x, a), 0.5) or Mul(Mul(a, 0.5), x): one more Mul, by what the first one lacks.
-      const auto outer = sole_binary(g, product, "Mul");
+      const auto outer = sole_consumer_of_type(g, product, "Mul");
       const auto outer_other = outer ? other_operand(g.nodes[*outer], product) : std::nullopt;
       if (outer_other && (*other == *x ? near(scalar_constant(g, *outer_other), 0.5) : *outer_other == *x)) {
         matched.push_back(*first);

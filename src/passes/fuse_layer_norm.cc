@@ -8,10 +8,11 @@
 namespace kiln::passes {
 namespace {
 
-// The one node reading `value` when it is `op`, and `value` is not observed elsewhere.
-const ir::Node* sole(const ir::Graph& g, const std::string& value, const char* op, std::vector<size_t>& matched) {
-  const auto consumer = sole_consumer(g, value);
-  if (!consumer || !is_op(g.nodes[*consumer], op) || g.nodes[*consumer].outputs.size() != 1) return nullptr;
+// The node reading `value` alone when it is `op_type`, recorded in `matched`; null otherwise.
+const ir::Node* matched_consumer(const ir::Graph& g, const std::string& value, const char* op_type,
+                                 std::vector<size_t>& matched) {
+  const auto consumer = sole_consumer_of_type(g, value, op_type);
+  if (!consumer) return nullptr;
   matched.push_back(*consumer);
   return &g.nodes[*consumer];
 }
@@ -41,7 +42,7 @@ int FuseLayerNorm::run(ir::Model& model) const {
     if (!is_last_axis_mean(g, mean) || mean.inputs.empty()) continue;
     const std::string x = mean.inputs[0];
     std::vector<size_t> matched{i};
-    const ir::Node* sub = sole(g, mean.outputs[0], "Sub", matched);
+    const ir::Node* sub = matched_consumer(g, mean.outputs[0], "Sub", matched);
     if (!sub || sub->inputs[0] != x || sub->inputs[1] != mean.outputs[0]) continue;
     const std::string& d = sub->outputs[0];
     // d has exactly two readers: the square and the division.
@@ -56,23 +57,23 @@ int FuseLayerNorm::run(ir::Model& model) const {
     const size_t div_index = square_index == readers[0] ? readers[1] : readers[0];
     if (!is_square(square_index) || !is_op(g.nodes[div_index], "Div") || g.nodes[div_index].inputs[0] != d) continue;
     matched.push_back(square_index);
-    const ir::Node* var = sole(g, g.nodes[square_index].outputs[0], "ReduceMean", matched);
+    const ir::Node* var = matched_consumer(g, g.nodes[square_index].outputs[0], "ReduceMean", matched);
     if (!var || !is_last_axis_mean(g, *var)) continue;
-    const ir::Node* add_eps = sole(g, var->outputs[0], "Add", matched);
+    const ir::Node* add_eps = matched_consumer(g, var->outputs[0], "Add", matched);
     const auto eps_name = add_eps ? other_operand(*add_eps, var->outputs[0]) : std::nullopt;
     const auto epsilon = eps_name ? scalar_constant(g, *eps_name) : std::nullopt;
     if (!epsilon) continue;
-    const ir::Node* sqrt = sole(g, add_eps->outputs[0], "Sqrt", matched);
+    const ir::Node* sqrt = matched_consumer(g, add_eps->outputs[0], "Sqrt", matched);
     if (!sqrt) continue;
     const ir::Node& div = g.nodes[div_index];
     if (div.inputs[1] != sqrt->outputs[0] || ir::consumers_of(g, sqrt->outputs[0]).size() != 1 ||
         ir::is_graph_output(g, sqrt->outputs[0]))
       continue;
     matched.push_back(div_index);
-    const ir::Node* mul = sole(g, div.outputs[0], "Mul", matched);
+    const ir::Node* mul = matched_consumer(g, div.outputs[0], "Mul", matched);
     const Tensor* gamma = mul ? constant_vector(g, other_operand(*mul, div.outputs[0])) : nullptr;
     if (!gamma) continue;
-    const ir::Node* add = sole(g, mul->outputs[0], "Add", matched);
+    const ir::Node* add = matched_consumer(g, mul->outputs[0], "Add", matched);
     const Tensor* beta = add ? constant_vector(g, other_operand(*add, mul->outputs[0])) : nullptr;
     if (!beta || beta->dim(0) != gamma->dim(0)) continue;
     const std::string gamma_name = *other_operand(*mul, div.outputs[0]);

@@ -16,6 +16,20 @@ std::optional<size_t> sole_consumer(const ir::Graph& graph, const std::string& v
   return consumers[0];
 }
 
+std::optional<size_t> sole_consumer_of_type(const ir::Graph& graph, const std::string& value, const char* op_type) {
+  const auto consumer = sole_consumer(graph, value);
+  if (!consumer || !is_op(graph.nodes[*consumer], op_type) || graph.nodes[*consumer].outputs.size() != 1)
+    return std::nullopt;
+  return consumer;
+}
+
+std::optional<size_t> sole_producer_of_type(const ir::Graph& graph, const std::unordered_map<std::string, size_t>& producers,
+                                            const std::string& value, const char* op_type) {
+  const auto it = producers.find(value);
+  if (it == producers.end() || !is_op(graph.nodes[it->second], op_type) || !sole_consumer(graph, value)) return std::nullopt;
+  return it->second;
+}
+
 bool is_op(const ir::Node& node, const char* op_type, const char* domain) {
   return node.op_type == op_type && node.domain == domain;
 }

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/graph.h"
@@ -13,6 +14,14 @@ namespace kiln::passes {
 // The one node that reads `value`, when exactly one node does and it is not a graph output
 // (a fused-away value must not be observable).
 std::optional<size_t> sole_consumer(const ir::Graph& graph, const std::string& value);
+
+// The one node reading `value` (not a graph output) when it is `op_type` of the default domain
+// with one output.
+std::optional<size_t> sole_consumer_of_type(const ir::Graph& graph, const std::string& value, const char* op_type);
+// The node writing `value` when it is `op_type` of the default domain and `value` has no other
+// reader; `producers` is graph.producers().
+std::optional<size_t> sole_producer_of_type(const ir::Graph& graph, const std::unordered_map<std::string, size_t>& producers,
+                                            const std::string& value, const char* op_type);
 
 // The node's attribute `name` when present with type T; nullopt otherwise.
 template <class T>

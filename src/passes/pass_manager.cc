@@ -15,6 +15,7 @@
 #include "passes/fold_conv_scale_bias.h"
 #include "passes/fold_transpose_into_gemm.h"
 #include "passes/fuse_activation.h"
+#include "passes/fuse_attention.h"
 #include "passes/fuse_conv_add.h"
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_layer_norm.h"
@@ -46,6 +47,7 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
   if (level == 2) {
     passes.push_back(std::make_unique<FuseLayerNorm>());
     passes.push_back(std::make_unique<FuseGelu>());
+    passes.push_back(std::make_unique<FuseAttention>());
     // Before FuseSkipLayerNorm: a Linear layer's bias Add belongs in the GEMM's epilogue, not in
     // a norm's skip input.
     passes.push_back(std::make_unique<FuseMatMulBias>());
