@@ -1,20 +1,19 @@
-// A move-only array of trivially copyable T on 64-byte aligned storage (one cache line, one
-// AVX-512 register): packed weights and per-thread scratch, which vector loads read aligned.
+// A move-only array of trivially copyable T on 64-byte aligned storage (core/aligned_alloc.h):
+// packed weights and per-thread scratch, which vector loads read aligned.
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
+
+#include "core/aligned_alloc.h"
 
 namespace kiln {
 
 template <class T>
 class AlignedBuffer {
  public:
-  static constexpr size_t kAlignment = 64;
-
   AlignedBuffer() = default;
   explicit AlignedBuffer(size_t count) { resize_discarding(count); }
 
@@ -26,10 +25,8 @@ class AlignedBuffer {
     }
     // A size computed from hostile attributes must fail here, not wrap into a small allocation.
     if (count > (SIZE_MAX - kAlignment) / sizeof(T)) throw std::bad_alloc();
-    const size_t bytes = (count * sizeof(T) + kAlignment - 1) / kAlignment * kAlignment;
-    void* p = std::aligned_alloc(kAlignment, bytes);
-    if (!p) throw std::bad_alloc();
-    data_.reset(static_cast<T*>(p));
+    const size_t bytes = count * sizeof(T);
+    data_ = std::unique_ptr<T, Free>(static_cast<T*>(aligned_allocate(bytes)), Free{bytes});
     size_ = capacity_ = count;
   }
   void zero() { std::memset(static_cast<void*>(data_.get()), 0, size_ * sizeof(T)); }
@@ -40,7 +37,8 @@ class AlignedBuffer {
 
  private:
   struct Free {
-    void operator()(T* p) const { std::free(p); }
+    size_t bytes = 0;
+    void operator()(T* p) const { aligned_free(p, bytes); }
   };
   std::unique_ptr<T, Free> data_;
   size_t size_ = 0, capacity_ = 0;

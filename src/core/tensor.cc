@@ -1,5 +1,7 @@
 #include "kiln/tensor.h"
 
+#include "core/aligned_alloc.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -8,13 +10,12 @@
 namespace kiln {
 namespace {
 
-constexpr size_t kAlignment = 64;  // a cache line, and the widest vector load (AVX-512)
-
 std::shared_ptr<void> allocate_aligned(size_t bytes) {
-  const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (!p) throw Error(ErrorCode::Runtime, "out of memory allocating " + std::to_string(bytes) + " bytes");
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  try {
+    return std::shared_ptr<void>(aligned_allocate(bytes), [bytes](void* q) { aligned_free(q, bytes); });
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::Runtime, "out of memory allocating " + std::to_string(bytes) + " bytes");
+  }
 }
 
 template <class F>

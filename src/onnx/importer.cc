@@ -1,14 +1,15 @@
 #include "onnx/importer.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
+#include <malloc.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <functional>
+#include <limits>
 #include <memory>
 
 #include "onnx/tensor_proto.h"
@@ -44,16 +45,18 @@ ir::Value value_from_proto(const onnx::ValueInfoProto& info) {
   return v;
 }
 
-ir::Graph graph_from_proto(const onnx::GraphProto& g, const std::string& base_dir);
+// The protos are consumed: each initializer's raw bytes are freed once its tensor holds them, so
+// that loading never holds a model's weights twice over.
+ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir);
 
-ir::Attribute attribute_from_proto(const onnx::AttributeProto& a, const ir::Node& node, const std::string& base_dir) {
+ir::Attribute attribute_from_proto(onnx::AttributeProto& a, const ir::Node& node, const std::string& base_dir) {
   const std::string what = node.describe() + " attribute '" + a.name() + "'";
   switch (a.type()) {
     case onnx::AttributeProto::FLOAT: return a.f();
     case onnx::AttributeProto::INT: return a.i();
     case onnx::AttributeProto::STRING: return a.s();
     case onnx::AttributeProto::TENSOR: return tensor_from_proto(a.t(), base_dir, what);
-    case onnx::AttributeProto::GRAPH: return std::make_shared<ir::Graph>(graph_from_proto(a.g(), base_dir));
+    case onnx::AttributeProto::GRAPH: return std::make_shared<ir::Graph>(graph_from_proto(*a.mutable_g(), base_dir));
     case onnx::AttributeProto::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
     case onnx::AttributeProto::INTS: return std::vector<int64_t>(a.ints().begin(), a.ints().end());
     case onnx::AttributeProto::STRINGS: return std::vector<std::string>(a.strings().begin(), a.strings().end());
@@ -64,7 +67,7 @@ ir::Attribute attribute_from_proto(const onnx::AttributeProto& a, const ir::Node
     }
     case onnx::AttributeProto::GRAPHS: {
       std::vector<std::shared_ptr<ir::Graph>> gs;
-      for (const auto& sub : a.graphs()) gs.push_back(std::make_shared<ir::Graph>(graph_from_proto(sub, base_dir)));
+      for (auto& sub : *a.mutable_graphs()) gs.push_back(std::make_shared<ir::Graph>(graph_from_proto(sub, base_dir)));
       return gs;
     }
     case onnx::AttributeProto::SPARSE_TENSOR:
@@ -77,12 +80,13 @@ ir::Attribute attribute_from_proto(const onnx::AttributeProto& a, const ir::Node
   }
 }
 
-ir::Graph graph_from_proto(const onnx::GraphProto& g, const std::string& base_dir) {
+ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir) {
   ir::Graph graph;
   graph.name = g.name();
-  for (const auto& init : g.initializer()) {
+  for (auto& init : *g.mutable_initializer()) {
     if (init.name().empty()) bad("graph '" + g.name() + "' has an initializer without a name");
     Tensor t = tensor_from_proto(init, base_dir, "initializer '" + init.name() + "'");
+    std::string().swap(*init.mutable_raw_data());
     if (!graph.initializers.emplace(init.name(), std::move(t)).second)
       bad("initializer '" + init.name() + "' is defined twice");
   }
@@ -94,7 +98,7 @@ ir::Graph graph_from_proto(const onnx::GraphProto& g, const std::string& base_di
   for (const auto& out : g.output()) graph.outputs.push_back(value_from_proto(out));
   for (const auto& vi : g.value_info()) graph.value_info[vi.name()] = value_from_proto(vi);
   int unnamed = 0;
-  for (const auto& n : g.node()) {
+  for (auto& n : *g.mutable_node()) {
     ir::Node node;
     node.op_type = n.op_type();
     node.domain = n.domain() == "ai.onnx" ? "" : n.domain();
@@ -102,7 +106,7 @@ ir::Graph graph_from_proto(const onnx::GraphProto& g, const std::string& base_di
     if (node.op_type.empty()) bad("node '" + node.name + "' has no op_type");
     node.inputs.assign(n.input().begin(), n.input().end());
     node.outputs.assign(n.output().begin(), n.output().end());
-    for (const auto& a : n.attribute()) {
+    for (auto& a : *n.mutable_attribute()) {
       if (!node.attributes.emplace(a.name(), attribute_from_proto(a, node, base_dir)).second)
         bad(node.describe() + " has attribute '" + a.name() + "' twice");
     }
@@ -124,14 +128,16 @@ void check_domains(const ir::Graph& graph, const ir::Model& model) {
   }
 }
 
-}  // namespace
-
-ir::Model load_model_from_bytes(const void* data, size_t size, const std::string& base_dir) {
+void check_model_size(size_t size) {
   if (size > static_cast<size_t>(std::numeric_limits<int>::max()))
     bad("the model is larger than 2 GiB; keep large weights in external data files");
-  onnx::ModelProto proto;
-  if (!proto.ParseFromArray(data, static_cast<int>(size)))
-    bad("the file is not a valid ONNX model (protobuf parsing failed: truncated, or fields of the wrong type)");
+}
+
+[[noreturn]] void not_a_model() {
+  bad("the file is not a valid ONNX model (protobuf parsing failed: truncated, or fields of the wrong type)");
+}
+
+ir::Model model_from_proto(onnx::ModelProto& proto, const std::string& base_dir) {
   if (!proto.has_graph()) bad("the ONNX model has no graph");
 
   ir::Model model;
@@ -149,7 +155,7 @@ ir::Model load_model_from_bytes(const void* data, size_t size, const std::string
     throw Error(ErrorCode::NotImplemented, "the model imports ai.onnx opset " + std::to_string(it->second) +
                                                "; Kiln supports opsets " + std::to_string(kMinOpset) + " to " +
                                                std::to_string(kMaxOpset));
-  model.graph = graph_from_proto(proto.graph(), base_dir);
+  model.graph = graph_from_proto(*proto.mutable_graph(), base_dir);
   check_domains(model.graph, model);
   model.graph.validate();
   // Only a structurally valid graph reaches ONNX's inference functions (see type_inference.h).
@@ -157,23 +163,47 @@ ir::Model load_model_from_bytes(const void* data, size_t size, const std::string
   return model;
 }
 
+}  // namespace
+
+ir::Model load_model_from_bytes(const void* data, size_t size, const std::string& base_dir) {
+  check_model_size(size);
+  onnx::ModelProto proto;
+  if (!proto.ParseFromArray(data, static_cast<int>(size))) not_a_model();
+  return model_from_proto(proto, base_dir);
+}
+
 ir::Model load_model(const std::string& path) {
-  // The file is mapped rather than read: protobuf parses straight from the page cache, which
-  // saves two copies of the weights at load time and their share of the peak memory.
+  // Protobuf parses from the file through a small buffer, neither reading the whole file into
+  // memory nor mapping it (mapped pages count in the process's RSS while the weights are copied):
+  // the weights are held once by the proto, then moved tensor by tensor into Kiln's.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(ErrorCode::Io, "cannot open model file '" + path + "': " + std::strerror(errno));
+  const std::unique_ptr<int, void (*)(int*)> closer(new int(fd), [](int* f) {
+    ::close(*f);
+    delete f;
+  });
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     throw Error(ErrorCode::Io, "model file '" + path + "' is not a regular file");
-  }
-  const size_t size = static_cast<size_t>(st.st_size);
-  void* mapped = size ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
-  ::close(fd);
-  if (mapped == MAP_FAILED) throw Error(ErrorCode::Io, "cannot map model file '" + path + "': " + std::strerror(errno));
-  const std::unique_ptr<void, std::function<void(void*)>> unmap(mapped, [size](void* p) { ::munmap(p, size); });
   try {
-    return load_model_from_bytes(mapped ? mapped : "", size, std::filesystem::path(path).parent_path().string());
+    check_model_size(static_cast<size_t>(st.st_size));
+    ir::Model model;
+    {
+      onnx::ModelProto proto;
+      google::protobuf::io::FileInputStream stream(fd);
+      if (!proto.ParseFromZeroCopyStream(&stream)) {
+        if (stream.GetErrno() != 0)
+          throw Error(ErrorCode::Io, "cannot read model file: " + std::string(std::strerror(stream.GetErrno())));
+        not_a_model();
+      }
+      model = model_from_proto(proto, std::filesystem::path(path).parent_path().string());
+    }
+#ifdef __GLIBC__
+    // The parse buffers are freed by now; once glibc has seen large blocks freed it serves blocks
+    // of their size from its heap, which it keeps unless asked to give it back.
+    ::malloc_trim(0);
+#endif
+    return model;
   } catch (const Error& e) {
     throw Error(e.code(), path + ": " + e.what());
   }
