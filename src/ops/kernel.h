@@ -94,6 +94,13 @@ class OpKernel {
  public:
   virtual ~OpKernel() = default;
   virtual void compute(KernelContext& ctx) const = 0;
+  // Whether compute() reads the elements of input `input` when it is a constant, rather than
+  // only its dtype and shape: false for weights a kernel packed at creation. The plan frees the
+  // elements of an initializer that no kernel reads, so packed weights are not held twice.
+  virtual bool reads_constant_data(size_t input) const {
+    (void)input;
+    return true;
+  }
 };
 
 }  // namespace kiln::ops

@@ -1,6 +1,8 @@
 #include "runtime/plan.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "passes/pass_manager.h"
@@ -53,6 +55,9 @@ const ops::KernelEntry& find_kernel(const ir::Node& node, int64_t opset, const s
                                              " with input dtypes (" + types + ")");
 }
 
+// Keeps a tensor's dtype and shape (what a run still passes to its readers) and drops its elements.
+void release_elements(Tensor& t) { t = Tensor::wrap(t.dtype(), t.shape(), nullptr, nullptr); }
+
 }  // namespace
 
 Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(model)) {
@@ -82,6 +87,14 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
     output_infos_.push_back(info);
   }
 
+  // Initializers freed as soon as their last reader is built, when no reader reads their elements.
+  std::map<std::string, int> unbuilt_readers;
+  std::set<std::string> data_read;
+  for (const auto& node : g.nodes)
+    for (const auto& in : node.inputs)
+      if (g.initializers.count(in)) ++unbuilt_readers[in];
+  for (const auto& v : g.outputs) data_read.insert(v.name);
+
   std::vector<int> last_reader(slot_count_, -1);
   for (size_t index : g.topological_order()) {
     const ir::Node& node = g.nodes[index];
@@ -104,6 +117,12 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
       step.kernel = entry.factory(ops::KernelInfo(node, step.opset, dtypes, constants, cpu_level));
     } catch (const Error& e) {
       throw Error(e.code(), node.describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
+    }
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const std::string& in = node.inputs[i];
+      if (!constants[i]) continue;
+      if (step.kernel->reads_constant_data(i)) data_read.insert(in);
+      if (--unbuilt_readers[in] == 0 && !data_read.count(in)) release_elements(model_.graph.initializers.at(in));
     }
     steps_.push_back(std::move(step));
   }

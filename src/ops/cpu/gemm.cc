@@ -39,6 +39,8 @@ class GemmKernel final : public OpKernel {
     }
   }
 
+  bool reads_constant_data(size_t input) const override { return !(input == 1 && packed_b_.rows() > 0); }
+
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);

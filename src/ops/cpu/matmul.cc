@@ -101,6 +101,10 @@ class MatMulKernel final : public OpKernel {
     }
   }
 
+  bool reads_constant_data(size_t input) const override {
+    return !((input == 1 && packed_b_.rows() > 0) || (input == 2 && !bias_.empty()));
+  }
+
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);

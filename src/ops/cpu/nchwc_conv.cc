@@ -43,6 +43,9 @@ class NchwcConvKernel final : public OpKernel {
     if (const Tensor* b = info.has_input(2) ? info.constant_input(2) : nullptr) bias_ = nchwc_padded_bias(*b, out_channels, block_);
   }
 
+  // W lives on in prepared_ only; a constant B in bias_.
+  bool reads_constant_data(size_t input) const override { return !(input == 1 || (input == 2 && !bias_.empty())); }
+
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     const int64_t in_blocks = kernels::nchwc_blocks(prepared_->in_channels(), prepared_->in_lanes());

@@ -58,6 +58,12 @@ class NchwcPointwiseDepthwiseKernel final : public OpKernel {
         constant_bias_[input / 2 - 1] = nchwc_padded_bias(*b, expanded, block_);
   }
 
+  // W1 and W2 live on in the prepared convolutions only; constant biases in constant_bias_.
+  bool reads_constant_data(size_t input) const override {
+    if (input == 1 || input == 3) return false;
+    return !((input == 2 || input == 4) && !constant_bias_[input / 2 - 1].empty());
+  }
+
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     const int64_t in_blocks = kernels::nchwc_blocks(pointwise_->in_channels(), block_);
