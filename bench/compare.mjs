@@ -161,6 +161,18 @@ function loadAndMemory(opts, model) {
   ];
 }
 
+// Peak RSS of one process that creates a session (1 thread) and runs it, for each engine: what a
+// deployment holds. Kiln's is `kiln bench`'s peak_rss_mb; ORT's comes from bench/ort_rss.mjs.
+const kRssRuns = 10;
+function memoryDuringRuns(opts, model, inputs) {
+  const kiln = kilnBench(opts.kiln, model, ['--threads', '1', '--iterations', String(kRssRuns), '--warmup', '1',
+    ...kilnInputArgs(inputs)]);
+  const ort = JSON.parse(execFileSync(process.execPath,
+    [join(HERE, 'ort_rss.mjs'), model, String(kRssRuns), ...inputs.map(({ name, file }) => `${name}=${file}`)],
+    { encoding: 'utf8' }));
+  return { kiln: kiln.peak_rss_mb, ort: ort.peak_rss_mb };
+}
+
 const latencyColumns = [
   { title: 'model', value: (r) => r.model, left: true },
   { title: 'threads', value: (r) => String(r.threads) },
@@ -182,6 +194,12 @@ const accuracyColumns = [
   { title: 'max abs diff', value: (r) => sci(r.maxAbs) },
   { title: 'rel diff', value: (r) => (r.error ? r.error : sci(r.rel)) },
 ];
+const rssColumns = [
+  { title: 'model', value: (r) => r.model, left: true },
+  { title: 'Kiln MB', value: (r) => fixed(r.kiln, 1) },
+  { title: 'ORT MB', value: (r) => fixed(r.ort, 1) },
+  { title: 'Kiln/ORT', value: (r) => fixed(r.kiln / r.ort, 2) },
+];
 const loadColumns = [
   { title: 'process', value: (r) => r.engine, left: true },
   { title: 'session creation ms', value: (r) => fixed(r.load_ms, 1) },
@@ -200,9 +218,11 @@ function header(opts, peak) {
 }
 
 // Prints the tables, and writes them as Markdown with --markdown.
-function report(opts, peak, { rows, checks, loads, loadModel }) {
+function report(opts, peak, { rows, checks, memory, loads, loadModel }) {
   const sections = [['Latency', latencyColumns, rows]];
   if (opts.cpuLevels) sections.push(['Outputs at each Kiln CPU level, against ORT', accuracyColumns, checks]);
+  sections.push([`Peak RSS during runs (creation and ${kRssRuns} runs, 1 thread; ORT's includes node's own, see the baseline below)`,
+    rssColumns, memory]);
   sections.push([`Session creation and peak RSS (${loadModel}, 1 thread)`, loadColumns, loads]);
   const lines = header(opts, peak);
   console.log(['', ...lines, ...sections.map(([title, cols, data]) => `\n${title}\n${textTable(cols, data)}`)].join('\n'));
@@ -223,6 +243,7 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'kiln-compare-'));
   const rows = [];
   const checks = [];
+  const memory = [];
   try {
     for (const name of opts.models) {
       const model = join(opts.modelDir, `${name}.onnx`);
@@ -236,6 +257,8 @@ async function main() {
         const lat = await latency(opts, model, inputs, threads);
         rows.push({ model: name, threads, ...lat, flops: info.flops, check: modelChecks[0] });
       }
+      log(`${name}: peak RSS during runs`);
+      memory.push({ model: name, ...memoryDuringRuns(opts, model, inputs) });
     }
     const loadModel = opts.models.includes('resnet50') ? 'resnet50' : opts.models[0];
     log(`${loadModel}: session creation and peak RSS`);
@@ -243,7 +266,7 @@ async function main() {
     log('measuring the FMA peak again');
     const peak = bestPeak(opts, peakBefore, measurePeak(opts));
     for (const row of rows) row.peak = peak[row.threads];
-    report(opts, peak, { rows, checks, loads, loadModel });
+    report(opts, peak, { rows, checks, memory, loads, loadModel });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

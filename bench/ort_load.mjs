@@ -2,8 +2,8 @@
 // REPEATS times (default 5) and prints one JSON line {"load_ms": median, "peak_rss_mb": ...}, the
 // process's peak RSS. Without MODEL it only loads onnxruntime-node: the baseline RSS that a
 // session's RSS is to be read against. Run as its own process so that peak RSS is this alone.
-import { readFileSync } from 'node:fs';
 import { createSession } from './ort_peer.mjs';
+import { peakRssMb } from './rss.mjs';
 import { summarize } from './stats.mjs';
 
 const [model, repeats = '5'] = process.argv.slice(2);
@@ -15,14 +15,5 @@ if (model) {
     loads.push(performance.now() - start);
     await session.release();
   }
-}
-// VmHWM: the peak RSS of this address space alone. resourceUsage().maxRSS (getrusage) survives
-// execve and so would include the parent driver's RSS at fork; it is only the fallback.
-function peakRssMb() {
-  try {
-    const kb = /VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (kb) return Number(kb) / 1024;
-  } catch {}
-  return process.resourceUsage().maxRSS / 1024;  // in KiB
 }
 console.log(JSON.stringify({ load_ms: model ? summarize(loads).median : null, peak_rss_mb: peakRssMb() }));
