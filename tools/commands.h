@@ -11,5 +11,6 @@ void add_conformance_command(CLI::App& app);
 void add_ops_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_passes_command(CLI::App& app);
+void add_optimize_command(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -1,4 +1,4 @@
-// The optimizer options `kiln run` and `kiln bench` share: `-O,--level N`, `--disable-pass NAME`
+// The optimizer options `kiln run`, `kiln bench` and `kiln optimize` share: `-O,--level N`, `--disable-pass NAME`
 // (repeatable) and `-v,--verbose`, which prints what each pass did to stderr.
 #pragma once
 
