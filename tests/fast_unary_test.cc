@@ -87,6 +87,12 @@ TEST_P(FastUnary, GeluMatchesReference) {
                           "approximate must be");
 }
 
+// kiln.Silu (FuseSilu's), x * sigmoid(x), through the vector logistic.
+TEST_P(FastUnary, SiluMatchesReference) {
+  for (const Tensor& x : unary_inputs(-20.f, 20.f, 300))
+    expect_matches_reference({.op = "Silu", .inputs = {x}, .opset = 1, .domain = "kiln"}, kSubnormal, 1e-6);
+}
+
 TEST_P(FastUnary, ClipMatchesReferenceForAttributeAndInputBounds) {
   uint32_t seed = 100;
   for (const Tensor& x : unary_inputs(-3.f, 3.f, seed)) {

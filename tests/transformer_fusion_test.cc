@@ -76,8 +76,10 @@ TEST_P(TransformerFusion, LayerNormThatIsNotOneIsLeft) {
   b.input("x", random_tensor({4, 6}, 54));
   add_decomposed_layer_norm(b, "x", "y", 6);
   b.output("y");
-  b.output("y_d");  // an intermediate is observed: the pattern cannot go
-  EXPECT_EQ(b.optimized_ops(2).size(), 9u);
+  b.output("y_d");  // an intermediate is observed: the LayerNorm cannot go...
+  // ...but what follows the centring is an RMSNorm of it, which fuses.
+  EXPECT_EQ(b.optimized_ops(2), (Ops{"ReduceMean", "Sub", "RMSNormalization", "Add"}));
+  expect_fused_matches(b, 1e-5);
 
   GraphBuilder over_rows;
   over_rows.input("x", random_tensor({4, 6}, 55));
@@ -179,6 +181,68 @@ TEST_P(TransformerFusion, BiasThatCouldWidenTheResultStaysAnAdd) {
   b.output("rz");
   EXPECT_EQ(b.optimized_ops(2), (Ops{"MatMul", "Add", "FusedMatMul", "Transpose"}));
   expect_fused_matches(b, 1e-5);
+}
+
+// Appends RMSNorm of `x` over its last axis as Llama-family exports write it, writing `y`: the
+// reciprocal square root as Div(1, Sqrt) (torch's rsqrt), Reciprocal(Sqrt), or a Div of x.
+void add_decomposed_rms_norm(GraphBuilder& b, const std::string& x, const std::string& y, int64_t width, int form) {
+  b.constant(y + "_gamma", random_tensor({width}, 70));
+  b.constant(y + "_two", Tensor::scalar(2.f));
+  b.constant(y + "_eps", Tensor::scalar(1e-6f));
+  b.constant(y + "_one", Tensor::scalar(1.f));
+  b.node("Pow", {x, y + "_two"}, y + "_sq");
+  b.node("ReduceMean", {y + "_sq"}, y + "_ms", {{"axes", Ints{-1}}});
+  b.node("Add", {y + "_ms", y + "_eps"}, y + "_mse");
+  b.node("Sqrt", {y + "_mse"}, y + "_rms");
+  if (form == 0) {
+    b.node("Div", {y + "_one", y + "_rms"}, y + "_inv");
+    b.node("Mul", {x, y + "_inv"}, y + "_n");
+  } else if (form == 1) {
+    b.node("Reciprocal", {y + "_rms"}, y + "_inv");
+    b.node("Mul", {y + "_inv", x}, y + "_n");
+  } else {
+    b.node("Div", {x, y + "_rms"}, y + "_n");
+  }
+  b.node("Mul", {y + "_gamma", y + "_n"}, y);
+}
+
+TEST_P(TransformerFusion, RmsNormInEachFormBecomesOneNode) {
+  for (int form : {0, 1, 2}) {
+    SCOPED_TRACE(::testing::Message() << "form " << form);
+    GraphBuilder b;
+    b.input("x", random_tensor({2, 5, 40}, 71, -3.f, 3.f));
+    add_decomposed_rms_norm(b, "x", "y", 40, form);
+    b.output("y");
+    EXPECT_EQ(b.optimized_ops(2), Ops{"RMSNormalization"});
+    expect_fused_matches(b, 1e-5);
+  }
+}
+
+// A Llama MLP: down(silu(gate(x)) * up(x)), SiLU written as x * Sigmoid(x).
+TEST_P(TransformerFusion, LlamaMlpGateTakesSiluInItsEpilogue) {
+  GraphBuilder b;
+  b.input("x", random_tensor({1, 6, 32}, 72));
+  b.constant("gate", random_tensor({32, 48}, 73, -0.3f, 0.3f));
+  b.constant("up", random_tensor({32, 48}, 74, -0.3f, 0.3f));
+  b.constant("down", random_tensor({48, 32}, 75, -0.3f, 0.3f));
+  b.node("MatMul", {"x", "gate"}, "g");
+  b.node("Sigmoid", {"g"}, "sg");
+  b.node("Mul", {"sg", "g"}, "silu");
+  b.node("MatMul", {"x", "up"}, "u");
+  b.node("Mul", {"silu", "u"}, "h");
+  b.node("MatMul", {"h", "down"}, "y");
+  b.output("y");
+  const ir::Model m = b.optimized(2);
+  EXPECT_EQ(b.optimized_ops(2), (Ops{"FusedMatMul", "MatMul", "Mul", "MatMul"}));
+  EXPECT_EQ(std::get<std::string>(m.graph.nodes[0].attributes.at("activation")), "Silu");
+  expect_fused_matches(b, 1e-5);
+  GraphBuilder lone;
+  lone.input("x", random_tensor({300}, 76, -8.f, 8.f));
+  lone.node("Sigmoid", {"x"}, "s");
+  lone.node("Mul", {"x", "s"}, "y");
+  lone.output("y");
+  EXPECT_EQ(lone.optimized_ops(2), Ops{"Silu"});
+  expect_fused_matches(lone, 1e-6);
 }
 
 KILN_INSTANTIATE_LEVEL_SWEEP(TransformerFusion);

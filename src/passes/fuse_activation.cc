@@ -25,8 +25,10 @@ std::optional<float> clip_bound(const ir::Model& model, const ir::Node& clip, si
 std::optional<std::vector<float>> activation_params(const ir::Model& model, const ir::Node& act) {
   if (ops::fusable_activation_kind(act.op_type) == kernels::ActivationKind::None || act.outputs.size() != 1)
     return std::nullopt;
-  // kiln.Gelu (FuseGelu's) is the exact form, as is ONNX Gelu without approximate = "tanh".
-  if (!act.domain.empty() && !is_op(act, "Gelu", kKilnDomain)) return std::nullopt;
+  // kiln.Gelu (FuseGelu's) is the exact form, as is ONNX Gelu without approximate = "tanh";
+  // kiln.Silu is FuseSilu's.
+  if (!act.domain.empty() && !is_op(act, "Gelu", kKilnDomain) && !is_op(act, "Silu", kKilnDomain)) return std::nullopt;
+  if (act.domain.empty() && act.op_type == "Silu") return std::nullopt;
   if (act.op_type == "Gelu" && attribute<std::string>(act, "approximate").value_or("none") != "none")
     return std::nullopt;
   if (act.op_type == "Clip") {

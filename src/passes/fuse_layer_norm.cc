@@ -17,16 +17,6 @@ const ir::Node* matched_consumer(const ir::Graph& g, const std::string& value, c
   return &g.nodes[*consumer];
 }
 
-// ReduceMean over the last axis alone, keeping it: the axes attribute before opset 18, a constant
-// input from then on.
-bool is_last_axis_mean(const ir::Graph& g, const ir::Node& node) {
-  if (!is_op(node, "ReduceMean") || attribute<int64_t>(node, "keepdims").value_or(1) != 1) return false;
-  if (const auto axes = attribute<std::vector<int64_t>>(node, "axes")) return *axes == std::vector<int64_t>{-1};
-  if (node.inputs.size() < 2) return false;
-  const Tensor* axes = constant_value(g, node.inputs[1]);
-  return axes && axes->dtype() == DType::Int64 && axes->numel() == 1 && axes->data<int64_t>()[0] == -1;
-}
-
 const Tensor* constant_vector(const ir::Graph& g, const std::optional<std::string>& name) {
   const Tensor* t = name ? float_initializer(g, *name) : nullptr;
   return t && t->rank() == 1 ? t : nullptr;

@@ -85,6 +85,14 @@ int SubgraphFusion::finish() {
   return fused_;
 }
 
+bool is_last_axis_mean(const ir::Graph& graph, const ir::Node& node) {
+  if (!is_op(node, "ReduceMean") || attribute<int64_t>(node, "keepdims").value_or(1) != 1) return false;
+  if (const auto axes = attribute<std::vector<int64_t>>(node, "axes")) return *axes == std::vector<int64_t>{-1};
+  if (node.inputs.size() < 2) return false;
+  const Tensor* axes = constant_value(graph, node.inputs[1]);
+  return axes && axes->dtype() == DType::Int64 && axes->numel() == 1 && axes->data<int64_t>()[0] == -1;
+}
+
 const Tensor* constant_value(const ir::Graph& graph, const std::string& name) {
   if (const auto it = graph.initializers.find(name); it != graph.initializers.end()) return &it->second;
   for (const ir::Node& node : graph.nodes) {

@@ -23,6 +23,10 @@ std::optional<size_t> sole_consumer_of_type(const ir::Graph& graph, const std::s
 std::optional<size_t> sole_producer_of_type(const ir::Graph& graph, const std::unordered_map<std::string, size_t>& producers,
                                             const std::string& value, const char* op_type);
 
+// ReduceMean over the last axis alone, keeping it: the axes attribute before opset 18, a constant
+// input from then on.
+bool is_last_axis_mean(const ir::Graph& graph, const ir::Node& node);
+
 // The node's attribute `name` when present with type T; nullopt otherwise.
 template <class T>
 std::optional<T> attribute(const ir::Node& node, const char* name) {

@@ -21,6 +21,8 @@
 #include "passes/fuse_layer_norm.h"
 #include "passes/fuse_matmul_bias.h"
 #include "passes/fuse_nchwc_pointwise_depthwise.h"
+#include "passes/fuse_rms_norm.h"
+#include "passes/fuse_silu.h"
 #include "passes/fuse_skip_layer_norm.h"
 #include "passes/nchwc_layout.h"
 
@@ -46,7 +48,9 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
   }
   if (level == 2) {
     passes.push_back(std::make_unique<FuseLayerNorm>());
+    passes.push_back(std::make_unique<FuseRmsNorm>());
     passes.push_back(std::make_unique<FuseGelu>());
+    passes.push_back(std::make_unique<FuseSilu>());
     passes.push_back(std::make_unique<FuseAttention>());
     // Before FuseSkipLayerNorm: a Linear layer's bias Add belongs in the GEMM's epilogue, not in
     // a norm's skip input.
@@ -55,7 +59,7 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     // The residual Add must be fused before the activation: FusedConv adds Z before activating,
     // so once an activation is in, no Add can follow it in.
     passes.push_back(std::make_unique<FuseConvAdd>());
-    // Last: takes kiln.Gelu into FusedMatMul's epilogue as well as the ONNX activations.
+    // Last: takes kiln.Gelu and kiln.Silu into the epilogues as well as the ONNX activations.
     passes.push_back(std::make_unique<FuseActivation>());
   }
   if (level == 3) {

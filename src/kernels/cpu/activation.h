@@ -8,8 +8,8 @@
 
 namespace kiln::kernels {
 
-// Gelu is the exact (erf) form, x * (1 + erf(x / sqrt 2)) / 2.
-enum class ActivationKind { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Gelu };
+// Gelu is the exact (erf) form, x * (1 + erf(x / sqrt 2)) / 2; Silu is x * sigmoid(x).
+enum class ActivationKind { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Gelu, Silu };
 
 inline constexpr float kSqrtHalf = 0.70710678118654752f;
 
@@ -30,6 +30,7 @@ inline float apply_activation_ref(const Activation& act, float x) {
     case ActivationKind::HardSwish: return x * std::max(0.f, std::min(1.f, x / 6.f + 0.5f));
     case ActivationKind::Tanh: return std::tanh(x);
     case ActivationKind::Gelu: return 0.5f * x * (1.f + std::erf(x * kSqrtHalf));
+    case ActivationKind::Silu: return x / (1.f + std::exp(-x));
   }
   return x;
 }

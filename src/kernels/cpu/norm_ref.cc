@@ -76,6 +76,17 @@ void layer_norm_ref(const float* x, float* y, int64_t rows, int64_t cols, const 
   }
 }
 
+void rms_norm_ref(const float* x, float* y, int64_t rows, int64_t cols, const float* scale, float epsilon) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    double squares = 0;
+    for (int64_t i = 0; i < cols; ++i) squares += static_cast<double>(xr[i]) * xr[i];
+    const double inv_rms = 1.0 / std::sqrt(squares / static_cast<double>(std::max<int64_t>(cols, 1)) + epsilon);
+    for (int64_t i = 0; i < cols; ++i) yr[i] = static_cast<float>(xr[i] * inv_rms) * scale[i];
+  }
+}
+
 void lrn_ref(const float* x, float* y, int64_t batch, int64_t channels, int64_t spatial, int64_t size, float alpha,
              float beta, float bias) {
   // The window around channel c is [c - floor((size-1)/2), c + ceil((size-1)/2)], clipped.

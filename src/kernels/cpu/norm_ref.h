@@ -31,6 +31,10 @@ void instance_norm_ref(const float* x, float* y, int64_t batch, int64_t channels
 void layer_norm_ref(const float* x, float* y, int64_t rows, int64_t cols, const float* scale, const float* bias,
                     float epsilon, float* mean_out, float* inv_std_dev_out);
 
+// RMSNormalization: each of `rows` rows of `cols` values divided by its root mean square
+// sqrt(mean(x^2) + epsilon), then scaled element-wise by `scale` (cols values).
+void rms_norm_ref(const float* x, float* y, int64_t rows, int64_t cols, const float* scale, float epsilon);
+
 // Local response normalization across channels: each value divided by
 // (bias + alpha / size * sum of squares over the `size` neighbouring channels) ^ beta.
 void lrn_ref(const float* x, float* y, int64_t batch, int64_t channels, int64_t spatial, int64_t size, float alpha,

@@ -1,5 +1,5 @@
-// Vectorized LayerNormalization rows and the scale-and-shift of inference BatchNormalization
-// (VecIsa::layer_norm_rows, VecIsa::scale_shift). Statistics are accumulated in float over
+// Vectorized LayerNormalization and RMSNormalization rows and the scale-and-shift of inference
+// BatchNormalization (VecIsa::layer_norm_rows, rms_norm_rows, scale_shift). Statistics are accumulated in float over
 // lane-parallel partial sums (the reference uses double); two passes, mean then squared
 // deviations, avoid the cancellation of E[x^2] - E[x]^2. Compiled per instruction set by
 // vec_isa_<level>.cc.
@@ -29,6 +29,17 @@ namespace {
       for (int64_t i = 0; i < cols; ++i) yr[i] = (xr[i] - mean) * inv_std_dev * scale[i];
     if (mean_out) mean_out[r] = mean;
     if (inv_std_dev_out) inv_std_dev_out[r] = inv_std_dev;
+  }
+}
+
+[[maybe_unused]] void vec_rms_norm_rows(const float* x, float* y, int64_t rows, int64_t cols, const float* scale,
+                                        float epsilon) {
+  const float inverse_cols = cols > 0 ? 1.f / static_cast<float>(cols) : 0.f;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    const float inv_rms = 1.f / __builtin_sqrtf(vec_sum_squared_deviations(xr, cols, 0.f) * inverse_cols + epsilon);
+    for (int64_t i = 0; i < cols; ++i) yr[i] = xr[i] * inv_rms * scale[i];
   }
 }
 

@@ -48,6 +48,8 @@ void transform_tile(float* c, int64_t ldc, int64_t rows, int64_t cols, const Til
     case ActivationKind::HardSwish:
       return transform_tile(c, ldc, rows, cols, e,
                             [](float x) { return x * std::max(0.f, std::min(1.f, x * (1.f / 6.f) + 0.5f)); });
+    case ActivationKind::Silu:
+      return transform_tile(c, ldc, rows, cols, e, [](float x) { return x * vec_sigmoid(x); });
     case ActivationKind::Gelu:
       return transform_tile(c, ldc, rows, cols, e, [](float x) { return 0.5f * x * (1.f + vec_erf(x * kSqrtHalf)); });
     case ActivationKind::Sigmoid:

@@ -17,8 +17,8 @@
 
 namespace kiln::kernels {
 
-// Gelu is the exact (erf) form.
-enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Gelu, Exp, Sqrt, Neg, Abs };
+// Gelu is the exact (erf) form; Silu is x * sigmoid(x).
+enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Gelu, Silu, Exp, Sqrt, Neg, Abs };
 
 // An activation and its parameters: LeakyRelu's slope is alpha, Clip's bounds are [alpha, beta],
 // HardSigmoid computes alpha * x + beta.
@@ -56,6 +56,8 @@ struct VecIsa {
   // bias (bias may be null). mean and inv_std_dev, when not null, receive one value per row.
   void (*layer_norm_rows)(const float* x, float* y, int64_t rows, int64_t cols, const float* scale, const float* bias,
                           float epsilon, float* mean, float* inv_std_dev);
+  // Each row of `cols` values divided by its root mean square, then y = that * scale.
+  void (*rms_norm_rows)(const float* x, float* y, int64_t rows, int64_t cols, const float* scale, float epsilon);
   // y[i] = x[i] * multiplier + offset: batch normalization with folded statistics.
   void (*scale_shift)(const float* x, float* y, int64_t n, float multiplier, float offset);
   // Max or average pooling of one plane.

@@ -17,6 +17,7 @@ constexpr Fusable kFusable[] = {
     {"LeakyRelu", kernels::ActivationKind::LeakyRelu, 1}, {"Sigmoid", kernels::ActivationKind::Sigmoid, 0},
     {"HardSigmoid", kernels::ActivationKind::HardSigmoid, 2}, {"HardSwish", kernels::ActivationKind::HardSwish, 0},
     {"Tanh", kernels::ActivationKind::Tanh, 0},           {"Gelu", kernels::ActivationKind::Gelu, 0},
+    {"Silu", kernels::ActivationKind::Silu, 0},
 };
 
 }  // namespace

@@ -229,6 +229,42 @@ class LayerNormKernel final : public OpKernel {
 KILN_KERNEL(LayerNormKernel, {.op = "LayerNormalization", .since = 17, .types = types::kFloat});
 KILN_KERNEL(LayerNormKernel, {.op = "LayerNormalization", .domain = "kiln", .since = 1, .types = types::kFloat});
 
+// kiln.RMSNormalization (FuseRmsNorm): X over its last `axis` dims divided by its root mean square
+// sqrt(mean(X^2) + epsilon), times Scale, as Llama-family models normalize.
+class RmsNormKernel final : public OpKernel {
+ public:
+  explicit RmsNormKernel(const KernelInfo& info)
+      : axis_(info.attr_int("axis", -1)),
+        epsilon_(info.attr_float("epsilon", 1e-5f)),
+        rows_fn_(info.cpu_level() == CpuLevel::Scalar ? &kernels::rms_norm_ref
+                                                      : kernels::vec_isa(info.cpu_level())->rms_norm_rows) {}
+
+  void compute(KernelContext& ctx) const override {
+    const Tensor& x = ctx.input(0);
+    if (x.dtype() != DType::Float32)
+      throw Error(ErrorCode::InvalidArgument, std::string("X must be float32, got ") + dtype_name(x.dtype()));
+    const Shape& shape = x.shape();
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(shape.size())));
+    const Shape normalized(shape.begin() + static_cast<std::ptrdiff_t>(axis), shape.end());
+    const int64_t cols = shape_numel(normalized);
+    const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
+    std::vector<float> scale_storage;
+    const float* scale = per_element(ctx.input(1), normalized, "Scale", scale_storage);
+    const float* px = x.data<float>();
+    float* py = ctx.allocate_output(0, DType::Float32, shape).data<float>();
+    ctx.pool().parallel_for(
+        rows,
+        [&](int64_t begin, int64_t end) { rows_fn_(px + begin * cols, py + begin * cols, end - begin, cols, scale, epsilon_); },
+        std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)));
+  }
+
+ private:
+  int64_t axis_;
+  float epsilon_;
+  decltype(kernels::VecIsa::rms_norm_rows) rows_fn_;
+};
+KILN_KERNEL(RmsNormKernel, {.op = "RMSNormalization", .domain = "kiln", .since = 1, .types = types::kFloat});
+
 class LrnKernel final : public OpKernel {
  public:
   explicit LrnKernel(const KernelInfo& info)

@@ -171,6 +171,11 @@ struct GeluOp {
   }
   bool tanh_form = false;
 };
+// kiln.Silu (FuseSilu makes it from x * Sigmoid(x)): Llama's and MobileNetV3's activation.
+struct SiluOp {
+  template <class T> T operator()(T x) const { return x * logistic(x); }
+  kernels::UnaryOp vec() const { return {kernels::UnaryKind::Silu}; }
+};
 struct ReciprocalOp { template <class T> T operator()(T x) const { return T(1) / x; } };
 struct FloorOp { template <class T> T operator()(T x) const { return std::floor(x); } };
 struct CeilOp { template <class T> T operator()(T x) const { return std::ceil(x); } };
@@ -250,6 +255,8 @@ KILN_UNARY_KERNEL(Log, 6, FloatTypes);
 KILN_UNARY_KERNEL(Erf, 9, FloatTypes);
 KILN_UNARY_KERNEL(Gelu, 20, FloatTypes);
 KILN_KERNEL(GeluKernel, {.op = "Gelu", .domain = "kiln", .since = 1, .types = FloatTypes::dtypes()});
+using SiluKernel = UnaryKernel<SiluOp, FloatTypes>;
+KILN_KERNEL(SiluKernel, {.op = "Silu", .domain = "kiln", .since = 1, .types = FloatTypes::dtypes()});
 KILN_UNARY_KERNEL(Reciprocal, 6, FloatTypes);
 KILN_UNARY_KERNEL(Floor, 6, FloatTypes);
 KILN_UNARY_KERNEL(Ceil, 6, FloatTypes);
