@@ -130,9 +130,9 @@ inline ir::Model import(const onnx::ModelProto& model, const std::string& base_d
   return onnx_io::load_model_from_bytes(bytes.data(), bytes.size(), base_dir);
 }
 
-inline Session make_session(const onnx::ModelProto& model) {
+inline Session make_session(const onnx::ModelProto& model, const SessionOptions& options = {}) {
   const std::string bytes = serialize(model);
-  return Session(bytes.data(), bytes.size());
+  return Session(bytes.data(), bytes.size(), options);
 }
 
 // Runs `action` and asserts it throws kiln::Error with `code` and a message containing every fragment.

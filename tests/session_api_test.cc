@@ -45,6 +45,21 @@ TEST_F(SessionApi, SymbolicDimAcceptsAnySize) {
   expect_tensor_near(out.at("z"), Tensor::from_vector<float>({1, 3}, {4, 9, 16}), 0, 0);
 }
 
+TEST(SessionApiDims, OverridesMakeSymbolicDimsStatic) {
+  SessionOptions options;
+  options.dim_overrides = {{"N", 2}};
+  const Session session = make_session(two_input_model(), options);
+  EXPECT_EQ(session.inputs()[0].shape, (Shape{2, 3}));
+  EXPECT_EQ(session.inputs()[0].dim_names[0], "N");
+  const Tensor b = Tensor::from_vector<float>({3}, {1, 1, 1});
+  EXPECT_EQ(session.run({{"a", random_tensor({2, 3}, 1)}, {"b", b}}).at("z").shape(), (Shape{2, 3}));
+  EXPECT_THROW(session.run({{"a", random_tensor({1, 3}, 2)}, {"b", b}}), Error);
+  options.dim_overrides = {{"M", 2}};
+  EXPECT_THROW(make_session(two_input_model(), options), Error);
+  options.dim_overrides = {{"N", 0}};
+  EXPECT_THROW(make_session(two_input_model(), options), Error);
+}
+
 TEST_F(SessionApi, ReturnsNamedOutputsInTheOrderAsked) {
   const auto out = session_.run({{"a", a_}, {"b", b_}}, {"z", "y"});
   ASSERT_EQ(out.size(), 2u);

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "core/cpu_features.h"
+#include "ir/graph_edit.h"
 #include "onnx/exporter.h"
 #include "onnx/importer.h"
 #include "optimizer_flags.h"
@@ -25,6 +26,7 @@ void optimize_model(const OptimizeArgs& args) {
     level = parse_cpu_level(args.cpu_level, "--cpu-level");
     check_cpu_level_supported(level);
   }
+  ir::set_symbolic_dims(model.graph, args.optimizer.dim_sizes());
   const auto report = passes::optimize(model, {args.optimizer.level, level, args.optimizer.disabled_passes});
   if (args.optimizer.verbose) print_optimizer_report(report, std::cerr);
   onnx_io::save_model(model, args.output);

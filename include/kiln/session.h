@@ -33,6 +33,9 @@ struct SessionOptions {
   // back-to-back parallel regions, where waking a sleeping thread can cost tens of microseconds
   // (ORT spins by default).
   int spin_wait_us = 0;
+  // Sizes for the inputs' symbolic dims, by name ({"batch", 1}), as ONNX Runtime's free dimension
+  // overrides: the dims become static, so inputs must have those sizes. An unknown name is an error.
+  std::map<std::string, int64_t> dim_overrides;
   // Optimizer passes not to run, by name (`kiln passes` lists them); an unknown name is an error.
   std::vector<std::string> disabled_passes;
 };

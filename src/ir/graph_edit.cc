@@ -1,7 +1,10 @@
 #include "ir/graph_edit.h"
 
 #include <algorithm>
+#include <set>
 #include <unordered_set>
+
+#include "kiln/error.h"
 
 namespace kiln::ir {
 
@@ -73,6 +76,31 @@ std::unordered_set<std::string> read_values(const Graph& graph) {
   add_reads(graph, reads);
   reads.erase("");
   return reads;
+}
+
+void set_symbolic_dims(Graph& graph, const std::map<std::string, int64_t>& sizes) {
+  std::set<std::string> input_symbols;
+  for (const Value& v : graph.inputs)
+    if (v.shape)
+      for (const Dim& d : *v.shape)
+        if (!d.symbol.empty()) input_symbols.insert(d.symbol);
+  for (const auto& [name, size] : sizes) {
+    if (size < 1)
+      throw Error(ErrorCode::InvalidArgument, "dim '" + name + "' must be at least 1, got " + std::to_string(size));
+    if (input_symbols.count(name)) continue;
+    std::string known;
+    for (const std::string& s : input_symbols) known += (known.empty() ? "" : ", ") + s;
+    throw Error(ErrorCode::InvalidArgument, "no input dim is named '" + name + "'; the inputs' named dims are: " +
+                                                (known.empty() ? "none" : known));
+  }
+  const auto apply = [&](Value& v) {
+    if (!v.shape) return;
+    for (Dim& d : *v.shape)
+      if (const auto it = sizes.find(d.symbol); !d.symbol.empty() && it != sizes.end()) d.size = it->second;
+  };
+  for (Value& v : graph.inputs) apply(v);
+  for (Value& v : graph.outputs) apply(v);
+  for (auto& [name, v] : graph.value_info) apply(v);
 }
 
 void remove_nodes(Graph& graph, std::vector<size_t> indices) {

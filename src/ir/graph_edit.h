@@ -2,6 +2,7 @@
 // They keep the graph's single-assignment form; callers re-run Graph::validate() in debug checks.
 #pragma once
 
+#include <map>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -25,6 +26,10 @@ bool bypass(Graph& graph, const std::string& value, const std::string& source);
 // Every value name something reads: node inputs, graph outputs, and names the nodes of subgraphs
 // (If, Loop, Scan bodies) read from the enclosing graph.
 std::unordered_set<std::string> read_values(const Graph& graph);
+// Gives every dim named by a key of `sizes` (the graph's inputs', outputs' and value_info's) that
+// size: ONNX Runtime's free dimension overrides. The dims keep their names. Throws
+// InvalidArgument for a size below 1 or a name no graph input dim has.
+void set_symbolic_dims(Graph& graph, const std::map<std::string, int64_t>& sizes);
 // Removes the nodes at `indices` (any order, duplicates allowed); other nodes keep their relative order.
 void remove_nodes(Graph& graph, std::vector<size_t> indices);
 

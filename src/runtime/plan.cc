@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "ir/graph_edit.h"
 #include "passes/pass_manager.h"
 
 namespace kiln::runtime {
@@ -66,6 +67,7 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
     cpu_level = parse_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
     check_cpu_level_supported(cpu_level);
   }
+  ir::set_symbolic_dims(model_.graph, options.dim_overrides);
   optimizer_report_ = passes::optimize(model_, {options.optimization_level, cpu_level, options.disabled_passes});
   const ir::Graph& g = model_.graph;
   auto add_slot = [&](const std::string& name) {
