@@ -102,10 +102,22 @@ TEST(AttentionOp, RejectsWhatTheReplacedSubgraphWouldNotCompute) {
 
 // q, k, v [1, seq, heads * head_size] through the subgraph torch.onnx.export writes for BERT's
 // self-attention (after CancelTransposes merges K's two transposes), optionally masked.
-GraphBuilder exported_attention(bool with_mask, bool scale_by_mul, int64_t seq = 9, int64_t heads = 3, int64_t size = 4) {
+// With `computed_mask`, the mask is (1 - keep) * -10000 from a 0/1 input, as Hugging Face's BERT
+// computes it, so both operands of the mask's Add are produced by a Mul.
+GraphBuilder exported_attention(bool with_mask, bool scale_by_mul, int64_t seq = 9, int64_t heads = 3, int64_t size = 4,
+                                bool computed_mask = false) {
   GraphBuilder b;
   for (const char* name : {"q", "k", "v"}) b.input(name, random_tensor({1, seq, heads * size}, name[0], -2.f, 2.f));
-  if (with_mask) b.input("mask", random_tensor({1, 1, 1, seq}, 20, -4.f, 0.f));
+  if (with_mask && !computed_mask) b.input("mask", random_tensor({1, 1, 1, seq}, 20, -4.f, 0.f));
+  if (computed_mask) {
+    Tensor keep(DType::Float32, {1, 1, 1, seq});
+    for (int64_t j = 0; j < seq; ++j) keep.data<float>()[j] = j % 3 == 2 ? 0.f : 1.f;
+    b.input("keep", keep);
+    b.constant("one", Tensor::scalar(1.f));
+    b.constant("minus_big", Tensor::scalar(-10000.f));
+    b.node("Sub", {"one", "keep"}, "dropped");
+    b.node("Mul", {"dropped", "minus_big"}, "mask");
+  }
   b.constant("split", Tensor::from_vector<int64_t>({4}, {1, seq, heads, size}));
   b.constant("merged", Tensor::from_vector<int64_t>({3}, {1, seq, heads * size}));
   b.constant("c", Tensor::scalar(scale_by_mul ? 0.5f : 2.f));
@@ -144,6 +156,9 @@ TEST_P(FuseAttentionTest, ExportedSelfAttentionBecomesOneNode) {
     }
   // Past one block of query rows.
   exported_attention(true, false, 70, 2, 8).expect_matches_unoptimized(2, 2e-6, GetParam(), 2);
+  const GraphBuilder computed = exported_attention(true, true, 9, 3, 4, true);
+  EXPECT_EQ(computed.optimized_ops(2, GetParam()), (std::vector<std::string>{"Sub", "Mul", "Attention"}));
+  computed.expect_matches_unoptimized(2, 2e-6, GetParam(), 1);
 }
 
 TEST_P(FuseAttentionTest, AnObservedIntermediateKeepsTheSubgraph) {

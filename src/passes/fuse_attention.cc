@@ -43,6 +43,35 @@ std::optional<HeadSplit> head_split(const ir::Graph& g, const Producers& produce
   return HeadSplit{g.nodes[*reshape].inputs[0], (*dims)[0], (*dims)[1], (*dims)[2], (*dims)[3], {*reshape, *transpose}};
 }
 
+// MatMul(Qh, Kt), optionally divided or multiplied by a scalar constant, computing `value`, each
+// node read by the next alone.
+struct ScoredProduct {
+  size_t matmul;
+  float scale;
+  std::vector<size_t> nodes;  // the MatMul and the scaling node, if any
+};
+
+std::optional<ScoredProduct> scores_of(const ir::Graph& g, const Producers& producers, const std::string& value) {
+  ScoredProduct scored{0, 1.f, {}};
+  std::string scores = value;
+  for (const char* op : {"Div", "Mul"}) {
+    const auto node = sole_producer_of_type(g, producers, value, op);
+    if (!node || g.nodes[*node].inputs.size() != 2) continue;
+    const ir::Node& n = g.nodes[*node];
+    const size_t constant_side = is_op(n, "Div") || scalar_constant(g, n.inputs[1]) ? 1 : 0;
+    const auto c = scalar_constant(g, n.inputs[constant_side]);
+    if (!c || *c == 0.f) return std::nullopt;
+    scored.scale = is_op(n, "Div") ? 1.f / *c : *c;
+    scores = n.inputs[1 - constant_side];
+    scored.nodes.push_back(*node);
+  }
+  const auto matmul = sole_producer_of_type(g, producers, scores, "MatMul");
+  if (!matmul) return std::nullopt;
+  scored.matmul = *matmul;
+  scored.nodes.push_back(*matmul);
+  return scored;
+}
+
 bool is_last_axis_softmax(const ir::Model& model, const ir::Node& node) {
   if (!is_op(node, "Softmax") || node.inputs.size() != 1 || node.outputs.size() != 1) return false;
   const auto axis = attribute<int64_t>(node, "axis");
@@ -59,42 +88,26 @@ int FuseAttention::run(ir::Model& model) const {
     const ir::Node& softmax = g.nodes[si];
     if (!is_last_axis_softmax(model, softmax)) continue;
     std::vector<size_t> matched{si};
-    // Back from the softmax: an optional mask Add, an optional scale, the scores MatMul.
-    std::string scaled = softmax.inputs[0], mask;
-    if (const auto add = sole_producer_of_type(g, producers, scaled, "Add")) {
+    // Back from the softmax: the scores, or an Add of the scores and a mask (either side).
+    std::string mask;
+    auto scored = scores_of(g, producers, softmax.inputs[0]);
+    if (const auto add = scored ? std::nullopt : sole_producer_of_type(g, producers, softmax.inputs[0], "Add")) {
       const ir::Node& a = g.nodes[*add];
-      if (a.inputs.size() != 2 || a.inputs[0] == a.inputs[1]) continue;
-      const auto computes_scores = [&](const std::string& value) {
-        const auto p = producers.find(value);
-        return p != producers.end() &&
-               (is_op(g.nodes[p->second], "MatMul") || is_op(g.nodes[p->second], "Div") || is_op(g.nodes[p->second], "Mul"));
-      };
-      const size_t scores_side = computes_scores(a.inputs[0]) ? 0 : 1;
-      scaled = a.inputs[scores_side];
-      mask = a.inputs[1 - scores_side];
-      matched.push_back(*add);
+      for (size_t side = 0; side < 2 && !scored && a.inputs.size() == 2 && a.inputs[0] != a.inputs[1]; ++side)
+        if ((scored = scores_of(g, producers, a.inputs[side]))) {
+          mask = a.inputs[1 - side];
+          matched.push_back(*add);
+        }
     }
-    float scale = 1.f;
-    std::string scores = scaled;
-    for (const char* op : {"Div", "Mul"}) {
-      const auto node = sole_producer_of_type(g, producers, scaled, op);
-      if (!node) continue;
-      const ir::Node& n = g.nodes[*node];
-      if (n.inputs.size() != 2) break;
-      const size_t constant_side = is_op(n, "Div") || scalar_constant(g, n.inputs[1]) ? 1 : 0;
-      const auto c = scalar_constant(g, n.inputs[constant_side]);
-      if (!c || *c == 0.f) break;
-      scale = is_op(n, "Div") ? 1.f / *c : *c;
-      scores = n.inputs[1 - constant_side];
-      matched.push_back(*node);
-    }
-    const auto qk = sole_producer_of_type(g, producers, scores, "MatMul");
+    if (!scored) continue;
+    const float scale = scored->scale;
+    const size_t qk = scored->matmul;
+    matched.insert(matched.end(), scored->nodes.begin(), scored->nodes.end());
     const auto pv = sole_consumer(g, softmax.outputs[0]);
-    if (!qk || !pv || !is_op(g.nodes[*pv], "MatMul") || g.nodes[*pv].inputs[0] != softmax.outputs[0]) continue;
-    matched.push_back(*qk);
+    if (!pv || !is_op(g.nodes[*pv], "MatMul") || g.nodes[*pv].inputs[0] != softmax.outputs[0]) continue;
     matched.push_back(*pv);
-    const auto q = head_split(g, producers, g.nodes[*qk].inputs[0], {0, 2, 1, 3});
-    const auto k = head_split(g, producers, g.nodes[*qk].inputs[1], {0, 2, 3, 1});
+    const auto q = head_split(g, producers, g.nodes[qk].inputs[0], {0, 2, 1, 3});
+    const auto k = head_split(g, producers, g.nodes[qk].inputs[1], {0, 2, 3, 1});
     const auto v = head_split(g, producers, g.nodes[*pv].inputs[1], {0, 2, 1, 3});
     if (!q || !k || !v || k->heads != q->heads || v->heads != q->heads || k->head_size != q->head_size ||
         v->head_size != q->head_size)
