@@ -241,6 +241,32 @@ TEST(FoldConvBatchNorm, SharedWeightsKeepTheirOtherReader) {
   b.expect_matches_unoptimized(1, 1e-5);
 }
 
+TEST(FoldMatMulScale, ScalarAndPerColumnScalesFoldIntoTheWeights) {
+  for (const char* op : {"Mul", "Div"})
+    for (const Tensor& c : {Tensor::scalar(0.125f), random_tensor({6}, 40, 0.5f, 2.f), random_tensor({1}, 41, 0.5f, 2.f)}) {
+      SCOPED_TRACE(::testing::Message() << op << " by " << shape_to_string(c.shape()));
+      GraphBuilder b;
+      b.input("x", random_tensor({2, 3, 5}, 42));
+      b.constant("w", random_tensor({5, 6}, 43));
+      b.constant("c", c);
+      b.node("MatMul", {"x", "w"}, "mm");
+      b.node(op, {"mm", "c"}, "y");
+      b.node("Neg", {"w"}, "w_read_elsewhere");  // W keeps its other reader
+      b.output("y");
+      b.output("w_read_elsewhere");
+      EXPECT_EQ(b.optimized_ops(1), (Ops{"MatMul", "Neg"}));
+      b.expect_matches_unoptimized(1, 1e-5);
+    }
+  GraphBuilder wider;
+  wider.input("x", random_tensor({3, 5}, 44));
+  wider.constant("w", random_tensor({5, 6}, 45));
+  wider.constant("c", random_tensor({3, 1}, 46));  // varies along the rows: not a column scale
+  wider.node("MatMul", {"x", "w"}, "mm");
+  wider.node("Mul", {"c", "mm"}, "y");
+  wider.output("y");
+  EXPECT_EQ(wider.optimized_ops(1), (Ops{"MatMul", "Mul"}));
+}
+
 TEST(FoldTransposeIntoGemm, TransposedOperandsFlipTheirFlag) {
   GraphBuilder b;
   b.input("a", random_tensor({5, 3}, 35));

@@ -9,11 +9,9 @@ int FuseMatMulBias::run(ir::Model& model) const {
   ir::Graph& g = model.graph;
   std::vector<size_t> fused;
   for (ir::Node& matmul : g.nodes) {
-    if (!is_op(matmul, "MatMul") || matmul.inputs.size() != 2 || matmul.outputs.size() != 1) continue;
-    const Tensor* w = float_initializer(g, matmul.inputs[1]);
-    if (!w || w->rank() != 2) continue;
-    const auto consumer = sole_consumer(g, matmul.outputs[0]);
+    const auto consumer = weight_matmul_consumer(g, matmul);
     if (!consumer) continue;
+    const Tensor* w = float_initializer(g, matmul.inputs[1]);
     const ir::Node& add = g.nodes[*consumer];
     const auto bias_name = is_op(add, "Add") ? other_operand(add, matmul.outputs[0]) : std::nullopt;
     const Tensor* bias = bias_name ? float_initializer(g, *bias_name) : nullptr;

@@ -85,6 +85,13 @@ int SubgraphFusion::finish() {
   return fused_;
 }
 
+std::optional<size_t> weight_matmul_consumer(const ir::Graph& graph, const ir::Node& matmul) {
+  if (!is_op(matmul, "MatMul") || matmul.inputs.size() != 2 || matmul.outputs.size() != 1) return std::nullopt;
+  const Tensor* w = float_initializer(graph, matmul.inputs[1]);
+  if (!w || w->rank() != 2) return std::nullopt;
+  return sole_consumer(graph, matmul.outputs[0]);
+}
+
 bool is_last_axis_mean(const ir::Graph& graph, const ir::Node& node) {
   if (!is_op(node, "ReduceMean") || attribute<int64_t>(node, "keepdims").value_or(1) != 1) return false;
   if (const auto axes = attribute<std::vector<int64_t>>(node, "axes")) return *axes == std::vector<int64_t>{-1};

@@ -23,6 +23,10 @@ std::optional<size_t> sole_consumer_of_type(const ir::Graph& graph, const std::s
 std::optional<size_t> sole_producer_of_type(const ir::Graph& graph, const std::unordered_map<std::string, size_t>& producers,
                                             const std::string& value, const char* op_type);
 
+// For a MatMul by a constant float32 matrix W [K, N] (a Linear layer's weights) whose result one
+// node alone reads: that node's index. nullopt for any other node.
+std::optional<size_t> weight_matmul_consumer(const ir::Graph& graph, const ir::Node& matmul);
+
 // ReduceMean over the last axis alone, keeping it: the axes attribute before opset 18, a constant
 // input from then on.
 bool is_last_axis_mean(const ir::Graph& graph, const ir::Node& node);

@@ -13,6 +13,7 @@
 #include "passes/fold_constants.h"
 #include "passes/fold_conv_batch_norm.h"
 #include "passes/fold_conv_scale_bias.h"
+#include "passes/fold_matmul_scale.h"
 #include "passes/fold_transpose_into_gemm.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_attention.h"
@@ -42,6 +43,7 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     passes.push_back(std::make_unique<EliminateCommonSubexpressions>());
     passes.push_back(std::make_unique<FoldConvBatchNorm>());
     passes.push_back(std::make_unique<FoldConvScaleBias>());
+    passes.push_back(std::make_unique<FoldMatMulScale>());
     passes.push_back(std::make_unique<FoldTransposeIntoGemm>());
     // Last: collects what the others left unread (replaced weights, bypassed producers).
     passes.push_back(std::make_unique<EliminateDeadCode>());
