@@ -52,7 +52,8 @@ class AttentionKernelTest : public testing::LevelSweep {};
 
 TEST_P(AttentionKernelTest, MatchesReferenceOverShapesAndMasks) {
   const AttentionShape shapes[] = {{1, 1, 1, 1, 1},  {1, 3, 5, 2, 7},    {2, 13, 13, 3, 16},
-                                   {1, 127, 127, 2, 64}, {1, 130, 70, 1, 33}, {2, 65, 3, 4, 8}};
+                                   {1, 127, 127, 2, 64}, {1, 130, 70, 1, 33}, {2, 65, 3, 4, 8},
+                                   {1, 5, 700, 2, 16}};  // three blocks of keys, the last partial
   uint32_t seed = 1;
   for (const AttentionShape& s : shapes)
     for (MaskForm form : {MaskForm::None, MaskForm::PerKey, MaskForm::PerBatchAndKey, MaskForm::PerQueryAndKey, MaskForm::Full}) {

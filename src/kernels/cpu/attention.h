@@ -27,9 +27,10 @@ void attention_ref(const AttentionShape& shape, const float* q, const float* k, 
                    float scale, float* out);
 
 // The fast kernel: blocks of query rows of one head (the work units, split across `pool`), each
-// scored against every key by the packed SGEMM into per-thread scratch of block x kv_seq floats,
-// masked and normalized row by row with the vectorized softmax, then multiplied by V straight into
-// `out`. Memory grows with kv_seq, never with its square.
+// scored against blocks of keys by the packed SGEMM into per-thread scratch, masked, and turned
+// into probabilities by an online softmax (a running row maximum and sum, the accumulated output
+// rescaled when the maximum grows), each block's probabilities multiplied by V and accumulated
+// straight into `out`. Scratch is a fixed 64 x 256 floats whatever the sequence lengths.
 void attention(CpuLevel level, const AttentionShape& shape, const float* q, const float* k, const float* v,
                const AttentionMask& mask, float scale, float* out, ThreadPool& pool);
 
