@@ -21,11 +21,7 @@ struct OptimizeArgs {
 void optimize_model(const OptimizeArgs& args) {
   ir::Model model = onnx_io::load_model(args.model);
   const size_t before = model.graph.nodes.size();
-  CpuLevel level = default_cpu_level();
-  if (!args.cpu_level.empty()) {
-    level = parse_cpu_level(args.cpu_level, "--cpu-level");
-    check_cpu_level_supported(level);
-  }
+  const CpuLevel level = requested_cpu_level(args.cpu_level, "--cpu-level");
   ir::set_symbolic_dims(model.graph, args.optimizer.dim_sizes());
   const auto report = passes::optimize(model, {args.optimizer.level, level, args.optimizer.disabled_passes});
   if (args.optimizer.verbose) print_optimizer_report(report, std::cerr);

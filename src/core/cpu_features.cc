@@ -81,6 +81,13 @@ void check_cpu_level_supported(CpuLevel level) {
                 std::string("CPU level '") + cpu_level_name(level) + "' needs " + missing + ", which this CPU lacks");
 }
 
+CpuLevel requested_cpu_level(std::string_view requested, std::string_view what) {
+  if (requested.empty()) return default_cpu_level();
+  const CpuLevel level = parse_cpu_level(requested, what);
+  check_cpu_level_supported(level);
+  return level;
+}
+
 CpuLevel default_cpu_level() {
   const char* forced = std::getenv("KILN_CPU_LEVEL");
   if (!forced || !*forced) return detected_cpu_level();

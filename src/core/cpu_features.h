@@ -29,6 +29,9 @@ CpuLevel detected_cpu_level();
 CpuLevel default_cpu_level();
 // Throws InvalidArgument naming the level and the missing features when the CPU lacks them.
 void check_cpu_level_supported(CpuLevel level);
+// The level named by `requested` ("scalar", "avx2", "avx512"; `what` names it in errors), checked
+// against this CPU, or default_cpu_level() when `requested` is empty.
+CpuLevel requested_cpu_level(std::string_view requested, std::string_view what);
 
 const char* cpu_level_name(CpuLevel level);
 // Parses "scalar", "avx2" or "avx512"; throws InvalidArgument naming `what` otherwise.

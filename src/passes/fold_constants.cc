@@ -42,26 +42,21 @@ std::optional<std::vector<Tensor>> evaluate(const ir::Model& model, const ir::No
     const auto kernel = entry->factory(ops::KernelInfo(node, opset, dtypes, inputs, cpu_level));
     ops::KernelContext ctx(inputs, output_ptrs, pool);
     kernel->compute(ctx);
-  } catch (const Error&) {
+  } catch (const std::exception&) {
+    // Rejected (or out of memory): the node stays, and the run reports the error in context.
     return std::nullopt;
   }
   return outputs;
 }
 
-size_t total_bytes(const std::vector<const Tensor*>& tensors) {
+// The bytes the node holds before folding: its constant inputs and tensor attributes (Constant's value).
+size_t held_bytes(const ir::Graph& g, const ir::Node& node) {
   size_t bytes = 0;
-  for (const Tensor* t : tensors) bytes += t ? t->nbytes() : 0;
-  return bytes;
-}
-
-// What the node holds before folding: its constant inputs and tensor attributes (Constant's value).
-std::vector<const Tensor*> held_tensors(const ir::Graph& g, const ir::Node& node) {
-  std::vector<const Tensor*> held;
   for (const std::string& input : node.inputs)
-    if (!input.empty()) held.push_back(&g.initializers.at(input));
+    if (!input.empty()) bytes += g.initializers.at(input).nbytes();
   for (const auto& [name, attribute] : node.attributes)
-    if (const auto* t = std::get_if<Tensor>(&attribute)) held.push_back(t);
-  return held;
+    if (const auto* t = std::get_if<Tensor>(&attribute)) bytes += t->nbytes();
+  return bytes;
 }
 
 }  // namespace
@@ -76,12 +71,13 @@ int FoldConstants::run(ir::Model& model) const {
     if (!foldable(g, node)) continue;
     auto outputs = evaluate(model, node, cpu_level_, pool);
     if (!outputs) continue;
-    std::vector<const Tensor*> results;
-    for (const Tensor& t : *outputs) results.push_back(&t);
-    const bool computed_all = std::all_of(results.begin(), results.end(), [](const Tensor* t) { return t->defined(); });
-    if (!computed_all ||
-        total_bytes(results) > total_bytes(held_tensors(g, node)) + static_cast<size_t>(kMaxGrowthBytes))
-      continue;
+    size_t result_bytes = 0;
+    bool computed_all = true;
+    for (const Tensor& t : *outputs) {
+      computed_all = computed_all && t.defined();
+      result_bytes += t.nbytes();
+    }
+    if (!computed_all || result_bytes > held_bytes(g, node) + static_cast<size_t>(kMaxGrowthBytes)) continue;
     for (size_t i = 0; i < node.outputs.size(); ++i)
       if (!node.outputs[i].empty()) g.initializers[node.outputs[i]] = std::move((*outputs)[i]);
     folded.push_back(index);

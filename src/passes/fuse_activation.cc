@@ -23,12 +23,9 @@ std::optional<float> clip_bound(const ir::Model& model, const ir::Node& clip, si
 
 // The activation_params for fusing `act`, or nullopt when it cannot be fused.
 std::optional<std::vector<float>> activation_params(const ir::Model& model, const ir::Node& act) {
-  if (ops::fusable_activation_kind(act.op_type) == kernels::ActivationKind::None || act.outputs.size() != 1)
+  if (ops::fusable_activation_kind(act.domain, act.op_type) == kernels::ActivationKind::None || act.outputs.size() != 1)
     return std::nullopt;
-  // kiln.Gelu (FuseGelu's) is the exact form, as is ONNX Gelu without approximate = "tanh";
-  // kiln.Silu is FuseSilu's.
-  if (!act.domain.empty() && !is_op(act, "Gelu", kKilnDomain) && !is_op(act, "Silu", kKilnDomain)) return std::nullopt;
-  if (act.domain.empty() && act.op_type == "Silu") return std::nullopt;
+  // The epilogue computes the exact (erf) form.
   if (act.op_type == "Gelu" && attribute<std::string>(act, "approximate").value_or("none") != "none")
     return std::nullopt;
   if (act.op_type == "Clip") {

@@ -62,11 +62,7 @@ void release_elements(Tensor& t) { t = Tensor::wrap(t.dtype(), t.shape(), nullpt
 }  // namespace
 
 Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(model)) {
-  CpuLevel cpu_level = default_cpu_level();
-  if (!options.cpu_level.empty()) {
-    cpu_level = parse_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
-    check_cpu_level_supported(cpu_level);
-  }
+  const CpuLevel cpu_level = requested_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
   ir::set_symbolic_dims(model_.graph, options.dim_overrides);
   optimizer_report_ = passes::optimize(model_, {options.optimization_level, cpu_level, options.disabled_passes});
   const ir::Graph& g = model_.graph;

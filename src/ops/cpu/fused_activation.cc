@@ -8,23 +8,29 @@ namespace {
 
 struct Fusable {
   const char* op;
+  const char* domain;
   kernels::ActivationKind kind;
   size_t params;
 };
 
 constexpr Fusable kFusable[] = {
-    {"Relu", kernels::ActivationKind::Relu, 0},           {"Clip", kernels::ActivationKind::Clip, 2},
-    {"LeakyRelu", kernels::ActivationKind::LeakyRelu, 1}, {"Sigmoid", kernels::ActivationKind::Sigmoid, 0},
-    {"HardSigmoid", kernels::ActivationKind::HardSigmoid, 2}, {"HardSwish", kernels::ActivationKind::HardSwish, 0},
-    {"Tanh", kernels::ActivationKind::Tanh, 0},           {"Gelu", kernels::ActivationKind::Gelu, 0},
-    {"Silu", kernels::ActivationKind::Silu, 0},
+    {"Relu", "", kernels::ActivationKind::Relu, 0},
+    {"Clip", "", kernels::ActivationKind::Clip, 2},
+    {"LeakyRelu", "", kernels::ActivationKind::LeakyRelu, 1},
+    {"Sigmoid", "", kernels::ActivationKind::Sigmoid, 0},
+    {"HardSigmoid", "", kernels::ActivationKind::HardSigmoid, 2},
+    {"HardSwish", "", kernels::ActivationKind::HardSwish, 0},
+    {"Tanh", "", kernels::ActivationKind::Tanh, 0},
+    {"Gelu", "", kernels::ActivationKind::Gelu, 0},
+    {"Gelu", "kiln", kernels::ActivationKind::Gelu, 0},
+    {"Silu", "kiln", kernels::ActivationKind::Silu, 0},
 };
 
 }  // namespace
 
-kernels::ActivationKind fusable_activation_kind(const std::string& op_type) {
+kernels::ActivationKind fusable_activation_kind(const std::string& domain, const std::string& op_type) {
   for (const Fusable& f : kFusable)
-    if (op_type == f.op) return f.kind;
+    if (op_type == f.op && domain == f.domain) return f.kind;
   return kernels::ActivationKind::None;
 }
 

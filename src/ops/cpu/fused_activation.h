@@ -11,8 +11,10 @@
 
 namespace kiln::ops {
 
-// The activation kind for an ONNX op type; nullopt-like None for ops that cannot be fused.
-kernels::ActivationKind fusable_activation_kind(const std::string& op_type);
+// The activation kind of op `op_type` of `domain` ("" for ai.onnx); None for ops that cannot be
+// fused. Gelu fuses from ONNX (opset 20; its caller checks that approximate is "none") and from
+// the kiln domain (FuseGelu's), Silu only from the kiln domain (FuseSilu's).
+kernels::ActivationKind fusable_activation_kind(const std::string& domain, const std::string& op_type);
 
 // Reads `activation` / `activation_params` (each name after `prefix`, for ops that fuse two
 // activations); None when absent. Throws InvalidModel on an unknown activation or a wrong

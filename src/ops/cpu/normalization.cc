@@ -163,6 +163,24 @@ const float* per_element(const Tensor& t, const Shape& normalized, const char* n
 // kiln.LayerNormalization (FuseLayerNorm, FuseSkipLayerNorm) takes a fourth input, skip: the
 // normalized tensor is X + skip, added as Add would (broadcasting), within the same pass over
 // memory when the two have one shape (a transformer's residual).
+// A LayerNorm-style op's view of X: rows of `cols` values, the dims from `axis` on normalized.
+struct NormRows {
+  size_t axis;
+  Shape normalized;
+  int64_t rows, cols;
+};
+
+NormRows norm_rows(const Shape& shape, int64_t axis) {
+  const size_t first = static_cast<size_t>(normalize_axis(axis, static_cast<int64_t>(shape.size())));
+  NormRows r{first, Shape(shape.begin() + static_cast<std::ptrdiff_t>(first), shape.end()), 0, 0};
+  r.cols = shape_numel(r.normalized);
+  r.rows = r.cols == 0 ? 0 : shape_numel(shape) / r.cols;
+  return r;
+}
+
+// Rows per parallel piece: about 16K values.
+int64_t norm_grain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
+
 class LayerNormKernel final : public OpKernel {
  public:
   explicit LayerNormKernel(const KernelInfo& info)
@@ -181,10 +199,7 @@ class LayerNormKernel final : public OpKernel {
       throw Error(ErrorCode::InvalidArgument, std::string("skip must be float32, got ") + dtype_name(skip->dtype()));
     const bool skip_per_row = skip && skip->shape() == x.shape();
     const Shape shape = skip ? kernels::broadcast_shapes(x.shape(), skip->shape()) : x.shape();
-    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(shape.size())));
-    const Shape normalized(shape.begin() + static_cast<std::ptrdiff_t>(axis), shape.end());
-    const int64_t cols = shape_numel(normalized);
-    const int64_t rows = cols == 0 ? 0 : shape_numel(shape) / cols;
+    const auto [axis, normalized, rows, cols] = norm_rows(shape, axis_);
     std::vector<float> scale_storage, bias_storage;
     const float* scale = per_element(ctx.input(1), normalized, "Scale", scale_storage);
     const float* bias = ctx.has_input(2) ? per_element(ctx.input(2), normalized, "B", bias_storage) : nullptr;
@@ -205,7 +220,6 @@ class LayerNormKernel final : public OpKernel {
       kernels::for_each_broadcast(shape, strides, [&](int64_t i, const int64_t* o) { py[i] = pa[o[0]] + pb[o[1]]; });
     }
     const float* px = skip ? py : x.data<float>();
-    const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1));
     ctx.pool().parallel_for(
         rows,
         [&](int64_t begin, int64_t end) {
@@ -217,7 +231,7 @@ class LayerNormKernel final : public OpKernel {
           rows_fn_(px + begin * cols, py + begin * cols, end - begin, cols, scale, bias, epsilon_,
                    mean ? mean + begin : nullptr, inv_std_dev ? inv_std_dev + begin : nullptr);
         },
-        grain);
+        norm_grain(cols));
   }
 
  private:
@@ -243,19 +257,16 @@ class RmsNormKernel final : public OpKernel {
     const Tensor& x = ctx.input(0);
     if (x.dtype() != DType::Float32)
       throw Error(ErrorCode::InvalidArgument, std::string("X must be float32, got ") + dtype_name(x.dtype()));
-    const Shape& shape = x.shape();
-    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(shape.size())));
-    const Shape normalized(shape.begin() + static_cast<std::ptrdiff_t>(axis), shape.end());
-    const int64_t cols = shape_numel(normalized);
-    const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
+    const NormRows r = norm_rows(x.shape(), axis_);
     std::vector<float> scale_storage;
-    const float* scale = per_element(ctx.input(1), normalized, "Scale", scale_storage);
+    const float* scale = per_element(ctx.input(1), r.normalized, "Scale", scale_storage);
     const float* px = x.data<float>();
-    float* py = ctx.allocate_output(0, DType::Float32, shape).data<float>();
+    float* py = ctx.allocate_output(0, DType::Float32, x.shape()).data<float>();
+    const int64_t cols = r.cols;
     ctx.pool().parallel_for(
-        rows,
+        r.rows,
         [&](int64_t begin, int64_t end) { rows_fn_(px + begin * cols, py + begin * cols, end - begin, cols, scale, epsilon_); },
-        std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)));
+        norm_grain(cols));
   }
 
  private:
