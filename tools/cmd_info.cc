@@ -1,9 +1,17 @@
-// `kiln info MODEL`: inputs, outputs, opsets, op histogram and parameter count.
+// `kiln info MODEL`: inputs, outputs, opsets, op histogram and parameter count. With `--plan`, the
+// optimized session's memory plan for the given (or random) inputs: planned peak, the memory
+// without reuse, and the largest buffers with the steps they live through.
+#include <algorithm>
+#include <iomanip>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "commands.h"
+#include "feeds.h"
+#include "kiln/session.h"
 #include "onnx/importer.h"
+#include "optimizer_flags.h"
 
 namespace kiln::cli {
 namespace {
@@ -13,6 +21,54 @@ void print_values(const char* title, const std::vector<ir::Value>& values) {
   for (const auto& v : values)
     std::cout << "  " << v.name << ": " << dtype_name(v.dtype) << " "
               << (v.shape ? ir::dims_to_string(*v.shape) : std::string("(rank unknown)")) << "\n";
+}
+
+struct InfoArgs {
+  std::string model;
+  bool plan = false;
+  int largest = 10;
+  std::vector<std::string> inputs;
+  int64_t free_dim = 1;
+  OptimizerFlags optimizer;
+};
+
+std::string human_bytes(size_t bytes) {
+  std::ostringstream s;
+  const bool mega = bytes >= 1000000;
+  s << std::fixed << std::setprecision(mega ? 2 : 1) << static_cast<double>(bytes) / (mega ? 1e6 : 1e3)
+    << (mega ? " MB" : " KB");
+  return s.str();
+}
+
+void print_memory_plan(const InfoArgs& args) {
+  SessionOptions options;
+  args.optimizer.apply(options);
+  Session session(args.model, options);
+  const auto feeds = make_feeds(session, args.inputs, args.free_dim);
+  const MemoryPlan plan = session.memory_plan(feeds);
+  std::cout << "memory plan (level " << options.optimization_level << ", inputs";
+  for (const auto& [name, t] : feeds) std::cout << " " << name << " " << shape_to_string(t.shape());
+  std::cout << "):\n";
+  std::cout << "  steps: " << plan.steps << ", buffers: " << plan.buffers.size() << ", outputs written in place: "
+            << plan.in_place_outputs << "\n";
+  std::cout << "  planned peak: " << human_bytes(plan.peak_bytes) << " in one block; without reuse "
+            << human_bytes(plan.planned_bytes);
+  if (plan.peak_bytes) std::cout << std::fixed << std::setprecision(1) << " ("
+                                 << static_cast<double>(plan.planned_bytes) / static_cast<double>(plan.peak_bytes)
+                                 << "x)";
+  std::cout << "\n  results, outside the block: " << human_bytes(plan.unplanned_bytes) << "\n";
+  std::vector<const MemoryPlan::Buffer*> order;
+  for (const auto& b : plan.buffers) order.push_back(&b);
+  std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->bytes > b->bytes; });
+  order.resize(std::min(order.size(), static_cast<size_t>(std::max(args.largest, 0))));
+  if (order.empty()) return;
+  std::cout << "  largest buffers:\n" << std::setw(14) << "bytes" << std::setw(14) << "offset" << std::setw(12)
+            << "steps" << "  node\n";
+  for (const auto* b : order) {
+    std::cout << std::setw(14) << b->bytes << std::setw(14) << (b->planned ? std::to_string(b->offset) : "result")
+              << std::setw(12) << (std::to_string(b->first_step) + "-" + std::to_string(b->last_step)) << "  "
+              << b->node << "\n";
+  }
 }
 
 void run_info(const std::string& path) {
@@ -47,9 +103,18 @@ void run_info(const std::string& path) {
 
 void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Show a model's inputs, outputs, opsets, op histogram and parameter count");
-  auto path = std::make_shared<std::string>();
-  cmd->add_option("model", *path, "ONNX model file")->required()->check(CLI::ExistingFile);
-  cmd->callback([path] { run_info(*path); });
+  auto args = std::make_shared<InfoArgs>();
+  cmd->add_option("model", args->model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--plan", args->plan,
+                "also run the optimized model once and print its memory plan for those input shapes");
+  cmd->add_option("--largest", args->largest, "buffers listed by --plan, largest first (default 10)")
+      ->check(CLI::NonNegativeNumber);
+  add_feed_options(*cmd, args->inputs, args->free_dim);
+  add_optimizer_flags(*cmd, args->optimizer);
+  cmd->callback([args] {
+    run_info(args->model);
+    if (args->plan) print_memory_plan(*args);
+  });
 }
 
 }  // namespace kiln::cli

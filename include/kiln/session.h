@@ -57,6 +57,26 @@ struct TensorInfo {
   std::vector<std::string> dim_names;
 };
 
+// How runs with one set of input shapes lay out their intermediate tensors (Session::memory_plan).
+// A run records when each buffer it requests lives; later runs with the same input shapes take
+// every buffer at a planned offset in one block of `peak_bytes`, sharing bytes between buffers
+// whose lifetimes are disjoint.
+struct MemoryPlan {
+  struct Buffer {
+    std::string node;  // the node whose output it holds first
+    size_t bytes = 0;
+    size_t offset = 0;  // in the block; meaningless when not planned
+    int first_step = 0, last_step = 0;  // the steps (nodes in run order) it lives through
+    bool planned = true;                // false for a result handed to the caller
+  };
+  std::vector<Buffer> buffers;  // in the order the run requests them
+  size_t peak_bytes = 0;        // the block planned buffers share
+  size_t planned_bytes = 0;     // planned buffers' sizes summed: the memory without reuse
+  size_t unplanned_bytes = 0;   // results, allocated apart from the block
+  int steps = 0;
+  int in_place_outputs = 0;  // outputs written over an input no one read afterwards
+};
+
 class Session {
  public:
   explicit Session(const std::string& model_path, const SessionOptions& options = {});
@@ -75,6 +95,9 @@ class Session {
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& feeds) const;
   // Returns only the named outputs, in the order asked.
   std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& output_names) const;
+  // The memory plan of runs with these feeds' shapes (all outputs asked for); runs once to make it
+  // when no run with those shapes has.
+  MemoryPlan memory_plan(const std::map<std::string, Tensor>& feeds) const;
 
  private:
   std::shared_ptr<const runtime::Plan> plan_;

@@ -49,6 +49,9 @@ class Tensor {
   int64_t numel() const { return numel_; }
   size_t nbytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
 
+  // What keeps the buffer alive (shared by every view of it); empty for an undefined tensor.
+  const std::shared_ptr<void>& owner() const { return storage_; }
+
   void* raw() { return data_; }
   const void* raw() const { return data_; }
   template <class T>

@@ -54,14 +54,32 @@ Tensor& KernelContext::output_slot(size_t i) const {
   return *outputs_[i];
 }
 
+const Tensor* KernelContext::take_overwritable(DType dtype, const Shape& shape) {
+  for (size_t k = 0; k < overwritable_.size() && k < 64; ++k) {
+    const Tensor* input = overwritable_[k];
+    if ((overwritten_ >> k & 1) || input->dtype() != dtype || input->shape() != shape) continue;
+    overwritten_ |= uint64_t{1} << k;
+    return input;
+  }
+  return nullptr;
+}
+
 Tensor& KernelContext::allocate_output(size_t i, DType dtype, Shape shape) {
   Tensor& slot = output_slot(i);
   if (!arena_) return slot = Tensor(dtype, std::move(shape));
+  if (i < 64) in_arena_ |= uint64_t{1} << i;
+  if (const Tensor* input = take_overwritable(dtype, shape)) {
+    ++in_place_;
+    return slot = *input;
+  }
   std::shared_ptr<void> storage = arena_->acquire(Tensor::checked_nbytes(dtype, shape));
   void* data = storage.get();
   return slot = Tensor::wrap(dtype, std::move(shape), data, std::move(storage));
 }
 
-void KernelContext::set_output(size_t i, Tensor value) { output_slot(i) = std::move(value); }
+void KernelContext::set_output(size_t i, Tensor value) {
+  if (i < 64) in_arena_ &= ~(uint64_t{1} << i);
+  output_slot(i) = std::move(value);
+}
 
 }  // namespace kiln::ops

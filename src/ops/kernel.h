@@ -66,9 +66,11 @@ class KernelInfo {
 class KernelContext {
  public:
   // Outputs are allocated from `arena` when given (a session run), else from the heap.
+  // `overwritable` are inputs no one reads after this kernel (OpKernel::may_write_output_into_input
+  // said the kernel allows it): allocate_output hands one out as an output of its dtype and shape.
   KernelContext(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, ThreadPool& pool,
-                TensorArena* arena = nullptr)
-      : inputs_(inputs), outputs_(outputs), pool_(pool), arena_(arena) {}
+                TensorArena* arena = nullptr, std::span<const Tensor* const> overwritable = {})
+      : inputs_(inputs), outputs_(outputs), pool_(pool), arena_(arena), overwritable_(overwritable) {}
 
   size_t input_count() const { return inputs_.size(); }
   bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i] != nullptr; }
@@ -81,13 +83,24 @@ class KernelContext {
   void set_output(size_t i, Tensor value);
   ThreadPool& pool() const { return pool_; }
 
+  // Whether output i's buffer came from the arena (allocate_output), so that a later kernel may
+  // overwrite it; false for views and tensors a kernel made itself (set_output).
+  bool output_in_arena(size_t i) const { return i < 64 && (in_arena_ >> i & 1) != 0; }
+  // Outputs written over an input's buffer.
+  int outputs_in_place() const { return in_place_; }
+
  private:
   Tensor& output_slot(size_t i) const;
+  const Tensor* take_overwritable(DType dtype, const Shape& shape);
 
   std::span<const Tensor* const> inputs_;
   std::span<Tensor* const> outputs_;
   ThreadPool& pool_;
   TensorArena* arena_;
+  std::span<const Tensor* const> overwritable_;
+  uint64_t overwritten_ = 0;  // bit i: overwritable_[i] was handed out
+  uint64_t in_arena_ = 0;     // bit i: output i is in the arena (outputs past 64 count as not)
+  int in_place_ = 0;
 };
 
 class OpKernel {
@@ -100,6 +113,13 @@ class OpKernel {
   virtual bool reads_constant_data(size_t input) const {
     (void)input;
     return true;
+  }
+  // Whether an output of the input's dtype and shape may be written into input `input`'s buffer
+  // while compute() still reads it: true for elementwise kernels that read each element before
+  // writing the same position. The plan offers the buffer only when no one reads it afterwards.
+  virtual bool may_write_output_into_input(size_t input) const {
+    (void)input;
+    return false;
   }
 };
 

@@ -130,6 +130,17 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
   for (const auto& [slot, t] : constants_) last_reader[static_cast<size_t>(slot)] = -1;
   for (size_t s = 0; s < slot_count_; ++s)
     if (last_reader[s] >= 0) steps_[static_cast<size_t>(last_reader[s])].release.push_back(static_cast<int>(s));
+  // Graph inputs belong to the caller; graph outputs and initializers never have a last reader.
+  for (int slot : input_slots_) last_reader[static_cast<size_t>(slot)] = -1;
+  for (size_t index = 0; index < steps_.size(); ++index) {
+    Step& step = steps_[index];
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int slot = step.inputs[i];
+      if (slot >= 0 && last_reader[static_cast<size_t>(slot)] == static_cast<int>(index) &&
+          step.kernel->may_write_output_into_input(i))
+        step.overwritable_inputs.push_back(i);
+    }
+  }
 
   const int threads = options.threads > 0 ? options.threads
                                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -158,6 +169,12 @@ void Plan::check_feed(const TensorInfo& info, const Tensor& feed) const {
 
 std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
                               const std::vector<std::string>& output_names) const {
+  PatternKey key;
+  return execute(feeds, output_names, key);
+}
+
+std::vector<Tensor> Plan::execute(const std::map<std::string, Tensor>& feeds,
+                                  const std::vector<std::string>& output_names, PatternKey& key) const {
   std::vector<Tensor> values(slot_count_);
   for (const auto& [slot, t] : constants_) values[static_cast<size_t>(slot)] = *t;
   for (const auto& [name, t] : feeds) {
@@ -169,10 +186,16 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
     check_feed(*it, t);
     values[static_cast<size_t>(input_slots_[static_cast<size_t>(it - input_infos_.begin())])] = t;
   }
-  for (size_t i = 0; i < input_infos_.size(); ++i)
-    if (!values[static_cast<size_t>(input_slots_[i])].defined())
+  key.clear();
+  for (size_t i = 0; i < input_infos_.size(); ++i) {
+    const Tensor& feed = values[static_cast<size_t>(input_slots_[i])];
+    if (!feed.defined())
       throw Error(ErrorCode::InvalidArgument, "input '" + input_infos_[i].name + "' (" + describe_info(input_infos_[i]) +
                                                   ") was not given");
+    key.push_back(static_cast<int64_t>(feed.dtype()));
+    key.push_back(static_cast<int64_t>(feed.rank()));
+    key.insert(key.end(), feed.shape().begin(), feed.shape().end());
+  }
   std::vector<int> wanted;
   for (const auto& name : output_names) {
     // Only graph outputs: other values are freed after their last reader.
@@ -182,22 +205,35 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
                   "the model has no output '" + name + "'; its outputs are: " + names_of(output_infos_));
     }
     wanted.push_back(slot_of(name));
+    key.push_back(wanted.back());
   }
 
+  const std::optional<RecordedPattern> known = find_pattern(key);
   std::unique_ptr<TensorArena> arena = take_arena();
-  std::vector<const Tensor*> in_ptrs;
+  arena->begin_run(known ? known->pattern : nullptr);
+  std::vector<uint8_t> in_arena(slot_count_, 0);
+  int in_place_outputs = 0;
+  std::vector<const Tensor*> in_ptrs, overwritable;
   std::vector<Tensor*> out_ptrs;
-  for (const Step& step : steps_) {
+  for (size_t index = 0; index < steps_.size(); ++index) {
+    const Step& step = steps_[index];
     in_ptrs.clear();
     out_ptrs.clear();
+    overwritable.clear();
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int s = step.inputs[i];
       if (s >= 0 && !values[static_cast<size_t>(s)].defined())
         throw Error(ErrorCode::Runtime, step.node->describe() + ": input '" + step.node->inputs[i] + "' was not computed");
       in_ptrs.push_back(s < 0 ? nullptr : &values[static_cast<size_t>(s)]);
     }
+    // Two owners, the value table and the arena: no view of the buffer lives elsewhere.
+    for (size_t i : step.overwritable_inputs) {
+      const Tensor& input = values[static_cast<size_t>(step.inputs[i])];
+      if (in_arena[static_cast<size_t>(step.inputs[i])] && input.owner().use_count() == 2) overwritable.push_back(&input);
+    }
     for (int s : step.outputs) out_ptrs.push_back(&values[static_cast<size_t>(s)]);
-    ops::KernelContext ctx(in_ptrs, out_ptrs, *pool_, arena.get());
+    arena->set_step(static_cast<int>(index));
+    ops::KernelContext ctx(in_ptrs, out_ptrs, *pool_, arena.get(), overwritable);
     try {
       step.kernel->compute(ctx);
     } catch (const Error& e) {
@@ -205,7 +241,11 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
     } catch (const std::exception& e) {
       throw Error(ErrorCode::Runtime, step.node->describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
     }
+    for (size_t i = 0; i < step.outputs.size(); ++i)
+      in_arena[static_cast<size_t>(step.outputs[i])] = ctx.output_in_arena(i);
+    in_place_outputs += ctx.outputs_in_place();
     for (int s : step.release) values[static_cast<size_t>(s)] = Tensor();
+    arena->end_step();
   }
 
   std::vector<Tensor> out;
@@ -215,9 +255,56 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
     out.push_back(t);
   }
   values.clear();
+  std::vector<BufferLifetime> lifetimes = arena->end_run();
   arena->trim();
   return_arena(std::move(arena));
+  if (!known)
+    remember_pattern(key, {std::make_shared<const MemoryPattern>(plan_memory(std::move(lifetimes))), in_place_outputs});
   return out;
+}
+
+MemoryPlan Plan::memory_plan(const std::map<std::string, Tensor>& feeds,
+                             const std::vector<std::string>& output_names) const {
+  PatternKey key;
+  execute(feeds, output_names, key);
+  std::optional<RecordedPattern> recorded = find_pattern(key);
+  // Other runs may have pushed it out of the cache meanwhile; this run then records it again.
+  if (!recorded) {
+    execute(feeds, output_names, key);
+    recorded = find_pattern(key);
+  }
+  if (!recorded) throw Error(ErrorCode::Runtime, "the memory plan was evicted by concurrent runs; retry");
+  const MemoryPattern& pattern = *recorded->pattern;
+  MemoryPlan plan;
+  plan.peak_bytes = pattern.peak_bytes;
+  plan.planned_bytes = pattern.planned_bytes;
+  plan.unplanned_bytes = pattern.unplanned_bytes;
+  plan.steps = static_cast<int>(steps_.size());
+  plan.in_place_outputs = recorded->in_place_outputs;
+  for (size_t i = 0; i < pattern.buffers.size(); ++i) {
+    const BufferLifetime& b = pattern.buffers[i];
+    const ir::Node& node = *steps_[static_cast<size_t>(b.first_step)].node;
+    plan.buffers.push_back({node.name.empty() ? node.op_type : node.name, b.bytes, pattern.offsets[i], b.first_step,
+                            b.last_step, b.planned});
+  }
+  return plan;
+}
+
+std::optional<Plan::RecordedPattern> Plan::find_pattern(const PatternKey& key) const {
+  std::lock_guard lock(patterns_mutex_);
+  auto it = patterns_.find(key);
+  if (it == patterns_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Plan::remember_pattern(const PatternKey& key, RecordedPattern pattern) const {
+  std::lock_guard lock(patterns_mutex_);
+  if (!patterns_.emplace(key, std::move(pattern)).second) return;
+  pattern_order_.push_back(key);
+  if (pattern_order_.size() > kMaxPatterns) {
+    patterns_.erase(pattern_order_.front());
+    pattern_order_.erase(pattern_order_.begin());
+  }
 }
 
 std::unique_ptr<TensorArena> Plan::take_arena() const {

@@ -4,9 +4,11 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/memory_pattern.h"
 #include "core/tensor_arena.h"
 #include "core/thread_pool.h"
 #include "ir/graph.h"
@@ -22,6 +24,8 @@ struct Step {
   std::vector<int> inputs;   // value slots; -1 for an absent optional input
   std::vector<int> outputs;  // value slots
   std::vector<int> release;  // slots whose last reader is this step: freed right after it
+  // Positions of inputs this step reads last that the kernel may write an output into.
+  std::vector<size_t> overwritable_inputs;
 };
 
 class Plan {
@@ -35,12 +39,24 @@ class Plan {
 
   // Feeds must be given for every graph input, with matching dtypes and static dims.
   std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& output_names) const;
+  MemoryPlan memory_plan(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& output_names) const;
 
  private:
+  // What selects a memory pattern: the feeds' dtypes and shapes, and the outputs asked for.
+  using PatternKey = std::vector<int64_t>;
+  struct RecordedPattern {
+    std::shared_ptr<const MemoryPattern> pattern;
+    int in_place_outputs = 0;
+  };
+
   int slot_of(const std::string& name) const;
   void check_feed(const TensorInfo& info, const Tensor& feed) const;
+  std::vector<Tensor> execute(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& output_names,
+                              PatternKey& key) const;
   std::unique_ptr<TensorArena> take_arena() const;
   void return_arena(std::unique_ptr<TensorArena> arena) const;
+  std::optional<RecordedPattern> find_pattern(const PatternKey& key) const;
+  void remember_pattern(const PatternKey& key, RecordedPattern pattern) const;
 
   ir::Model model_;
   std::vector<PassReport> optimizer_report_;
@@ -54,6 +70,12 @@ class Plan {
   // Arenas of finished runs, for the next ones; concurrent runs each take their own.
   mutable std::mutex arenas_mutex_;
   mutable std::vector<std::unique_ptr<TensorArena>> idle_arenas_;
+  // Memory patterns by input shapes, the oldest dropped past kMaxPatterns so that a stream of
+  // ever-new shapes keeps memory bounded.
+  static constexpr size_t kMaxPatterns = 32;
+  mutable std::mutex patterns_mutex_;
+  mutable std::map<PatternKey, RecordedPattern> patterns_;
+  mutable std::vector<PatternKey> pattern_order_;  // oldest first
 };
 
 }  // namespace kiln::runtime

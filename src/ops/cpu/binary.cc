@@ -93,27 +93,46 @@ class BinaryKernel final : public OpKernel {
         vec_(kernels::vec_isa(info.cpu_level())) {}
 
   void compute(KernelContext& ctx) const override {
-    if (ctx.input_count() == 0) throw Error(ErrorCode::InvalidModel, "needs at least one input");
+    const size_t count = ctx.input_count();
+    if (count == 0) throw Error(ErrorCode::InvalidModel, "needs at least one input");
     Tensor acc = ctx.input(0);
-    for (size_t k = 1; k < ctx.input_count(); ++k)
-      acc = combine(ctx.pool(), acc, legacy_ ? legacy_align(acc, ctx.input(k), broadcast_, axis_) : ctx.input(k));
-    if (ctx.input_count() == 1) acc = acc.clone();
-    if constexpr (kAverage) scale(acc, 1.0 / static_cast<double>(ctx.input_count()));
-    ctx.set_output(0, acc);
+    if (count == 1) acc = acc.clone();
+    for (size_t k = 1; k < count; ++k) {
+      const Tensor b = legacy_ ? legacy_align(acc, ctx.input(k), broadcast_, axis_) : ctx.input(k);
+      require_same_dtype(acc, b);
+      const DType out_dtype = result_dtype(acc.dtype());
+      Shape shape = kernels::broadcast_shapes(acc.shape(), b.shape());
+      // Partial sums of a variadic op live apart; only the result takes the output's buffer.
+      Tensor out = k + 1 == count ? ctx.allocate_output(0, out_dtype, std::move(shape))
+                                  : Tensor(out_dtype, std::move(shape));
+      combine(ctx.pool(), acc, b, out);
+      acc = std::move(out);
+    }
+    if constexpr (kAverage) scale(acc, 1.0 / static_cast<double>(count));
+    if (count == 1) ctx.set_output(0, acc);
   }
 
+  // Every output element reads only the inputs' elements it broadcasts from, before it is written;
+  // an input of the output's shape is read at the output's own position.
+  bool may_write_output_into_input(size_t) const override { return true; }
+
  private:
-  Tensor combine(ThreadPool& pool, const Tensor& a, const Tensor& b) const {
-    require_same_dtype(a, b);
+  static DType result_dtype(DType input) {
+    DType out = DType::Undefined;
+    Types::dispatch(input, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      out = dtype_of<decltype(Op{}(T{}, T{}))>();
+    });
+    return out;
+  }
+
+  void combine(ThreadPool& pool, const Tensor& a, const Tensor& b, Tensor& out) const {
     if constexpr (requires { Op::kVecKind; }) {
-      if (vec_ && a.dtype() == DType::Float32)
-        if (std::optional<Tensor> out = combine_vec(pool, a, b)) return *std::move(out);
+      if (vec_ && a.dtype() == DType::Float32 && combine_vec(pool, a, b, out)) return;
     }
-    Tensor out;
     Types::dispatch(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       using Out = decltype(Op{}(T{}, T{}));
-      out = Tensor(dtype_of<Out>(), kernels::broadcast_shapes(a.shape(), b.shape()));
       if (a.shape() == b.shape()) {  // the common case: one flat, parallel loop
         const T* pa = a.data<T>();
         const T* pb = b.data<T>();
@@ -125,25 +144,22 @@ class BinaryKernel final : public OpKernel {
         kernels::broadcast_map<Out, T, T>(out, {&a, &b}, Op{});
       }
     });
-    return out;
   }
 
   // Runs shorter than this cost more in per-run overhead than vectorizing saves.
   static constexpr int64_t kMinVecRun = 16;
 
-  // The vectorized float32 path, or nothing when the broadcast leaves runs shorter than kMinVecRun.
-  std::optional<Tensor> combine_vec(ThreadPool& pool, const Tensor& a, const Tensor& b) const {
-    const Shape shape = kernels::broadcast_shapes(a.shape(), b.shape());
-    const kernels::BroadcastRuns runs = kernels::broadcast_runs(a.shape(), b.shape(), shape);
-    if (runs.run < kMinVecRun) return std::nullopt;
-    Tensor out(DType::Float32, shape);
+  // The vectorized float32 path; false when the broadcast leaves runs shorter than kMinVecRun.
+  bool combine_vec(ThreadPool& pool, const Tensor& a, const Tensor& b, Tensor& out) const {
+    const kernels::BroadcastRuns runs = kernels::broadcast_runs(a.shape(), b.shape(), out.shape());
+    if (runs.run < kMinVecRun) return false;
     const float* pa = a.data<float>();
     const float* pb = b.data<float>();
     float* po = out.data<float>();
     kernels::parallel_for_each_run(pool, runs, [&](int64_t o, int64_t ia, int64_t ib, int64_t n) {
       vec_->binary(Op::kVecKind, pa + ia, runs.a_form, pb + ib, runs.b_form, po + o, n);
     });
-    return out;
+    return true;
   }
 
   static void scale(Tensor& t, double factor) {

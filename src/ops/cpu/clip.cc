@@ -24,6 +24,9 @@ class ClipKernel final : public OpKernel {
     }
   }
 
+  // Elementwise over X; the bounds are read before the output exists.
+  bool may_write_output_into_input(size_t input) const override { return input == 0; }
+
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     NumericTypes::dispatch(x.dtype(), [&](auto tag) {

@@ -44,6 +44,9 @@ class UnaryKernel final : public OpKernel {
     });
   }
 
+  // Elementwise: each output element is written after its own input element is read.
+  bool may_write_output_into_input(size_t) const override { return true; }
+
  private:
   static Op make_op(const KernelInfo& info) {
     if constexpr (std::is_constructible_v<Op, const KernelInfo&>)
