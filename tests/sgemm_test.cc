@@ -78,7 +78,9 @@ TEST_P(SgemmTest, EpilogueAppliesScaleBiasResidualAndActivation) {
   const Activation activations[] = {{ActivationKind::None},        {ActivationKind::Relu},
                                     {ActivationKind::Clip, -0.5f, 0.7f}, {ActivationKind::LeakyRelu, 0.1f},
                                     {ActivationKind::Sigmoid},     {ActivationKind::HardSigmoid, 0.2f, 0.5f},
-                                    {ActivationKind::HardSwish},   {ActivationKind::Tanh}};
+                                    {ActivationKind::HardSwish},   {ActivationKind::Tanh},
+                                    {ActivationKind::Gelu},        {ActivationKind::GeluTanh},
+                                    {ActivationKind::Silu}};
   for (bool accumulate : {false, true}) {
     for (const Activation& act : activations) {
       std::vector<float> product(static_cast<size_t>(M * N));

@@ -148,6 +148,63 @@ TEST_P(TransformerFusion, GeluInEachGroupingBecomesOneNode) {
   EXPECT_EQ(not_gelu.optimized_ops(2).size(), 5u);
 }
 
+// Appends GELU's tanh form of `x`, writing `y`: Hugging Face's GPT-2 (x^3 as Pow) or PyTorch's
+// export of gelu(approximate="tanh") (x^3 as x * (x * x), constants first).
+void add_tanh_gelu(GraphBuilder& b, const std::string& x, const std::string& y, bool cube_by_pow) {
+  b.constant("beta", Tensor::scalar(0.7978845608f));
+  b.constant("kappa", Tensor::scalar(0.044715f));
+  b.constant("three", Tensor::scalar(3.f));
+  b.constant("one", Tensor::scalar(1.f));
+  b.constant("half", Tensor::scalar(0.5f));
+  if (cube_by_pow) {
+    b.node("Pow", {x, "three"}, y + "_cube");
+    b.node("Mul", {y + "_cube", "kappa"}, y + "_k");
+    b.node("Add", {x, y + "_k"}, y + "_s");
+    b.node("Mul", {y + "_s", "beta"}, y + "_inner");
+  } else {
+    b.node("Mul", {x, x}, y + "_sq");
+    b.node("Mul", {x, y + "_sq"}, y + "_cube");
+    b.node("Mul", {"kappa", y + "_cube"}, y + "_k");
+    b.node("Add", {y + "_k", x}, y + "_s");
+    b.node("Mul", {"beta", y + "_s"}, y + "_inner");
+  }
+  b.node("Tanh", {y + "_inner"}, y + "_t");
+  b.node("Add", {"one", y + "_t"}, y + "_a");
+  b.node("Mul", {"half", x}, y + "_hx");
+  b.node("Mul", {y + "_hx", y + "_a"}, y);
+}
+
+TEST_P(TransformerFusion, TanhGeluBecomesOneNodeAndJoinsTheMatMul) {
+  for (bool cube_by_pow : {true, false}) {
+    SCOPED_TRACE(::testing::Message() << "cube by Pow " << cube_by_pow);
+    GraphBuilder b;
+    b.input("x", random_tensor({3, 517}, 69, -5.f, 5.f));
+    add_tanh_gelu(b, "x", "y", cube_by_pow);
+    b.output("y");
+    const ir::Model m = b.optimized(2);
+    ASSERT_EQ(b.optimized_ops(2), Ops{"Gelu"});
+    EXPECT_EQ(std::get<std::string>(m.graph.nodes[0].attributes.at("approximate")), "tanh");
+    expect_fused_matches(b, 1e-6);
+
+    GraphBuilder linear;
+    linear.input("x", random_tensor({2, 7, 33}, 70));
+    linear.constant("w", random_tensor({33, 40}, 71));
+    linear.node("MatMul", {"x", "w"}, "h");
+    add_tanh_gelu(linear, "h", "y", cube_by_pow);
+    linear.output("y");
+    const ir::Model fused = linear.optimized(2);
+    ASSERT_EQ(linear.optimized_ops(2), Ops{"FusedMatMul"});
+    EXPECT_EQ(std::get<std::string>(fused.graph.nodes[0].attributes.at("activation")), "GeluTanh");
+    expect_fused_matches(linear, 1e-5);
+  }
+  GraphBuilder wrong_constant;
+  wrong_constant.input("x", random_tensor({8}, 72));
+  add_tanh_gelu(wrong_constant, "x", "y", true);
+  wrong_constant.model.graph.initializers["kappa"] = Tensor::scalar(0.05f);
+  wrong_constant.output("y");
+  EXPECT_EQ(wrong_constant.optimized_ops(2).size(), 8u);
+}
+
 TEST_P(TransformerFusion, LinearLayerBiasAndGeluJoinTheMatMul) {
   GraphBuilder b;
   b.input("x", random_tensor({2, 7, 33}, 62));

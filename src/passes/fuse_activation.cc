@@ -23,10 +23,7 @@ std::optional<float> clip_bound(const ir::Model& model, const ir::Node& clip, si
 
 // The activation_params for fusing `act`, or nullopt when it cannot be fused.
 std::optional<std::vector<float>> activation_params(const ir::Model& model, const ir::Node& act) {
-  if (ops::fusable_activation_kind(act.domain, act.op_type) == kernels::ActivationKind::None || act.outputs.size() != 1)
-    return std::nullopt;
-  // The epilogue computes the exact (erf) form.
-  if (act.op_type == "Gelu" && attribute<std::string>(act, "approximate").value_or("none") != "none")
+  if (ops::fusable_activation_kind(act) == kernels::ActivationKind::None || act.outputs.size() != 1)
     return std::nullopt;
   if (act.op_type == "Clip") {
     const auto lo = clip_bound(model, act, 1, "min", std::numeric_limits<float>::lowest());
@@ -64,7 +61,7 @@ int FuseActivation::run(ir::Model& model) const {
     if (!params) continue;
     producer.op_type = fused_op;
     producer.domain = kKilnDomain;
-    producer.attributes["activation"] = act.op_type;
+    producer.attributes["activation"] = std::string(ops::fused_activation_name(ops::fusable_activation_kind(act)));
     if (!params->empty()) producer.attributes["activation_params"] = *params;
     producer.outputs[0] = act.outputs[0];
     fused.push_back(*consumer);

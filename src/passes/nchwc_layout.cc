@@ -53,7 +53,7 @@ bool is_binary_nchwc_op(const ir::Node& node) {
 // The activations the fusions know, which map finite values to finite values.
 bool is_unary_nchwc_op(const ir::Node& node) {
   return node.domain.empty() && !node.inputs.empty() && node.outputs.size() == 1 &&
-         ops::fusable_activation_kind(node.domain, node.op_type) != kernels::ActivationKind::None;
+         ops::fusable_activation_kind(node) != kernels::ActivationKind::None;
 }
 
 // One walk over the graph in topological order, building the rewritten node list.

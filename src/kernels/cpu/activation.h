@@ -8,10 +8,17 @@
 
 namespace kiln::kernels {
 
-// Gelu is the exact (erf) form, x * (1 + erf(x / sqrt 2)) / 2; Silu is x * sigmoid(x).
-enum class ActivationKind { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Gelu, Silu };
+// Gelu is the exact (erf) form, x * (1 + erf(x / sqrt 2)) / 2; GeluTanh its tanh approximation
+// (GPT-2's, and ONNX Gelu's approximate = "tanh"), x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2;
+// Silu is x * sigmoid(x).
+enum class ActivationKind { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Gelu, GeluTanh, Silu };
 
 inline constexpr float kSqrtHalf = 0.70710678118654752f;
+inline constexpr float kSqrtTwoOverPi = 0.79788456080286536f;
+inline constexpr float kGeluCubic = 0.044715f;
+
+// The argument of tanh in GeluTanh.
+inline float gelu_tanh_inner(float x) { return kSqrtTwoOverPi * (x + kGeluCubic * x * x * x); }
 
 struct Activation {
   ActivationKind kind = ActivationKind::None;
@@ -30,6 +37,7 @@ inline float apply_activation_ref(const Activation& act, float x) {
     case ActivationKind::HardSwish: return x * std::max(0.f, std::min(1.f, x / 6.f + 0.5f));
     case ActivationKind::Tanh: return std::tanh(x);
     case ActivationKind::Gelu: return 0.5f * x * (1.f + std::erf(x * kSqrtHalf));
+    case ActivationKind::GeluTanh: return 0.5f * x * (1.f + std::tanh(gelu_tanh_inner(x)));
     case ActivationKind::Silu: return x / (1.f + std::exp(-x));
   }
   return x;

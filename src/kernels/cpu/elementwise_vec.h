@@ -42,6 +42,8 @@ inline float clamp_unit(float v) { return v < 0.f ? 0.f : (1.f < v ? 1.f : v); }
     case UnaryKind::Erf: return map_unary(x, y, n, [](float v) { return vec_erf(v); });
     case UnaryKind::Silu: return map_unary(x, y, n, [](float v) { return v * vec_sigmoid(v); });
     case UnaryKind::Gelu: return map_unary(x, y, n, [](float v) { return 0.5f * v * (1.f + vec_erf(v * kSqrtHalf)); });
+    case UnaryKind::GeluTanh:
+      return map_unary(x, y, n, [](float v) { return 0.5f * v * (1.f + vec_tanh(gelu_tanh_inner(v))); });
     case UnaryKind::Exp: return map_unary(x, y, n, [](float v) { return vec_exp(v); });
     case UnaryKind::Sqrt: return map_unary(x, y, n, [](float v) { return __builtin_sqrtf(v); });
     case UnaryKind::Neg: return map_unary(x, y, n, [](float v) { return -v; });

@@ -52,6 +52,9 @@ void transform_tile(float* c, int64_t ldc, int64_t rows, int64_t cols, const Til
       return transform_tile(c, ldc, rows, cols, e, [](float x) { return x * vec_sigmoid(x); });
     case ActivationKind::Gelu:
       return transform_tile(c, ldc, rows, cols, e, [](float x) { return 0.5f * x * (1.f + vec_erf(x * kSqrtHalf)); });
+    case ActivationKind::GeluTanh:
+      return transform_tile(c, ldc, rows, cols, e,
+                            [](float x) { return 0.5f * x * (1.f + vec_tanh(gelu_tanh_inner(x))); });
     case ActivationKind::Sigmoid:
     case ActivationKind::Tanh:
       return transform_tile(c, ldc, rows, cols, e, [&act](float x) { return apply_activation_ref(act, x); });

@@ -17,8 +17,10 @@
 
 namespace kiln::kernels {
 
-// Gelu is the exact (erf) form; Silu is x * sigmoid(x).
-enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Gelu, Silu, Exp, Sqrt, Neg, Abs };
+// Gelu is the exact (erf) form, GeluTanh its tanh approximation (kernels/cpu/activation.h); Silu is
+// x * sigmoid(x).
+enum class UnaryKind { Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf, Gelu, GeluTanh, Silu, Exp,
+                       Sqrt, Neg, Abs };
 
 // An activation and its parameters: LeakyRelu's slope is alpha, Clip's bounds are [alpha, beta],
 // HardSigmoid computes alpha * x + beta.

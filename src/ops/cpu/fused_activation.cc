@@ -2,43 +2,63 @@
 
 #include <limits>
 #include <utility>
+#include <variant>
 
 namespace kiln::ops {
 namespace {
 
+// The names the `activation` attribute takes, as the op that was fused in is named (GeluTanh is
+// Gelu with approximate = "tanh").
 struct Fusable {
-  const char* op;
-  const char* domain;
+  const char* name;
   kernels::ActivationKind kind;
   size_t params;
 };
 
 constexpr Fusable kFusable[] = {
-    {"Relu", "", kernels::ActivationKind::Relu, 0},
-    {"Clip", "", kernels::ActivationKind::Clip, 2},
-    {"LeakyRelu", "", kernels::ActivationKind::LeakyRelu, 1},
-    {"Sigmoid", "", kernels::ActivationKind::Sigmoid, 0},
-    {"HardSigmoid", "", kernels::ActivationKind::HardSigmoid, 2},
-    {"HardSwish", "", kernels::ActivationKind::HardSwish, 0},
-    {"Tanh", "", kernels::ActivationKind::Tanh, 0},
-    {"Gelu", "", kernels::ActivationKind::Gelu, 0},
-    {"Gelu", "kiln", kernels::ActivationKind::Gelu, 0},
-    {"Silu", "kiln", kernels::ActivationKind::Silu, 0},
+    {"Relu", kernels::ActivationKind::Relu, 0},
+    {"Clip", kernels::ActivationKind::Clip, 2},
+    {"LeakyRelu", kernels::ActivationKind::LeakyRelu, 1},
+    {"Sigmoid", kernels::ActivationKind::Sigmoid, 0},
+    {"HardSigmoid", kernels::ActivationKind::HardSigmoid, 2},
+    {"HardSwish", kernels::ActivationKind::HardSwish, 0},
+    {"Tanh", kernels::ActivationKind::Tanh, 0},
+    {"Gelu", kernels::ActivationKind::Gelu, 0},
+    {"GeluTanh", kernels::ActivationKind::GeluTanh, 0},
+    {"Silu", kernels::ActivationKind::Silu, 0},
 };
+
+kernels::ActivationKind gelu_kind(const ir::Node& node) {
+  const auto it = node.attributes.find("approximate");
+  if (it == node.attributes.end()) return kernels::ActivationKind::Gelu;
+  const auto* approximate = std::get_if<std::string>(&it->second);
+  if (approximate && *approximate == "none") return kernels::ActivationKind::Gelu;
+  if (approximate && *approximate == "tanh") return kernels::ActivationKind::GeluTanh;
+  return kernels::ActivationKind::None;  // invalid: left to the Gelu kernel to report
+}
 
 }  // namespace
 
-kernels::ActivationKind fusable_activation_kind(const std::string& domain, const std::string& op_type) {
+kernels::ActivationKind fusable_activation_kind(const ir::Node& node) {
+  if (node.op_type == "Gelu" && (node.domain.empty() || node.domain == "kiln")) return gelu_kind(node);
+  if (node.op_type == "Silu" && node.domain == "kiln") return kernels::ActivationKind::Silu;
+  if (!node.domain.empty() || node.op_type == "GeluTanh" || node.op_type == "Silu") return kernels::ActivationKind::None;
   for (const Fusable& f : kFusable)
-    if (op_type == f.op && domain == f.domain) return f.kind;
+    if (node.op_type == f.name) return f.kind;
   return kernels::ActivationKind::None;
+}
+
+const char* fused_activation_name(kernels::ActivationKind kind) {
+  for (const Fusable& f : kFusable)
+    if (f.kind == kind) return f.name;
+  return "";
 }
 
 kernels::Activation read_fused_activation(const KernelInfo& info, const std::string& prefix) {
   const std::string name = info.attr_string(prefix + "activation", "");
   if (name.empty()) return {};
   for (const Fusable& f : kFusable) {
-    if (name != f.op) continue;
+    if (name != f.name) continue;
     const std::vector<float> params = info.attr_floats(prefix + "activation_params", {});
     if (params.size() != f.params)
       throw Error(ErrorCode::InvalidModel, "activation " + name + " takes " + std::to_string(f.params) +

@@ -168,10 +168,7 @@ struct GeluOp {
     if (tanh_form) return T(0.5) * x * (T(1) + std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
     return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
   }
-  // The vectorized kernel computes the exact form; the tanh form runs the functor.
-  std::optional<kernels::UnaryOp> vec() const {
-    return tanh_form ? std::nullopt : std::optional<kernels::UnaryOp>(kernels::UnaryOp{kernels::UnaryKind::Gelu});
-  }
+  kernels::UnaryOp vec() const { return {tanh_form ? kernels::UnaryKind::GeluTanh : kernels::UnaryKind::Gelu}; }
   bool tanh_form = false;
 };
 // kiln.Silu (FuseSilu makes it from x * Sigmoid(x)): Llama's and MobileNetV3's activation.
