@@ -11,6 +11,9 @@
 #include <cstring>
 
 #include "kernels/cpu/sgemm.h"
+#ifdef __AVX2__
+#include "kernels/cpu/transpose_vec.h"
+#endif
 
 namespace kiln::kernels {
 namespace {
@@ -19,18 +22,23 @@ void copy_floats(const float* src, int64_t n, float* dst) {
   for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
 }
 
+// dst[c * dst_ld + r] = src[r * src_ld + c]: in vector registers where the instruction set has
+// the shuffles (a scalar copy scatters every element, the bulk of packing a strided operand).
+void transpose_floats(const float* src, int64_t src_ld, float* dst, int64_t dst_ld, int64_t rows, int64_t cols) {
+#ifdef __AVX2__
+  vec_transpose_32(reinterpret_cast<const uint32_t*>(src), src_ld, reinterpret_cast<uint32_t*>(dst), dst_ld, rows, cols);
+#else
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c];
+#endif
+}
+
 [[maybe_unused]] void pack_a_panel(const MatrixView& a, int64_t i0, int64_t rows, int64_t k0, int64_t kc, int64_t mr,
                                    float* dst) {
   if (a.transposed) {
     for (int64_t k = 0; k < kc; ++k) copy_floats(a.data + (k0 + k) * a.ld + i0, rows, dst + k * mr);
   } else {
-    // Rows are read in strips of 16 columns (a cache line each) so the panel fills in order.
-    const float* src = a.data + i0 * a.ld + k0;
-    for (int64_t k_strip = 0; k_strip < kc; k_strip += 16) {
-      const int64_t strip_end = std::min<int64_t>(kc, k_strip + 16);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t k = k_strip; k < strip_end; ++k) dst[k * mr + r] = src[r * a.ld + k];
-    }
+    transpose_floats(a.data + i0 * a.ld + k0, a.ld, dst, mr, rows, kc);
   }
   for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * mr + rows, dst + (k + 1) * mr, 0.f);
 }
@@ -43,10 +51,7 @@ void copy_floats(const float* src, int64_t n, float* dst) {
     for (int64_t p = 0; p * nr < cols; ++p) {
       const int64_t n = std::min(nr, cols - p * nr);
       float* panel = dst + p * panel_size;
-      for (int64_t j = 0; j < n; ++j) {
-        const float* src = b.data + (j0 + p * nr + j) * b.ld + k0;
-        for (int64_t k = 0; k < kc; ++k) panel[k * nr + j] = src[k];
-      }
+      transpose_floats(b.data + (j0 + p * nr) * b.ld + k0, b.ld, panel, nr, n, kc);
       for (int64_t k = 0; k < kc; ++k) std::fill(panel + k * nr + n, panel + (k + 1) * nr, 0.f);
     }
     return;

@@ -35,14 +35,21 @@ inline void transpose_8x8(const uint32_t* src, int64_t src_ld, uint32_t* dst, in
   }
 }
 
-// dst[c * dst_ld + r] = src[r * src_ld + c] for r < rows, c < cols.
+// Starts of 8-wide blocks covering [0, n) for n >= 8: the last block ends at n, overlapping the one
+// before it when 8 does not divide n (its elements are then written twice, with the same values).
+inline int64_t next_block_start(int64_t start, int64_t n) { return start + 8 < n && start + 16 > n ? n - 8 : start + 8; }
+
+// dst[c * dst_ld + r] = src[r * src_ld + c] for r < rows, c < cols (dst must not overlap src).
 [[maybe_unused]] void vec_transpose_32(const uint32_t* src, int64_t src_ld, uint32_t* dst, int64_t dst_ld,
                                        int64_t rows, int64_t cols) {
-  const int64_t full_rows = rows / 8 * 8, full_cols = cols / 8 * 8;
-  for (int64_t r = 0; r < full_rows; r += 8)
-    for (int64_t c = 0; c < full_cols; c += 8) transpose_8x8(src + r * src_ld + c, src_ld, dst + c * dst_ld + r, dst_ld);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = r < full_rows ? full_cols : 0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c];
+  if (rows < 8 || cols < 8) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c];
+    return;
+  }
+  for (int64_t r = 0; r + 8 <= rows; r = next_block_start(r, rows))
+    for (int64_t c = 0; c + 8 <= cols; c = next_block_start(c, cols))
+      transpose_8x8(src + r * src_ld + c, src_ld, dst + c * dst_ld + r, dst_ld);
 }
 
 }  // namespace
