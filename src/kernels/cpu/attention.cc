@@ -20,10 +20,16 @@ AlignedBuffer<float>& attention_scratch() {
   return buffer;
 }
 
-float row_max(const float* x, int64_t n) {
+float row_max(const VecIsa* vec, const float* x, int64_t n) {
+  if (vec) return vec->max(x, n);
   float m = -INFINITY;
   for (int64_t j = 0; j < n; ++j) m = std::max(m, x[j]);
   return m;
+}
+
+void add_mask_row(const VecIsa* vec, float* row, const float* mask, int64_t stride, int64_t n) {
+  if (vec && stride == 1) return vec->binary(BinaryKind::Add, row, Operand::Vector, mask, Operand::Vector, row, n);
+  for (int64_t j = 0; j < n; ++j) row[j] += mask[j * stride];
 }
 
 // x[j] = exp(x[j] - shift) for j < n; returns their sum.
@@ -70,10 +76,10 @@ void attention(CpuLevel level, const AttentionShape& s, const float* q, const fl
           float* row = scores + r * kb;
           if (mask.data) {
             const float* m = mask.data + b * mask.stride_b + h * mask.stride_h + (i0 + r) * mask.stride_q + j0 * mask.stride_k;
-            for (int64_t j = 0; j < kb; ++j) row[j] += m[j * mask.stride_k];
+            add_mask_row(vec, row, m, mask.stride_k, kb);
           }
           const float previous = j0 == 0 ? -INFINITY : row_maxima[r];
-          const float maximum = std::max(previous, row_max(row, kb));
+          const float maximum = std::max(previous, row_max(vec, row, kb));
           const float sum = exp_shifted(vec, row, kb, maximum);
           if (j0 == 0) {
             row_sums[r] = sum;

@@ -65,6 +65,8 @@ struct VecIsa {
   // Max or average pooling of one plane.
   void (*pool_2d)(const Pool2d& pool, const float* x, float* y);
   float (*sum)(const float* x, int64_t n);
+  // The largest of x[0..n) (-inf for none); NaNs are skipped.
+  float (*max)(const float* x, int64_t n);
   // dst[c * dst_ld + r] = src[r * src_ld + c] for r < rows, c < cols: a transpose of 32-bit
   // elements of any type.
   void (*transpose_32)(const uint32_t* src, int64_t src_ld, uint32_t* dst, int64_t dst_ld, int64_t rows, int64_t cols);

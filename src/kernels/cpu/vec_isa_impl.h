@@ -12,8 +12,8 @@
 namespace kiln::kernels {
 namespace {
 
-constexpr VecIsa kVecIsa{&vec_unary,   &vec_binary, &vec_softmax_rows, &vec_layer_norm_rows, &vec_rms_norm_rows,
-                         &vec_scale_shift, &vec_pool_2d, &vec_sum,      &vec_transpose_32};
+constexpr VecIsa kVecIsa{&vec_unary,       &vec_binary,  &vec_softmax_rows, &vec_layer_norm_rows, &vec_rms_norm_rows,
+                         &vec_scale_shift, &vec_pool_2d, &vec_sum,          &vec_max,            &vec_transpose_32};
 
 }  // namespace
 }  // namespace kiln::kernels
