@@ -6,7 +6,9 @@
 
 #include "kernels/cpu/nchwc.h"
 #include "kiln/error.h"
+#include "ops/shapes/shape_functions.h"
 #include "passes/cancel_transposes.h"
+#include "passes/convert_matmul_to_gemm.h"
 #include "passes/eliminate_common_subexpressions.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/eliminate_no_ops.h"
@@ -14,6 +16,7 @@
 #include "passes/fold_conv_batch_norm.h"
 #include "passes/fold_conv_scale_bias.h"
 #include "passes/fold_matmul_scale.h"
+#include "passes/fold_shapes.h"
 #include "passes/fold_transpose_into_gemm.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_attention.h"
@@ -37,13 +40,19 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
   if (level == 1) {
     // Constant inputs first, so that the rewrites after it see initializers, not Constant nodes.
     passes.push_back(std::make_unique<FoldConstants>(cpu_level));
+    // The shapes it makes constant start Gather/Unsqueeze/Concat chains, which FoldConstants folds
+    // in the next round; the Reshape they feed gets its static shape the round after.
+    passes.push_back(std::make_unique<FoldShapes>());
     passes.push_back(std::make_unique<EliminateNoOps>());
     passes.push_back(std::make_unique<CancelTransposes>());
     // Before the folds into Conv: two equal Conv -> BatchNormalization chains become one first.
     passes.push_back(std::make_unique<EliminateCommonSubexpressions>());
     passes.push_back(std::make_unique<FoldConvBatchNorm>());
     passes.push_back(std::make_unique<FoldConvScaleBias>());
+    // Before the conversion to Gemm: it folds scales into MatMuls only.
     passes.push_back(std::make_unique<FoldMatMulScale>());
+    // Before FoldTransposeIntoGemm, which folds the Transposes of the MatMuls it turns into Gemm.
+    passes.push_back(std::make_unique<ConvertMatMulToGemm>());
     passes.push_back(std::make_unique<FoldTransposeIntoGemm>());
     // Last: collects what the others left unread (replaced weights, bypassed producers).
     passes.push_back(std::make_unique<EliminateDeadCode>());
@@ -114,6 +123,9 @@ std::vector<PassReport> optimize(ir::Model& model, const OptimizeOptions& option
     const size_t first = reports.size();
     for (const auto& pass : passes) reports.push_back({pass->name(), level});
     for (int round = 0; round < kMaxRounds; ++round) {
+      // Levels 1 and 2 match on shapes, which each round's rewrites may have made more precise
+      // (a Reshape target now constant) or left unrecorded (the values they created).
+      if (level <= 2) ops::infer_shapes(model);
       bool changed = false;
       for (size_t i = 0; i < passes.size(); ++i) {
         PassReport& report = reports[first + i];
