@@ -220,6 +220,47 @@ TEST_P(TransformerFusion, LinearLayerBiasAndGeluJoinTheMatMul) {
   expect_fused_matches(b, 1e-5);
 }
 
+TEST_P(TransformerFusion, TransposesOfTheLastTwoAxesFoldIntoTheMatMul) {
+  GraphBuilder b;
+  b.input("a", random_tensor({2, 3, 13, 7}, 80));  // read as [2, 3, 7, 13]
+  b.input("c", random_tensor({2, 3, 9, 13}, 81));  // read as [2, 3, 13, 9]
+  b.constant("w", random_tensor({9, 17}, 82));
+  b.constant("bias", random_tensor({17}, 83));
+  b.node("Transpose", {"a"}, "a_t", {{"perm", Ints{0, 1, 3, 2}}});
+  b.node("Transpose", {"c"}, "c_t", {{"perm", Ints{0, 1, 3, 2}}});
+  b.node("MatMul", {"a_t", "c_t"}, "ac");  // [2, 3, 7, 9]
+  b.node("Transpose", {"ac"}, "ac_t", {{"perm", Ints{0, 1, 3, 2}}});
+  b.node("Transpose", {"ac_t"}, "ac_tt", {{"perm", Ints{0, 1, 3, 2}}});
+  b.node("Relu", {"ac_tt"}, "r");
+  b.node("MatMul", {"r", "w"}, "h");
+  b.node("Add", {"h", "bias"}, "y");
+  b.output("y");
+  const ir::Model m = b.optimized(2);
+  // The Transpose pair cancels, and the Relu goes into the first product's epilogue.
+  ASSERT_EQ(b.optimized_ops(2), (Ops{"FusedMatMul", "FusedMatMul"}));
+  EXPECT_EQ(m.graph.nodes[0].inputs, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(std::get<std::string>(m.graph.nodes[0].attributes.at("activation")), "Relu");
+  EXPECT_EQ(std::get<int64_t>(m.graph.nodes[0].attributes.at("transA")), 1);
+  EXPECT_EQ(std::get<int64_t>(m.graph.nodes[0].attributes.at("transB")), 1);
+  expect_fused_matches(b, 1e-5);
+}
+
+TEST_P(TransformerFusion, TransposeThatMovesABatchAxisOrHasOtherReadersStays) {
+  GraphBuilder b;
+  b.input("a", random_tensor({3, 2, 5, 7}, 84));
+  b.input("c", random_tensor({2, 3, 7, 4}, 85));
+  b.input("d", random_tensor({2, 6, 5}, 86));
+  b.node("Transpose", {"a"}, "a_t", {{"perm", Ints{1, 0, 2, 3}}});
+  b.node("MatMul", {"a_t", "c"}, "y");
+  b.node("Transpose", {"d"}, "d_t", {{"perm", Ints{0, 2, 1}}});
+  b.node("MatMul", {"d_t", "d"}, "z");
+  b.output("y");
+  b.output("z");
+  b.output("d_t");  // the caller reads the transpose too
+  EXPECT_EQ(b.optimized_ops(2), (Ops{"Transpose", "MatMul", "Transpose", "MatMul"}));
+  expect_fused_matches(b, 1e-5);
+}
+
 TEST_P(TransformerFusion, BiasThatCouldWidenTheResultStaysAnAdd) {
   GraphBuilder b;
   b.input("x", random_tensor({7, 33}, 65));

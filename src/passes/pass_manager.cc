@@ -18,6 +18,7 @@
 #include "passes/fold_matmul_scale.h"
 #include "passes/fold_shapes.h"
 #include "passes/fold_transpose_into_gemm.h"
+#include "passes/fold_transpose_into_matmul.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_attention.h"
 #include "passes/fuse_conv_add.h"
@@ -66,6 +67,9 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     // Before FuseSkipLayerNorm: a Linear layer's bias Add belongs in the GEMM's epilogue, not in
     // a norm's skip input.
     passes.push_back(std::make_unique<FuseMatMulBias>());
+    // After FuseAttention, whose pattern holds the Transposes of Q, K and V, and FuseMatMulBias,
+    // which matches MatMul only; FuseActivation takes kiln.FusedMatMul as it takes MatMul.
+    passes.push_back(std::make_unique<FoldTransposeIntoMatMul>());
     passes.push_back(std::make_unique<FuseSkipLayerNorm>());
     // The residual Add must be fused before the activation: FusedConv adds Z before activating,
     // so once an activation is in, no Add can follow it in.

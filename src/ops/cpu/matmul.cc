@@ -84,15 +84,23 @@ void for_each_row_block(const MatMulPlan& plan, ThreadPool& pool, const F& fn) {
 // parallel over batches when there are enough of them (attention's per-head products). Other
 // dtypes run the reference kernel.
 //
-// kiln.FusedMatMul (FuseMatMulBias, FuseActivation) is the same kernel with an epilogue: input 2,
-// when given, is a constant bias [N] added to every row, and attributes `activation` /
-// `activation_params` name an activation applied after it (fused_activation.h).
+// kiln.FusedMatMul (FuseMatMulBias, FuseActivation, FoldTransposeIntoMatMul) is the same kernel
+// with an epilogue: input 2, when given, is a constant bias [N] added to every row, attributes
+// `activation` / `activation_params` name an activation applied after it (fused_activation.h), and
+// `transA` / `transB` = 1 read that operand with its last two axes swapped, as the SGEMM's
+// transposed views do, instead of a Transpose writing it out.
 class MatMulKernel final : public OpKernel {
  public:
-  explicit MatMulKernel(const KernelInfo& info) : level_(info.cpu_level()), activation_(read_fused_activation(info)) {
+  explicit MatMulKernel(const KernelInfo& info)
+      : level_(info.cpu_level()),
+        activation_(read_fused_activation(info)),
+        trans_a_(info.attr_int("transA", 0) != 0),
+        trans_b_(info.attr_int("transB", 0) != 0) {
     const Tensor* b = info.constant_input(1);
-    if (b && b->dtype() == DType::Float32 && b->rank() == 2)
-      packed_b_ = kernels::PackedMatrix::pack_b(level_, b->dim(0), b->dim(1), kernels::MatrixView{b->data<float>(), b->dim(1)});
+    if (b && b->dtype() == DType::Float32 && b->rank() == 2) {
+      const int64_t K = trans_b_ ? b->dim(1) : b->dim(0), N = trans_b_ ? b->dim(0) : b->dim(1);
+      packed_b_ = kernels::PackedMatrix::pack_b(level_, K, N, kernels::MatrixView{b->data<float>(), b->dim(1), trans_b_});
+    }
     if (info.has_input(2)) {
       const Tensor* bias = info.constant_input(2);
       if (!bias || bias->dtype() != DType::Float32 || bias->rank() != 1)
@@ -109,8 +117,9 @@ class MatMulKernel final : public OpKernel {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
     require_same_dtype(a, b);
-    const MatMulPlan plan = plan_matmul(a.shape(), b.shape());
+    const MatMulPlan plan = plan_matmul(logical_shape(a.shape(), trans_a_, "A"), logical_shape(b.shape(), trans_b_, "B"));
     if (a.dtype() == DType::Float32) return compute_float(ctx, plan, a, b);
+    if (trans_a_ || trans_b_) throw Error(ErrorCode::InvalidModel, "transA and transB need float32 operands");
     const int64_t M = plan.M, N = plan.N, K = plan.K;
     dispatch_dtype<double, int32_t, int64_t>(a.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
@@ -136,7 +145,8 @@ class MatMulKernel final : public OpKernel {
     kernels::GemmEpilogue epilogue;
     epilogue.col_bias = bias_.empty() ? nullptr : bias_.data();
     epilogue.activation = activation_;
-    if (packed_b_.rows() == K && packed_b_.cols() == N && b.rank() == 2) {
+    const bool b_packed = packed_b_.rows() == K && packed_b_.cols() == N && b.rank() == 2;
+    if (b_packed && !trans_a_) {
       // A's batches are contiguous rows against the one B: a single [rows, K] x [K, N] GEMM.
       kernels::sgemm(level_, a.numel() / std::max<int64_t>(K, 1), N, K, kernels::MatrixView{pa, K}, &packed_b_, py, N,
                      epilogue, &ctx.pool());
@@ -146,8 +156,10 @@ class MatMulKernel final : public OpKernel {
     const int64_t batches = static_cast<int64_t>(plan.a_batches.size());
     auto run_batch = [&](int64_t batch, ThreadPool* pool) {
       const auto i = static_cast<size_t>(batch);
-      kernels::sgemm(level_, M, N, K, kernels::MatrixView{pa + plan.a_batches[i] * M * K, K},
-                     kernels::MatrixView{pb + plan.b_batches[i] * K * N, N}, py + batch * M * N, N, epilogue, pool);
+      const kernels::GemmB b_operand = b_packed ? kernels::GemmB(&packed_b_)
+                                                : kernels::MatrixView{pb + plan.b_batches[i] * K * N, trans_b_ ? K : N, trans_b_};
+      kernels::sgemm(level_, M, N, K, kernels::MatrixView{pa + plan.a_batches[i] * M * K, trans_a_ ? M : K, trans_a_},
+                     b_operand, py + batch * M * N, N, epilogue, pool);
     };
     if (batches >= ctx.pool().size()) {
       ctx.pool().parallel_for(batches, [&](int64_t begin, int64_t end) {
@@ -158,8 +170,19 @@ class MatMulKernel final : public OpKernel {
     }
   }
 
+  // The operand's shape as the product reads it: its last two axes swapped when `transposed`.
+  static Shape logical_shape(Shape shape, bool transposed, const char* operand) {
+    if (!transposed) return shape;
+    if (shape.size() < 2)
+      throw Error(ErrorCode::InvalidArgument, std::string("a transposed ") + operand + " needs rank >= 2, got " +
+                                                  shape_to_string(shape));
+    std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
+    return shape;
+  }
+
   CpuLevel level_;
   kernels::Activation activation_;
+  bool trans_a_, trans_b_;
   std::vector<float> bias_;
   kernels::PackedMatrix packed_b_;
 };
