@@ -73,6 +73,10 @@ void TensorArena::prepare_pattern_block() {
   const bool grow = !pattern_block_ || pattern_block_->size() < needed;
   if (grow) {
     handles_.clear();  // every handle is free between runs (end_run makes sure), so no one sees this
+    pattern_block_.reset();
+    // The recording's cached blocks are what the block replaces: freed first, so that the two
+    // never add up at the peak. Blocks a caller still holds stay.
+    std::erase_if(blocks_, [](const std::shared_ptr<Block>& block) { return block.use_count() == 1; });
     pattern_block_ = std::make_shared<AlignedBuffer<std::byte>>(needed);
   }
   while (handles_.size() < pattern_->buffers.size())
