@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev   # ONNX protobuf classes, checker, shape inference
   libcli11-dev                                    # the kiln CLI
+  nlohmann-json3-dev                              # JSON: safetensors headers, Hugging Face configs
   libgtest-dev libgmock-dev libbenchmark-dev      # tests and micro-benchmarks
   libonnx-testdata                                # the ONNX backend conformance suite
   python3-numpy python3-torch python3-torchvision # exporting reference models (ResNet-18) in tests
