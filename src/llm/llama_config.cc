@@ -1,0 +1,179 @@
+#include "llm/llama_config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "kiln/error.h"
+
+namespace kiln::llm {
+namespace {
+
+using json = nlohmann::json;
+
+// The typed fields of one JSON object, each error naming the file and the field.
+class Fields {
+ public:
+  Fields(const json& object, std::string source) : object_(object), source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw Error(ErrorCode::InvalidModel, source_ + ": " + field + " " + problem);
+  }
+  const json* get(const std::string& field) const {
+    const auto it = object_.find(field);
+    return it == object_.end() || it->is_null() ? nullptr : &*it;
+  }
+  std::optional<int64_t> integer(const std::string& field) const {
+    const json* v = get(field);
+    if (!v) return std::nullopt;
+    if (!v->is_number_integer()) fail(field, "must be an integer");
+    return v->get<int64_t>();
+  }
+  int64_t positive(const std::string& field, std::optional<int64_t> fallback = std::nullopt) const {
+    const std::optional<int64_t> v = integer(field);
+    if (!v && !fallback) fail(field, "is missing");
+    const int64_t value = v ? *v : *fallback;
+    if (value <= 0) fail(field, "must be positive, got " + std::to_string(value));
+    return value;
+  }
+  double number(const std::string& field, double fallback) const {
+    const json* v = get(field);
+    if (!v) return fallback;
+    if (!v->is_number()) fail(field, "must be a number");
+    return v->get<double>();
+  }
+  double positive_number(const std::string& field, double fallback) const {
+    const double value = number(field, fallback);
+    if (!(value > 0)) fail(field, "must be positive, got " + std::to_string(value));
+    return value;
+  }
+  bool boolean(const std::string& field, bool fallback) const {
+    const json* v = get(field);
+    if (!v) return fallback;
+    if (!v->is_boolean()) fail(field, "must be true or false");
+    return v->get<bool>();
+  }
+  std::string string(const std::string& field) const {
+    const json* v = get(field);
+    if (!v) return {};
+    if (!v->is_string()) fail(field, "must be a string");
+    return v->get<std::string>();
+  }
+  // An integer or a list of integers (eos_token_id).
+  std::vector<int64_t> integers(const std::string& field) const {
+    const json* v = get(field);
+    if (!v) return {};
+    if (v->is_number_integer()) return {v->get<int64_t>()};
+    if (!v->is_array()) fail(field, "must be an integer or a list of integers");
+    std::vector<int64_t> values;
+    for (const json& item : *v) {
+      if (!item.is_number_integer()) fail(field, "must be an integer or a list of integers");
+      values.push_back(item.get<int64_t>());
+    }
+    return values;
+  }
+
+ private:
+  const json& object_;
+  std::string source_;
+};
+
+Architecture architecture_of(const Fields& fields, const std::string& source) {
+  const json* list = fields.get("architectures");
+  std::string name;
+  if (list && list->is_array() && list->size() == 1 && (*list)[0].is_string())
+    name = (*list)[0].get<std::string>();
+  else if (list)
+    fields.fail("architectures", "must be a list of one name");
+  if (name.empty()) {  // some exports give only model_type
+    const std::string type = fields.string("model_type");
+    if (type == "llama") return Architecture::Llama;
+    if (type == "mistral") return Architecture::Mistral;
+    if (type == "qwen2") return Architecture::Qwen2;
+    throw Error(ErrorCode::NotImplemented, source + ": model_type '" + type +
+                                               "' is not a Llama-family model (llama, mistral, qwen2)");
+  }
+  if (name == "LlamaForCausalLM") return Architecture::Llama;
+  if (name == "MistralForCausalLM") return Architecture::Mistral;
+  if (name == "Qwen2ForCausalLM") return Architecture::Qwen2;
+  throw Error(ErrorCode::NotImplemented, source + ": architecture " + name +
+                                             " is not supported (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)");
+}
+
+std::optional<Llama3RopeScaling> rope_scaling_of(const Fields& fields, const std::string& source) {
+  const json* scaling = fields.get("rope_scaling");
+  if (!scaling) return std::nullopt;
+  if (!scaling->is_object()) fields.fail("rope_scaling", "must be an object");
+  const Fields s(*scaling, source + ": rope_scaling");
+  const std::string type = s.get("rope_type") ? s.string("rope_type") : s.string("type");
+  if (type == "default") return std::nullopt;
+  if (type != "llama3")
+    throw Error(ErrorCode::NotImplemented, source + ": rope_scaling type '" + type + "' is not supported (llama3)");
+  Llama3RopeScaling r;
+  r.factor = s.positive_number("factor", r.factor);
+  r.low_freq_factor = s.positive_number("low_freq_factor", r.low_freq_factor);
+  r.high_freq_factor = s.positive_number("high_freq_factor", r.high_freq_factor);
+  if (r.high_freq_factor <= r.low_freq_factor)
+    s.fail("high_freq_factor", "must be larger than low_freq_factor");
+  r.original_max_position_embeddings = s.positive("original_max_position_embeddings", r.original_max_position_embeddings);
+  return r;
+}
+
+}  // namespace
+
+LlamaConfig parse_llama_config(const std::string& json_text, const std::string& source) {
+  json root;
+  try {
+    root = json::parse(json_text);
+  } catch (const json::exception& e) {
+    throw Error(ErrorCode::InvalidModel, source + ": not JSON (" + e.what() + ")");
+  }
+  if (!root.is_object()) throw Error(ErrorCode::InvalidModel, source + ": not a JSON object");
+  const Fields f(root, source);
+  LlamaConfig c;
+  c.architecture = architecture_of(f, source);
+  const std::string act = f.string("hidden_act");
+  if (!act.empty() && act != "silu")
+    throw Error(ErrorCode::NotImplemented, source + ": hidden_act '" + act + "' is not supported (silu)");
+  c.vocab_size = f.positive("vocab_size");
+  c.hidden_size = f.positive("hidden_size");
+  c.intermediate_size = f.positive("intermediate_size");
+  c.num_hidden_layers = f.positive("num_hidden_layers");
+  c.num_attention_heads = f.positive("num_attention_heads");
+  c.num_key_value_heads = f.positive("num_key_value_heads", c.num_attention_heads);
+  if (c.num_attention_heads % c.num_key_value_heads != 0)
+    f.fail("num_key_value_heads", std::to_string(c.num_key_value_heads) + " does not divide num_attention_heads " +
+                                      std::to_string(c.num_attention_heads));
+  if (!f.integer("head_dim") && c.hidden_size % c.num_attention_heads != 0)
+    f.fail("num_attention_heads", std::to_string(c.num_attention_heads) + " does not divide hidden_size " +
+                                      std::to_string(c.hidden_size) + " and head_dim is not given");
+  c.head_dim = f.positive("head_dim", c.hidden_size / c.num_attention_heads);
+  c.max_position_embeddings = f.positive("max_position_embeddings", 2048);
+  c.rms_norm_eps = f.positive_number("rms_norm_eps", 1e-6);
+  c.rope_theta = f.positive_number("rope_theta", 10000.0);
+  c.rope_scaling = rope_scaling_of(f, source);
+  c.tie_word_embeddings = f.boolean("tie_word_embeddings", false);
+  // Qwen2 always has q/k/v biases and writes no attention_bias; Mistral has none.
+  c.attention_bias = c.architecture == Architecture::Qwen2 || f.boolean("attention_bias", false);
+  const bool sliding = c.architecture == Architecture::Mistral || f.boolean("use_sliding_window", false);
+  if (sliding && f.integer("sliding_window")) c.sliding_window = f.positive("sliding_window");
+  c.bos_token_id = f.integer("bos_token_id");
+  c.eos_token_ids = f.integers("eos_token_id");
+  for (int64_t id : c.eos_token_ids)
+    if (id < 0 || id >= c.vocab_size) f.fail("eos_token_id", std::to_string(id) + " is outside the vocabulary");
+  if (c.bos_token_id && (*c.bos_token_id < 0 || *c.bos_token_id >= c.vocab_size))
+    f.fail("bos_token_id", std::to_string(*c.bos_token_id) + " is outside the vocabulary");
+  c.torch_dtype = f.string("torch_dtype");
+  return c;
+}
+
+LlamaConfig load_llama_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, "cannot open '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(ErrorCode::Io, "cannot read '" + path + "'");
+  return parse_llama_config(text.str(), path);
+}
+
+}  // namespace kiln::llm
