@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/read_file.h"
+
 namespace kiln {
 namespace {
 
@@ -100,13 +102,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& what) {
   return t;
 }
 
-Tensor read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, "cannot open '" + path + "'");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_npy(buffer.str(), "'" + path + "'");
-}
+Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), "'" + path + "'"); }
 
 void write_npy(const std::string& path, const Tensor& tensor) {
   const char* descr = nullptr;

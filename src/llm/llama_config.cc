@@ -1,9 +1,8 @@
 #include "llm/llama_config.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "core/read_file.h"
 #include "kiln/error.h"
 
 namespace kiln::llm {
@@ -167,13 +166,6 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   return c;
 }
 
-LlamaConfig load_llama_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, "cannot open '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(ErrorCode::Io, "cannot read '" + path + "'");
-  return parse_llama_config(text.str(), path);
-}
+LlamaConfig load_llama_config(const std::string& path) { return parse_llama_config(read_file(path), path); }
 
 }  // namespace kiln::llm

@@ -1,11 +1,12 @@
 #include "onnx/tensor_proto.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <algorithm>
 #include <fstream>
 #include <optional>
-#include <sstream>
+
+#include "core/read_file.h"
 
 namespace kiln::onnx_io {
 namespace {
@@ -158,11 +159,7 @@ onnx::TensorProto tensor_to_proto(const Tensor& tensor, const std::string& name)
 }
 
 Tensor read_tensor_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, "cannot open '" + path + "'");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string bytes = buffer.str();
+  const std::string bytes = read_file(path);
   onnx::TensorProto proto;
   if (!proto.ParseFromString(bytes)) throw Error(ErrorCode::InvalidModel, "'" + path + "' is not a TensorProto");
   return tensor_from_proto(proto, std::filesystem::path(path).parent_path().string(), "tensor file '" + path + "'");
