@@ -100,7 +100,9 @@ TEST(TensorArenaPattern, ReplayTakesBuffersFromOneBlock) {
   for (int run = 0; run < 3; ++run) {
     arena.begin_run(pattern);
     // The block replaces the recording's cached blocks, all free by now but the kept result's.
-    if (run == 0) EXPECT_EQ(arena.buffer_count(), 1u);
+    if (run == 0) {
+      EXPECT_EQ(arena.buffer_count(), 1u);
+    }
     auto a = arena.acquire(4096);
     auto b = arena.acquire(4096);
     auto c = arena.acquire(1000);
