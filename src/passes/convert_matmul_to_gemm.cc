@@ -21,10 +21,9 @@ bool fits_as_c(const Tensor& c, const ir::Dim& m, const ir::Dim& n) {
 // Whether `operand` is Transpose(x, [1, 0]) read by the MatMul alone, for FoldTransposeIntoGemm to fold.
 std::optional<size_t> foldable_transpose(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers,
                                          const std::string& operand) {
-  const auto transpose = sole_producer_of_type(g, producers, operand, "Transpose");
-  if (!transpose || attribute<std::vector<int64_t>>(g.nodes[*transpose], "perm") != std::vector<int64_t>{1, 0})
-    return std::nullopt;
-  return transpose;
+  const auto transpose = sole_transpose_producer(g, producers, operand);
+  if (!transpose || transpose->perm != std::vector<int64_t>{1, 0}) return std::nullopt;
+  return transpose->node;
 }
 
 // The shape of `operand` when it is a 2-D float32 matrix. Its dtype may be recorded on the value

@@ -32,19 +32,16 @@ int FoldTransposeIntoMatMul::run(ir::Model& model) const {
     // MatMul(X, X): one Transpose feeding both operands has two uses of one reader.
     if (matmul.inputs[0] == matmul.inputs[1]) continue;
     for (size_t operand = 0; operand < 2; ++operand) {
-      const auto producer = producers.find(matmul.inputs[operand]);
-      if (producer == producers.end()) continue;
-      const ir::Node& transpose = g.nodes[producer->second];
-      const auto perm = attribute<std::vector<int64_t>>(transpose, "perm");
-      if (!is_op(transpose, "Transpose") || transpose.inputs.size() != 1 || !perm || !swaps_last_two_axes(*perm) ||
-          !is_float32(g, transpose.inputs[0]) || !sole_consumer(g, transpose.outputs[0]))
-        continue;
+      const auto transpose = sole_transpose_producer(g, producers, matmul.inputs[operand]);
+      if (!transpose || !swaps_last_two_axes(transpose->perm)) continue;
+      const std::string& source = g.nodes[transpose->node].inputs[0];
+      if (!is_float32(g, source)) continue;
       const char* flag = operand == 0 ? "transA" : "transB";
       matmul.attributes[flag] = int64_t{1} - attribute<int64_t>(matmul, flag).value_or(0);
       matmul.op_type = "FusedMatMul";
       matmul.domain = kKilnDomain;
-      matmul.inputs[operand] = transpose.inputs[0];
-      folded.push_back(producer->second);
+      matmul.inputs[operand] = source;
+      folded.push_back(transpose->node);
     }
   }
   if (folded.empty()) return 0;

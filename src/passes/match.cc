@@ -23,6 +23,16 @@ std::optional<size_t> sole_consumer_of_type(const ir::Graph& graph, const std::s
   return consumer;
 }
 
+std::optional<TransposeSource> sole_transpose_producer(const ir::Graph& graph,
+                                                       const std::unordered_map<std::string, size_t>& producers,
+                                                       const std::string& value) {
+  const auto node = sole_producer_of_type(graph, producers, value, "Transpose");
+  if (!node || graph.nodes[*node].inputs.size() != 1) return std::nullopt;
+  const auto perm = attribute<std::vector<int64_t>>(graph.nodes[*node], "perm");
+  if (!perm) return std::nullopt;
+  return TransposeSource{*node, *perm};
+}
+
 std::optional<size_t> sole_producer_of_type(const ir::Graph& graph, const std::unordered_map<std::string, size_t>& producers,
                                             const std::string& value, const char* op_type) {
   const auto it = producers.find(value);

@@ -23,6 +23,16 @@ std::optional<size_t> sole_consumer_of_type(const ir::Graph& graph, const std::s
 std::optional<size_t> sole_producer_of_type(const ir::Graph& graph, const std::unordered_map<std::string, size_t>& producers,
                                             const std::string& value, const char* op_type);
 
+// The Transpose (one input, a perm attribute) writing `value` when nothing else reads `value`:
+// its node index and perm, for the passes that fold a transpose into the product reading it.
+struct TransposeSource {
+  size_t node;
+  std::vector<int64_t> perm;
+};
+std::optional<TransposeSource> sole_transpose_producer(const ir::Graph& graph,
+                                                       const std::unordered_map<std::string, size_t>& producers,
+                                                       const std::string& value);
+
 // For a MatMul by a constant float32 matrix W [K, N] (a Linear layer's weights) whose result one
 // node alone reads: that node's index. nullopt for any other node.
 std::optional<size_t> weight_matmul_consumer(const ir::Graph& graph, const ir::Node& matmul);

@@ -8,24 +8,26 @@ namespace kiln::ops {
 namespace {
 
 // The names the `activation` attribute takes, as the op that was fused in is named (GeluTanh is
-// Gelu with approximate = "tanh").
+// Gelu with approximate = "tanh"). `plain_onnx_op`: an ai.onnx op of that name is the activation
+// whatever its attributes (Gelu depends on `approximate`; GeluTanh and Silu are no ONNX ops).
 struct Fusable {
   const char* name;
   kernels::ActivationKind kind;
   size_t params;
+  bool plain_onnx_op;
 };
 
 constexpr Fusable kFusable[] = {
-    {"Relu", kernels::ActivationKind::Relu, 0},
-    {"Clip", kernels::ActivationKind::Clip, 2},
-    {"LeakyRelu", kernels::ActivationKind::LeakyRelu, 1},
-    {"Sigmoid", kernels::ActivationKind::Sigmoid, 0},
-    {"HardSigmoid", kernels::ActivationKind::HardSigmoid, 2},
-    {"HardSwish", kernels::ActivationKind::HardSwish, 0},
-    {"Tanh", kernels::ActivationKind::Tanh, 0},
-    {"Gelu", kernels::ActivationKind::Gelu, 0},
-    {"GeluTanh", kernels::ActivationKind::GeluTanh, 0},
-    {"Silu", kernels::ActivationKind::Silu, 0},
+    {"Relu", kernels::ActivationKind::Relu, 0, true},
+    {"Clip", kernels::ActivationKind::Clip, 2, true},
+    {"LeakyRelu", kernels::ActivationKind::LeakyRelu, 1, true},
+    {"Sigmoid", kernels::ActivationKind::Sigmoid, 0, true},
+    {"HardSigmoid", kernels::ActivationKind::HardSigmoid, 2, true},
+    {"HardSwish", kernels::ActivationKind::HardSwish, 0, true},
+    {"Tanh", kernels::ActivationKind::Tanh, 0, true},
+    {"Gelu", kernels::ActivationKind::Gelu, 0, false},
+    {"GeluTanh", kernels::ActivationKind::GeluTanh, 0, false},
+    {"Silu", kernels::ActivationKind::Silu, 0, false},
 };
 
 kernels::ActivationKind gelu_kind(const ir::Node& node) {
@@ -42,9 +44,9 @@ kernels::ActivationKind gelu_kind(const ir::Node& node) {
 kernels::ActivationKind fusable_activation_kind(const ir::Node& node) {
   if (node.op_type == "Gelu" && (node.domain.empty() || node.domain == "kiln")) return gelu_kind(node);
   if (node.op_type == "Silu" && node.domain == "kiln") return kernels::ActivationKind::Silu;
-  if (!node.domain.empty() || node.op_type == "GeluTanh" || node.op_type == "Silu") return kernels::ActivationKind::None;
+  if (!node.domain.empty()) return kernels::ActivationKind::None;
   for (const Fusable& f : kFusable)
-    if (node.op_type == f.name) return f.kind;
+    if (f.plain_onnx_op && node.op_type == f.name) return f.kind;
   return kernels::ActivationKind::None;
 }
 
