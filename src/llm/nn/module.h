@@ -1,0 +1,100 @@
+// kiln::llm::nn::Module, in the spirit of torch.nn.Module: a tree of modules, each owning named
+// parameters, reached by dotted paths ("model.layers.0.self_attn.q_proj.weight"). Modules declare
+// their parameters' shapes when they are built; load_state_dict fills them from a checkpoint with
+// strict checks, to() changes the dtype they are stored in, and save() writes them back out.
+//
+// Parameters are stored, not computed with: after loading or converting, prepare() lets each
+// module build what its forward pass reads (packed GEMM panels, quantized blocks). A forward pass
+// reads a prepared tree only, so one tree serves concurrent sequences.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "kiln/tensor.h"
+
+namespace kiln::llm::nn {
+
+// Where load_state_dict reads tensors from: a checkpoint, a GGUF file, a map in a test.
+struct StateSource {
+  std::string name;                                       // named in errors
+  std::function<std::vector<std::string>()> names;        // every tensor it holds
+  std::function<bool(const std::string&)> contains;
+  std::function<Tensor(const std::string&)> tensor;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // Depth first, each module's own parameters before its children's, in registration order.
+  std::vector<std::pair<std::string, const Tensor*>> named_parameters() const;
+  int64_t parameter_count() const;
+  // The parameter at a dotted path; Error(InvalidArgument) naming the path when there is none.
+  const Tensor& parameter(const std::string& path) const;
+
+  // Copies every parameter from `source`, converting floating-point tensors to the parameter's
+  // dtype. Error(InvalidModel) naming the source when a tensor has the wrong shape or is not
+  // floating point; with `strict`, also when parameters are missing from the source or the
+  // source holds tensors no parameter takes (the message lists both sets). Calls prepare().
+  void load_state_dict(const StateSource& source, bool strict = true);
+  // Stores every floating-point parameter as `dtype` (Float32, Float16 or BFloat16), then prepares.
+  void to(DType dtype);
+  // Writes the parameters to a safetensors file under their dotted names.
+  void save(const std::string& path) const;
+
+  // Builds what the forward pass reads from the parameters as stored, for `level`; recursive.
+  void prepare(CpuLevel level);
+  CpuLevel level() const { return level_; }
+
+ protected:
+  // Declares a parameter, unset (undefined) until loaded; the reference stays valid for the
+  // module's life.
+  Tensor& register_parameter(std::string name, Shape shape);
+  template <class M>
+  M& register_module(std::string name, std::unique_ptr<M> module) {
+    M& ref = *module;
+    children_.emplace_back(std::move(name), std::move(module));
+    return ref;
+  }
+  // This module's own part of prepare(), after its children's.
+  virtual void prepare_self(CpuLevel) {}
+
+ private:
+  struct Slot {
+    std::string name;
+    Shape shape;
+    std::unique_ptr<Tensor> value;  // stable address for register_parameter's reference
+  };
+  void visit(const std::string& prefix, const std::function<void(const std::string&, Slot&)>& fn);
+  void visit(const std::string& prefix, const std::function<void(const std::string&, const Slot&)>& fn) const;
+
+  std::vector<Slot> parameters_;
+  std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
+  CpuLevel level_ = CpuLevel::Scalar;
+};
+
+// A list of modules named by index ("layers.0", "layers.1", ...), as torch.nn.ModuleList.
+template <class M>
+class ModuleList : public Module {
+ public:
+  M& append(std::unique_ptr<M> module) {
+    items_.push_back(&register_module(std::to_string(items_.size()), std::move(module)));
+    return *items_.back();
+  }
+  size_t size() const { return items_.size(); }
+  M& operator[](size_t i) { return *items_[i]; }
+  const M& operator[](size_t i) const { return *items_[i]; }
+
+ private:
+  std::vector<M*> items_;
+};
+
+}  // namespace kiln::llm::nn

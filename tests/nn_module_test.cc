@@ -1,0 +1,144 @@
+// nn::Module: dotted parameter names, strict state-dict loading and its error lists, dtype
+// conversion, and save -> load round trips through safetensors.
+#include "llm/nn/module.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "llm/nn/layers.h"
+#include "llm/safetensors.h"
+#include "test_util.h"
+
+namespace kiln::llm::nn {
+namespace {
+
+class Block : public Module {
+ public:
+  Block() : norm(register_module("norm", std::make_unique<RmsNorm>(4, 1e-5))),
+            proj(register_module("proj", std::make_unique<Linear>(4, 3, true))) {}
+  RmsNorm& norm;
+  Linear& proj;
+};
+
+class Net : public Module {
+ public:
+  Net() : embed(register_module("embed", std::make_unique<Embedding>(5, 4))),
+          blocks(register_module("blocks", std::make_unique<ModuleList<Block>>())) {
+    blocks.append(std::make_unique<Block>());
+    blocks.append(std::make_unique<Block>());
+  }
+  Embedding& embed;
+  ModuleList<Block>& blocks;
+};
+
+StateSource map_source(const std::map<std::string, Tensor>& tensors) {
+  return {.name = "test weights",
+          .names = [&tensors] {
+            std::vector<std::string> names;
+            for (const auto& [name, t] : tensors) names.push_back(name);
+            return names;
+          },
+          .contains = [&tensors](const std::string& n) { return tensors.count(n) > 0; },
+          .tensor = [&tensors](const std::string& n) { return tensors.at(n); }};
+}
+
+std::map<std::string, Tensor> full_weights() {
+  std::map<std::string, Tensor> w;
+  uint32_t seed = 1;
+  for (const auto& [name, shape] : std::vector<std::pair<std::string, Shape>>{
+           {"embed.weight", {5, 4}}, {"blocks.0.norm.weight", {4}}, {"blocks.0.proj.weight", {3, 4}},
+           {"blocks.0.proj.bias", {3}}, {"blocks.1.norm.weight", {4}}, {"blocks.1.proj.weight", {3, 4}},
+           {"blocks.1.proj.bias", {3}}})
+    w[name] = testing::random_tensor(shape, seed++);
+  return w;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(NnModule, NamesParametersByDottedPathsInRegistrationOrder) {
+  Net net;
+  std::vector<std::string> names;
+  for (const auto& [name, t] : net.named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"embed.weight", "blocks.0.norm.weight", "blocks.0.proj.weight",
+                                             "blocks.0.proj.bias", "blocks.1.norm.weight", "blocks.1.proj.weight",
+                                             "blocks.1.proj.bias"}));
+  EXPECT_EQ(net.parameter_count(), 20 + 2 * (4 + 12 + 3));
+  EXPECT_NE(error_of([&] { net.parameter("blocks.2.proj.weight"); }).find("no parameter 'blocks.2.proj.weight'"), std::string::npos);
+}
+
+TEST(NnModule, LoadsAStateDictAndComputesWithIt) {
+  Net net;
+  const auto weights = full_weights();
+  net.load_state_dict(map_source(weights));
+  EXPECT_EQ(net.parameter("blocks.1.proj.bias").data<float>()[2], weights.at("blocks.1.proj.bias").data<float>()[2]);
+  // The loaded Linear computes x W^T + b.
+  const float x[4] = {1, -2, 0.5f, 3};
+  float y[3];
+  ThreadPool pool(1);
+  net.blocks[0].proj.forward(x, 4, 1, y, false, pool);
+  const Tensor& w = weights.at("blocks.0.proj.weight");
+  for (int j = 0; j < 3; ++j) {
+    float expected = weights.at("blocks.0.proj.bias").data<float>()[j];
+    for (int k = 0; k < 4; ++k) expected += x[k] * w.data<float>()[j * 4 + k];
+    EXPECT_NEAR(y[j], expected, 1e-5);
+  }
+}
+
+TEST(NnModule, StrictLoadingListsMissingAndUnexpectedNames) {
+  auto weights = full_weights();
+  weights.erase("blocks.1.proj.bias");
+  weights["blocks.1.proj.scale"] = Tensor::zeros(DType::Float32, {3});
+  Net net;
+  EXPECT_EQ(error_of([&] { net.load_state_dict(map_source(weights)); }),
+            "test weights does not match the model: missing 1 (blocks.1.proj.bias); unexpected 1 (blocks.1.proj.scale)");
+  Net lenient;
+  weights["blocks.1.proj.bias"] = Tensor::zeros(DType::Float32, {3});
+  lenient.load_state_dict(map_source(weights), false);
+  EXPECT_TRUE(lenient.parameter("blocks.1.proj.bias").defined());
+}
+
+TEST(NnModule, RejectsWrongShapesAndNonFloatTensors) {
+  auto weights = full_weights();
+  weights["blocks.0.proj.weight"] = Tensor::zeros(DType::Float32, {4, 3});
+  Net net;
+  EXPECT_EQ(error_of([&] { net.load_state_dict(map_source(weights)); }),
+            "test weights: tensor 'blocks.0.proj.weight' has shape [4,3], the model expects [3,4]");
+  weights = full_weights();
+  weights["embed.weight"] = Tensor::zeros(DType::Int64, {5, 4});
+  EXPECT_EQ(error_of([&] { net.load_state_dict(map_source(weights)); }),
+            "test weights: tensor 'embed.weight' is int64, the model expects floating point");
+}
+
+TEST(NnModule, ConvertsDtypesAndSavesWhatItHolds) {
+  Net net;
+  net.load_state_dict(map_source(full_weights()));
+  net.to(DType::BFloat16);
+  for (const auto& [name, t] : net.named_parameters()) EXPECT_EQ(t->dtype(), DType::BFloat16) << name;
+  const std::string path = (std::filesystem::temp_directory_path() / "kiln_nn_module_test.safetensors").string();
+  net.save(path);
+  const SafetensorsFile file = SafetensorsFile::open(path);
+  EXPECT_EQ(file.entries().size(), 7u);
+  EXPECT_EQ(file.tensor("blocks.0.proj.weight").dtype(), DType::BFloat16);
+  // Loading the saved file keeps each parameter's dtype: a float32 tree converts on the way in.
+  Net reloaded;
+  const Tensor saved = file.tensor("embed.weight");
+  std::map<std::string, Tensor> from_file;
+  for (const auto& e : file.entries()) from_file[e.name] = file.tensor(e.name);
+  reloaded.load_state_dict(map_source(from_file));
+  EXPECT_EQ(reloaded.parameter("embed.weight").dtype(), DType::BFloat16);
+  EXPECT_EQ(to_float(reloaded.parameter("embed.weight").data<BFloat16>()[3]), to_float(saved.data<BFloat16>()[3]));
+  EXPECT_NE(error_of([&] { net.to(DType::Int32); }).find("not int32"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace kiln::llm::nn
