@@ -1,0 +1,207 @@
+#include "llm/llama_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "kernels/cpu/paged_attention.h"
+#include "kernels/cpu/vec_isa.h"
+
+namespace kiln::llm {
+namespace {
+
+using nn::Linear;
+using nn::Packing;
+
+int64_t q_width(const LlamaConfig& c) { return c.num_attention_heads * c.head_dim; }
+int64_t kv_width(const LlamaConfig& c) { return c.num_key_value_heads * c.head_dim; }
+bool qkv_bias(const LlamaConfig& c) { return c.attention_bias; }
+// Transformers' Llama puts attention_bias on o_proj too; Qwen2 biases q, k and v only.
+bool o_bias(const LlamaConfig& c) { return c.attention_bias && c.architecture != Architecture::Qwen2; }
+
+template <class M, class... Args>
+std::unique_ptr<M> make(Args&&... args) {
+  return std::make_unique<M>(std::forward<Args>(args)...);
+}
+
+// out[i] = silu(gate[i]) * up[i] for i < n.
+void swiglu(CpuLevel level, const float* gate, const float* up, float* out, int64_t n) {
+  if (const kernels::VecIsa* isa = kernels::vec_isa(level)) {
+    isa->unary({kernels::UnaryKind::Silu}, gate, out, n);
+    isa->binary(kernels::BinaryKind::Mul, out, kernels::Operand::Vector, up, kernels::Operand::Vector, out, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.f + std::exp(-gate[i])) * up[i];
+}
+
+}  // namespace
+
+LlamaAttention::LlamaAttention(const LlamaConfig& c)
+    : q_proj(register_module("q_proj", make<Linear>(c.hidden_size, q_width(c), qkv_bias(c), Packing::Parent))),
+      k_proj(register_module("k_proj", make<Linear>(c.hidden_size, kv_width(c), qkv_bias(c), Packing::Parent))),
+      v_proj(register_module("v_proj", make<Linear>(c.hidden_size, kv_width(c), qkv_bias(c), Packing::Parent))),
+      o_proj(register_module("o_proj", make<Linear>(q_width(c), c.hidden_size, o_bias(c)))) {}
+
+void LlamaAttention::prepare_self(CpuLevel level) {
+  qkv.build(level, {&q_proj.weight(), &k_proj.weight(), &v_proj.weight()},
+            {&q_proj.bias(), &k_proj.bias(), &v_proj.bias()});
+}
+
+LlamaMlp::LlamaMlp(const LlamaConfig& c)
+    : gate_proj(register_module("gate_proj", make<Linear>(c.hidden_size, c.intermediate_size, false, Packing::Parent))),
+      up_proj(register_module("up_proj", make<Linear>(c.hidden_size, c.intermediate_size, false, Packing::Parent))),
+      down_proj(register_module("down_proj", make<Linear>(c.intermediate_size, c.hidden_size, false))) {}
+
+void LlamaMlp::prepare_self(CpuLevel level) { gate_up.build(level, {&gate_proj.weight(), &up_proj.weight()}, {}); }
+
+LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfig& c)
+    : input_layernorm(register_module("input_layernorm", make<nn::RmsNorm>(c.hidden_size, c.rms_norm_eps))),
+      self_attn(register_module("self_attn", make<LlamaAttention>(c))),
+      post_attention_layernorm(
+          register_module("post_attention_layernorm", make<nn::RmsNorm>(c.hidden_size, c.rms_norm_eps))),
+      mlp(register_module("mlp", make<LlamaMlp>(c))) {}
+
+LlamaBackbone::LlamaBackbone(const LlamaConfig& c)
+    : embed_tokens(register_module("embed_tokens", make<nn::Embedding>(c.vocab_size, c.hidden_size))),
+      layers(register_module("layers", make<nn::ModuleList<LlamaDecoderLayer>>())),
+      norm(register_module("norm", make<nn::RmsNorm>(c.hidden_size, c.rms_norm_eps))) {
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers.append(make<LlamaDecoderLayer>(c));
+}
+
+LlamaForCausalLM::LlamaForCausalLM(const LlamaConfig& config)
+    : config_(config), rope_(config), model_(register_module("model", make<LlamaBackbone>(config))) {
+  if (!config.tie_word_embeddings)
+    lm_head_ = &register_module("lm_head", make<Linear>(config.hidden_size, config.vocab_size, false, Packing::Parent));
+}
+
+void LlamaForCausalLM::prepare_self(CpuLevel level) {
+  head_.build(level, {lm_head_ ? &lm_head_->weight() : &model_.embed_tokens.weight()}, {});
+}
+
+KvCacheShape LlamaForCausalLM::kv_cache_shape(int64_t blocks, int64_t block_size) const {
+  return {.layers = config_.num_hidden_layers,
+          .kv_heads = config_.num_key_value_heads,
+          .head_dim = config_.head_dim,
+          .block_size = block_size,
+          .blocks = blocks};
+}
+
+void LlamaForCausalLM::forward(std::span<const SequenceChunk> chunks, KvCache& cache, ForwardState& state,
+                               ThreadPool& pool) const {
+  const LlamaConfig& c = config_;
+  std::vector<int32_t> tokens;
+  std::set<const KvSequence*> seen;
+  int64_t new_blocks = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SequenceChunk& chunk = chunks[i];
+    if (chunk.tokens.empty() || !chunk.sequence)
+      throw Error(ErrorCode::InvalidArgument, "forward: chunk " + std::to_string(i) + " has no tokens or no sequence");
+    if (!seen.insert(chunk.sequence).second)
+      throw Error(ErrorCode::InvalidArgument, "forward: chunk " + std::to_string(i) + " continues a sequence an "
+                                              "earlier chunk of the batch already extends");
+    tokens.insert(tokens.end(), chunk.tokens.begin(), chunk.tokens.end());
+    const int64_t length = chunk.sequence->length();
+    new_blocks += cache.blocks_for(length + static_cast<int64_t>(chunk.tokens.size())) - cache.blocks_for(length);
+  }
+  if (new_blocks > cache.free_blocks())
+    throw Error(ErrorCode::Runtime, "KV cache full: the batch needs " + std::to_string(new_blocks) + " more blocks, " +
+                                        std::to_string(cache.free_blocks()) + " of " +
+                                        std::to_string(cache.shape().blocks) + " are free");
+  const auto rows = static_cast<int64_t>(tokens.size());
+  state.x.resize(static_cast<size_t>(rows * c.hidden_size));
+  model_.embed_tokens.forward(tokens, state.x.data());
+
+  std::vector<int64_t> first_positions;
+  for (const SequenceChunk& chunk : chunks) {
+    first_positions.push_back(chunk.sequence->length());
+    cache.grow(*chunk.sequence, static_cast<int64_t>(chunk.tokens.size()));
+  }
+  for (size_t l = 0; l < model_.layers.size(); ++l) {
+    attention_block(model_.layers[l], static_cast<int64_t>(l), chunks, first_positions, cache, state, pool);
+    mlp_block(model_.layers[l], rows, state, pool);
+  }
+
+  // Only the rows whose logits are wanted go through the final norm and the head.
+  std::vector<float>& picked = state.normed;
+  picked.clear();
+  int64_t row = 0;
+  for (const SequenceChunk& chunk : chunks) {
+    const auto n = static_cast<int64_t>(chunk.tokens.size());
+    const int64_t first = chunk.all_logits ? row : row + n - 1;
+    picked.insert(picked.end(), state.x.begin() + first * c.hidden_size, state.x.begin() + (row + n) * c.hidden_size);
+    row += n;
+  }
+  state.logit_rows = static_cast<int64_t>(picked.size()) / c.hidden_size;
+  model_.norm.forward(picked.data(), state.logit_rows, picked.data());
+  state.logits.resize(static_cast<size_t>(state.logit_rows * c.vocab_size));
+  head_.apply(picked.data(), c.hidden_size, state.logit_rows, state.logits.data(), c.vocab_size, false, pool);
+}
+
+void LlamaForCausalLM::attention_block(const LlamaDecoderLayer& layer, int64_t index,
+                                       std::span<const SequenceChunk> chunks,
+                                       const std::vector<int64_t>& first_positions, KvCache& cache,
+                                       ForwardState& state, ThreadPool& pool) const {
+  const LlamaConfig& c = config_;
+  const int64_t rows = static_cast<int64_t>(state.x.size()) / c.hidden_size;
+  const int64_t qkv_width = layer.self_attn.qkv.out(), d = c.head_dim;
+  state.normed.resize(state.x.size());
+  layer.input_layernorm.forward(state.x.data(), rows, state.normed.data());
+  state.qkv.resize(static_cast<size_t>(rows * qkv_width));
+  layer.self_attn.qkv.apply(state.normed.data(), c.hidden_size, rows, state.qkv.data(), qkv_width, false, pool);
+
+  // Rotate q and k in place and store k and v in the cache; every row is independent.
+  std::vector<std::pair<const SequenceChunk*, int64_t>> row_position;
+  for (size_t i = 0; i < chunks.size(); ++i)
+    for (size_t t = 0; t < chunks[i].tokens.size(); ++t)
+      row_position.emplace_back(&chunks[i], first_positions[i] + static_cast<int64_t>(t));
+  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
+    std::vector<float> angles(static_cast<size_t>(d));
+    for (int64_t r = begin; r < end; ++r) {
+      float* q = state.qkv.data() + r * qkv_width;
+      float* k = q + q_width(c);
+      const float* v = k + kv_width(c);
+      const auto [chunk, position] = row_position[static_cast<size_t>(r)];
+      rope_.apply(q, c.num_attention_heads, position, angles.data());
+      rope_.apply(k, c.num_key_value_heads, position, angles.data());
+      for (int64_t h = 0; h < c.num_key_value_heads; ++h) {
+        std::copy_n(k + h * d, d, cache.key_row(*chunk->sequence, index, h, position));
+        std::copy_n(v + h * d, d, cache.value_row(*chunk->sequence, index, h, position));
+      }
+    }
+  });
+
+  state.attention.resize(static_cast<size_t>(rows * q_width(c)));
+  const float scale = 1.f / std::sqrt(static_cast<float>(d));
+  int64_t row = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const auto n = static_cast<int64_t>(chunks[i].tokens.size());
+    const kernels::PagedQueries queries{.data = state.qkv.data() + row * qkv_width,
+                                        .ld = qkv_width,
+                                        .count = n,
+                                        .heads = c.num_attention_heads,
+                                        .first_position = first_positions[i]};
+    kernels::paged_attention(level(), cache.view(*chunks[i].sequence, index), queries, scale,
+                             state.attention.data() + row * q_width(c), pool);
+    row += n;
+  }
+  layer.self_attn.o_proj.forward(state.attention.data(), q_width(c), rows, state.x.data(), true, pool);
+}
+
+void LlamaForCausalLM::mlp_block(const LlamaDecoderLayer& layer, int64_t rows, ForwardState& state,
+                                 ThreadPool& pool) const {
+  const int64_t inner = config_.intermediate_size;
+  layer.post_attention_layernorm.forward(state.x.data(), rows, state.normed.data());
+  state.gate_up.resize(static_cast<size_t>(rows * 2 * inner));
+  layer.mlp.gate_up.apply(state.normed.data(), config_.hidden_size, rows, state.gate_up.data(), 2 * inner, false, pool);
+  // The product overwrites the gate half of each row, which down_proj then reads with stride 2I.
+  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      float* gate = state.gate_up.data() + r * 2 * inner;
+      swiglu(level(), gate, gate + inner, gate, inner);
+    }
+  });
+  layer.mlp.down_proj.forward(state.gate_up.data(), 2 * inner, rows, state.x.data(), true, pool);
+}
+
+}  // namespace kiln::llm

@@ -1,0 +1,163 @@
+// The Llama forward pass against the PyTorch reference (scripts/llm/llama_reference.py): tiny
+// random checkpoints made by scripts/llm/make_parity_fixtures.py, covering MHA, GQA, MQA with wide
+// heads, tied and separate heads, Llama's attention bias, Qwen2's QKV bias and llama3 RoPE
+// scaling. Logits at every prompt position must match within 1e-4 and greedy continuations
+// exactly, at every CPU level, however the prompt is split and the cache is paged.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
+#include "core/read_file.h"
+#include "level_sweep.h"
+#include "llm/llama_loader.h"
+
+namespace kiln::llm {
+namespace {
+
+const std::string kFixtures = std::string(KILN_SOURCE_DIR) + "/tests/llm_fixtures";
+const std::vector<std::string> kCases = {"llama_mha",       "llama_gqa_tied", "llama_mqa_wide_heads",
+                                         "llama_attention_bias", "qwen2_qkv_bias", "llama3_rope_scaling"};
+
+struct Expected {
+  std::vector<int32_t> prompt, greedy;
+  Tensor logits;  // [prompt, vocab]
+};
+
+Expected read_expected(const std::string& dir) {
+  const auto json = nlohmann::json::parse(read_file(dir + "/expected.json"));
+  return {json["prompt"].get<std::vector<int32_t>>(), json["greedy"].get<std::vector<int32_t>>(),
+          read_npy(dir + "/logits.npy")};
+}
+
+int32_t argmax(const float* logits, int64_t n) { return static_cast<int32_t>(std::max_element(logits, logits + n) - logits); }
+
+// Runs `prompt` through a fresh sequence in pieces of `chunk` tokens and returns every row's logits.
+std::vector<float> prompt_logits(const LlamaForCausalLM& model, KvCache& cache, KvSequence& sequence,
+                                 const std::vector<int32_t>& prompt, size_t chunk, ThreadPool& pool) {
+  ForwardState state;
+  std::vector<float> all;
+  for (size_t begin = 0; begin < prompt.size(); begin += chunk) {
+    const std::vector<int32_t> piece(prompt.begin() + static_cast<std::ptrdiff_t>(begin),
+                                     prompt.begin() + static_cast<std::ptrdiff_t>(std::min(prompt.size(), begin + chunk)));
+    const SequenceChunk batch[] = {{&sequence, piece, true}};
+    model.forward(batch, cache, state, pool);
+    all.insert(all.end(), state.logits.begin(), state.logits.end());
+  }
+  return all;
+}
+
+void expect_logits_near(const std::vector<float>& actual, const Tensor& expected, double tolerance) {
+  ASSERT_EQ(static_cast<int64_t>(actual.size()), expected.numel());
+  double worst = 0;
+  for (int64_t i = 0; i < expected.numel(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(actual[static_cast<size_t>(i)]) - expected.data<float>()[i]));
+  EXPECT_LE(worst, tolerance);
+}
+
+class LlamaParity : public ::testing::TestWithParam<std::tuple<std::string, CpuLevel>> {
+ protected:
+  std::string dir() const { return kFixtures + "/" + std::get<0>(GetParam()); }
+  CpuLevel level() const { return std::get<1>(GetParam()); }
+};
+
+TEST_P(LlamaParity, PromptLogitsMatchTheReferenceHoweverThePromptIsChunkedAndPaged) {
+  const Expected expected = read_expected(dir());
+  const auto model = load_llama(dir(), level());
+  ThreadPool pool(2);
+  for (const auto& [chunk, block_size] : std::vector<std::pair<size_t, int64_t>>{{100, 64}, {7, 4}, {1, 1}, {3, 16}}) {
+    SCOPED_TRACE(::testing::Message() << "chunks of " << chunk << ", blocks of " << block_size);
+    KvCache cache(model->kv_cache_shape(64, block_size));
+    // A sequence grown and released first leaves the free list out of address order.
+    KvSequence scrap, sequence;
+    cache.grow(scrap, 2 * block_size + 1);
+    KvSequence keep;
+    cache.grow(keep, block_size);
+    cache.release(scrap);
+    expect_logits_near(prompt_logits(*model, cache, sequence, expected.prompt, chunk, pool), expected.logits, 1e-4);
+  }
+}
+
+TEST_P(LlamaParity, GreedyDecodeStepByStepContinuesAsTheReference) {
+  const Expected expected = read_expected(dir());
+  const auto model = load_llama(dir(), level());
+  ThreadPool pool(1);
+  KvCache cache(model->kv_cache_shape(16, 8));
+  KvSequence sequence;
+  ForwardState state;
+  std::vector<int32_t> next = expected.prompt;
+  std::vector<int32_t> generated;
+  while (generated.size() < expected.greedy.size()) {
+    const SequenceChunk batch[] = {{&sequence, next, false}};
+    model->forward(batch, cache, state, pool);
+    ASSERT_EQ(state.logit_rows, 1);
+    generated.push_back(argmax(state.logits.data(), model->config().vocab_size));
+    next = {generated.back()};
+  }
+  EXPECT_EQ(generated, expected.greedy);
+}
+
+TEST_P(LlamaParity, ABatchOfSequencesGivesEachItsOwnLogits) {
+  const Expected expected = read_expected(dir());
+  const auto model = load_llama(dir(), level());
+  ThreadPool pool(3);
+  KvCache cache(model->kv_cache_shape(32, 4));
+  // Sequence a takes the prompt in one step while b, started earlier, takes its second half:
+  // the batch mixes a prefill with a continuation, and their blocks interleave in the pool.
+  KvSequence a, b;
+  ForwardState state;
+  const size_t half = expected.prompt.size() / 2;
+  const std::vector<int32_t> first(expected.prompt.begin(), expected.prompt.begin() + static_cast<std::ptrdiff_t>(half));
+  const std::vector<int32_t> second(expected.prompt.begin() + static_cast<std::ptrdiff_t>(half), expected.prompt.end());
+  const SequenceChunk start[] = {{&b, first, false}};
+  model->forward(start, cache, state, pool);
+  const SequenceChunk batch[] = {{&a, expected.prompt, true}, {&b, second, true}};
+  model->forward(batch, cache, state, pool);
+  const int64_t vocab = model->config().vocab_size;
+  ASSERT_EQ(state.logit_rows, static_cast<int64_t>(expected.prompt.size() + second.size()));
+  expect_logits_near({state.logits.begin(), state.logits.begin() + static_cast<std::ptrdiff_t>(expected.prompt.size()) * vocab},
+                     expected.logits, 1e-4);
+  const float* b_rows = state.logits.data() + expected.prompt.size() * static_cast<size_t>(vocab);
+  const float* reference_rows = expected.logits.data<float>() + half * static_cast<size_t>(vocab);
+  for (size_t i = 0; i < second.size() * static_cast<size_t>(vocab); ++i) ASSERT_NEAR(b_rows[i], reference_rows[i], 1e-4) << i;
+}
+
+TEST(LlamaForward, RejectsWhatItCannotRunWithoutGrowingAnySequence) {
+  const auto model = load_llama(kFixtures + "/llama_mha", CpuLevel::Scalar);
+  ThreadPool pool(1);
+  KvCache cache(model->kv_cache_shape(2, 4));
+  KvSequence a, b;
+  ForwardState state;
+  const SequenceChunk too_long[] = {{&a, std::vector<int32_t>(5, 1), false}, {&b, std::vector<int32_t>(4, 1), false}};
+  try {
+    model->forward(too_long, cache, state, pool);
+    FAIL() << "expected the cache to be full";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Runtime);
+    EXPECT_NE(std::string(e.what()).find("KV cache full: the batch needs 3 more blocks, 2 of 2 are free"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(a.length(), 0);
+  EXPECT_EQ(cache.free_blocks(), 2);
+  const SequenceChunk twice[] = {{&a, {1}, false}, {&a, {2}, false}};
+  EXPECT_THROW(model->forward(twice, cache, state, pool), Error);
+  const SequenceChunk bad_token[] = {{&a, {96}, false}};
+  try {
+    model->forward(bad_token, cache, state, pool);
+    FAIL() << "expected a bad token id error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("token id 96 at position 0 is outside the vocabulary of 96"), std::string::npos) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaParity,
+                         ::testing::Combine(::testing::ValuesIn(kCases), ::testing::ValuesIn(testing::runnable_cpu_levels())),
+                         [](const auto& param_info) {
+                           return std::get<0>(param_info.param) + "_" + cpu_level_name(std::get<1>(param_info.param));
+                         });
+
+}  // namespace
+}  // namespace kiln::llm
