@@ -1,0 +1,135 @@
+// The weight GEMV and dequantization of every stored format against the reference, over odd
+// sizes (vector tails), several x rows, bias and accumulation, on one and three threads; and the
+// quantizers' rounding, which must reproduce GGUF's Q8_0 and Q4_0 blocks.
+#include "kernels/cpu/weight_gemv.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/weight_quantize.h"
+#include "kiln/dtype.h"
+#include "level_sweep.h"
+
+namespace kiln::kernels {
+namespace {
+
+struct Stored {
+  std::vector<uint8_t> data;
+  std::vector<float> scales;
+  WeightMatrixView view;
+};
+
+Stored store(WeightFormat format, int64_t rows, int64_t cols, int64_t group, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  Stored s;
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (float& v : w) v = normal(rng);
+  const int64_t row_bytes = weight_row_bytes(format, cols);
+  s.data.resize(static_cast<size_t>(rows * row_bytes));
+  if (format == WeightFormat::Int8 || format == WeightFormat::Int4) s.scales.resize(static_cast<size_t>(rows * (cols / group)));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = w.data() + r * cols;
+    uint8_t* out = s.data.data() + r * row_bytes;
+    for (int64_t c = 0; c < cols; ++c) {
+      if (format == WeightFormat::F32) std::memcpy(out + 4 * c, &row[c], 4);
+      if (format == WeightFormat::F16) {
+        const Float16 h = to_float16(row[c]);
+        std::memcpy(out + 2 * c, &h.bits, 2);
+      }
+      if (format == WeightFormat::BF16) {
+        const BFloat16 b = to_bfloat16(row[c]);
+        std::memcpy(out + 2 * c, &b.bits, 2);
+      }
+    }
+    if (format == WeightFormat::Int8) quantize_int8_row(row, cols, group, reinterpret_cast<int8_t*>(out), s.scales.data() + r * (cols / group));
+    if (format == WeightFormat::Int4) quantize_int4_row(row, cols, group, out, s.scales.data() + r * (cols / group));
+  }
+  s.view = {format, rows, cols, group, s.data.data(), s.scales.empty() ? nullptr : s.scales.data()};
+  return s;
+}
+
+class WeightGemv : public testing::LevelSweep {};
+
+TEST_P(WeightGemv, MatchesTheReferenceForEveryFormat) {
+  struct Case {
+    WeightFormat format;
+    int64_t rows, cols, group;
+  };
+  const std::vector<Case> cases = {{WeightFormat::F32, 13, 37, 0},  {WeightFormat::F16, 9, 100, 0},
+                                   {WeightFormat::BF16, 5, 16, 0},  {WeightFormat::Int8, 11, 45, 45},
+                                   {WeightFormat::Int8, 7, 96, 32}, {WeightFormat::Int4, 10, 64, 32},
+                                   {WeightFormat::Int4, 6, 256, 128}};
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const Case& c = cases[n];
+    const Stored w = store(c.format, c.rows, c.cols, c.group, static_cast<uint32_t>(n));
+    for (const int64_t x_rows : {1, 3, 6}) {
+      std::vector<float> x(static_cast<size_t>(x_rows * (c.cols + 3))), bias(static_cast<size_t>(c.rows));
+      for (float& v : x) v = uniform(rng);
+      for (float& v : bias) v = uniform(rng);
+      const int64_t ldy = c.rows + 2;
+      std::vector<float> start(static_cast<size_t>(x_rows * ldy));
+      for (float& v : start) v = uniform(rng);
+      for (const bool accumulate : {false, true}) {
+        GemvArgs args{x.data(), c.cols + 3, x_rows, nullptr, ldy, bias.data(), accumulate};
+        std::vector<float> expected = start, actual = start;
+        args.y = expected.data();
+        weight_gemv_ref(w.view, args, 0, c.rows);
+        for (int threads : {1, 3}) {
+          ThreadPool pool(threads);
+          actual = start;
+          args.y = actual.data();
+          weight_gemv(GetParam(), w.view, args, pool);
+          for (size_t i = 0; i < actual.size(); ++i)
+            ASSERT_NEAR(actual[i], expected[i], 1e-4 * (1 + std::abs(expected[i])))
+                << weight_format_name(c.format) << " " << c.rows << "x" << c.cols << ", " << x_rows << " rows, "
+                << threads << " threads, element " << i;
+        }
+      }
+    }
+    std::vector<float> expected(static_cast<size_t>(c.rows * c.cols)), actual(expected.size());
+    dequantize_rows_ref(w.view, 0, c.rows, expected.data(), c.cols);
+    dequantize_rows(GetParam(), w.view, 0, c.rows, actual.data(), c.cols);
+    EXPECT_EQ(actual, expected) << weight_format_name(c.format);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, WeightGemv, ::testing::ValuesIn(testing::runnable_cpu_levels()),
+                         [](const auto& param_info) { return std::string(cpu_level_name(param_info.param)); });
+
+TEST(WeightQuantize, Int8RoundsToTheNearestStepOfMaxOver127) {
+  std::vector<float> w(32, 0.f);
+  w[0] = -2.54f;  // the scale: 0.02
+  w[1] = 0.03f;   // 1.5 steps rounds away from zero
+  w[2] = 0.029f;
+  int8_t q[32];
+  float scale;
+  quantize_int8_row(w.data(), 32, 32, q, &scale);
+  EXPECT_FLOAT_EQ(scale, 0.02f);
+  EXPECT_EQ(q[0], -127);
+  EXPECT_EQ(q[1], 2);
+  EXPECT_EQ(q[2], 1);
+  EXPECT_EQ(q[3], 0);
+}
+
+TEST(WeightQuantize, Int4MapsTheSignedExtremeToCodeZeroAndPacksLowNibblesFirst) {
+  std::vector<float> w(32, 0.f);
+  w[0] = 1.6f;   // the extreme: scale = -0.2, code 0
+  w[16] = -1.6f; // +8 steps clamps to 15
+  w[1] = 0.3f;   // -1.5 steps: trunc(-1.5 + 8.5) = 7
+  uint8_t q[16];
+  float scale;
+  quantize_int4_row(w.data(), 32, 32, q, &scale);
+  EXPECT_FLOAT_EQ(scale, -0.2f);
+  EXPECT_EQ(q[0], 0 | 15 << 4);
+  EXPECT_EQ(q[1] & 0x0F, 7);
+  EXPECT_EQ(q[2], 8 | 8 << 4);  // zeros are code 8
+}
+
+}  // namespace
+}  // namespace kiln::kernels
