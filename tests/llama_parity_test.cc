@@ -67,7 +67,7 @@ class LlamaParity : public ::testing::TestWithParam<std::tuple<std::string, CpuL
 
 TEST_P(LlamaParity, PromptLogitsMatchTheReferenceHoweverThePromptIsChunkedAndPaged) {
   const Expected expected = read_expected(dir());
-  const auto model = load_llama(dir(), level());
+  const auto model = load_llama(dir(), {.level = level()});
   ThreadPool pool(2);
   for (const auto& [chunk, block_size] : std::vector<std::pair<size_t, int64_t>>{{100, 64}, {7, 4}, {1, 1}, {3, 16}}) {
     SCOPED_TRACE(::testing::Message() << "chunks of " << chunk << ", blocks of " << block_size);
@@ -84,7 +84,7 @@ TEST_P(LlamaParity, PromptLogitsMatchTheReferenceHoweverThePromptIsChunkedAndPag
 
 TEST_P(LlamaParity, GreedyDecodeStepByStepContinuesAsTheReference) {
   const Expected expected = read_expected(dir());
-  const auto model = load_llama(dir(), level());
+  const auto model = load_llama(dir(), {.level = level()});
   ThreadPool pool(1);
   KvCache cache(model->kv_cache_shape(16, 8));
   KvSequence sequence;
@@ -103,7 +103,7 @@ TEST_P(LlamaParity, GreedyDecodeStepByStepContinuesAsTheReference) {
 
 TEST_P(LlamaParity, ABatchOfSequencesGivesEachItsOwnLogits) {
   const Expected expected = read_expected(dir());
-  const auto model = load_llama(dir(), level());
+  const auto model = load_llama(dir(), {.level = level()});
   ThreadPool pool(3);
   KvCache cache(model->kv_cache_shape(32, 4));
   // Sequence a takes the prompt in one step while b, started earlier, takes its second half:
@@ -127,7 +127,7 @@ TEST_P(LlamaParity, ABatchOfSequencesGivesEachItsOwnLogits) {
 }
 
 TEST(LlamaForward, RejectsWhatItCannotRunWithoutGrowingAnySequence) {
-  const auto model = load_llama(kFixtures + "/llama_mha", CpuLevel::Scalar);
+  const auto model = load_llama(kFixtures + "/llama_mha", {});
   ThreadPool pool(1);
   KvCache cache(model->kv_cache_shape(2, 4));
   KvSequence a, b;

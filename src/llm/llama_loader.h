@@ -15,9 +15,9 @@ namespace kiln::llm {
 // ("...rotary_emb.inv_freq"), which older checkpoints saved, are not offered: Kiln recomputes them.
 nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std::string& name);
 
-// Reads `directory`'s config.json and weights, stored as the checkpoint's dtype, prepared for
-// `level`. Errors name the file and the tensor (see load_llama_config, Checkpoint::open and
+// Reads `directory`'s config.json and weights, stored as the checkpoint's dtype, prepared with
+// `options`. Errors name the file and the tensor (see load_llama_config, Checkpoint::open and
 // Module::load_state_dict).
-std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, CpuLevel level);
+std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, const nn::PrepareOptions& options);
 
 }  // namespace kiln::llm

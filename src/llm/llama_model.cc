@@ -43,9 +43,9 @@ LlamaAttention::LlamaAttention(const LlamaConfig& c)
       v_proj(register_module("v_proj", make<Linear>(c.hidden_size, kv_width(c), qkv_bias(c), Packing::Parent))),
       o_proj(register_module("o_proj", make<Linear>(q_width(c), c.hidden_size, o_bias(c)))) {}
 
-void LlamaAttention::prepare_self(CpuLevel level) {
-  qkv.build(level, {&q_proj.weight(), &k_proj.weight(), &v_proj.weight()},
-            {&q_proj.bias(), &k_proj.bias(), &v_proj.bias()});
+void LlamaAttention::prepare_self(const nn::PrepareOptions& options) {
+  qkv.build(options.level, {&q_proj.weight(), &k_proj.weight(), &v_proj.weight()},
+            {&q_proj.bias(), &k_proj.bias(), &v_proj.bias()}, options.quant);
 }
 
 LlamaMlp::LlamaMlp(const LlamaConfig& c)
@@ -53,7 +53,9 @@ LlamaMlp::LlamaMlp(const LlamaConfig& c)
       up_proj(register_module("up_proj", make<Linear>(c.hidden_size, c.intermediate_size, false, Packing::Parent))),
       down_proj(register_module("down_proj", make<Linear>(c.intermediate_size, c.hidden_size, false))) {}
 
-void LlamaMlp::prepare_self(CpuLevel level) { gate_up.build(level, {&gate_proj.weight(), &up_proj.weight()}, {}); }
+void LlamaMlp::prepare_self(const nn::PrepareOptions& options) {
+  gate_up.build(options.level, {&gate_proj.weight(), &up_proj.weight()}, {}, options.quant);
+}
 
 LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfig& c)
     : input_layernorm(register_module("input_layernorm", make<nn::RmsNorm>(c.hidden_size, c.rms_norm_eps))),
@@ -75,8 +77,8 @@ LlamaForCausalLM::LlamaForCausalLM(const LlamaConfig& config)
     lm_head_ = &register_module("lm_head", make<Linear>(config.hidden_size, config.vocab_size, false, Packing::Parent));
 }
 
-void LlamaForCausalLM::prepare_self(CpuLevel level) {
-  head_.build(level, {lm_head_ ? &lm_head_->weight() : &model_.embed_tokens.weight()}, {});
+void LlamaForCausalLM::prepare_self(const nn::PrepareOptions& options) {
+  head_.build(options.level, {lm_head_ ? &lm_head_->weight() : &model_.embed_tokens.weight()}, {}, options.quant);
 }
 
 KvCacheShape LlamaForCausalLM::kv_cache_shape(int64_t blocks, int64_t block_size) const {

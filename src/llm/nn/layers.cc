@@ -17,9 +17,10 @@ Linear::Linear(int64_t in, int64_t out, bool bias, Packing packing)
   if (bias) bias_ = &register_parameter("bias", {out});
 }
 
-void Linear::prepare_self(CpuLevel level) {
+void Linear::prepare_self(const PrepareOptions& options) {
   if (packing_ == Packing::Parent) return;
-  projection_.build(level, {&weight_}, bias_ ? std::vector<const Tensor*>{bias_} : std::vector<const Tensor*>{});
+  projection_.build(options.level, {&weight_}, bias_ ? std::vector<const Tensor*>{bias_} : std::vector<const Tensor*>{},
+                    options.quant);
 }
 
 void Linear::forward(const float* x, int64_t ldx, int64_t rows, float* y, bool accumulate, ThreadPool& pool) const {
@@ -47,7 +48,7 @@ void Embedding::forward(const std::vector<int32_t>& tokens, float* out) const {
 RmsNorm::RmsNorm(int64_t hidden, double epsilon)
     : weight_(register_parameter("weight", {hidden})), epsilon_(static_cast<float>(epsilon)) {}
 
-void RmsNorm::prepare_self(CpuLevel) {
+void RmsNorm::prepare_self(const PrepareOptions&) {
   scale_.clear();
   if (!weight_.defined()) return;
   for (int64_t i = 0; i < weight_.numel(); ++i) scale_.push_back(element_as_float(weight_, i));

@@ -26,7 +26,7 @@ class Linear : public Module {
   void forward(const float* x, int64_t ldx, int64_t rows, float* y, bool accumulate, ThreadPool& pool) const;
 
  private:
-  void prepare_self(CpuLevel level) override;
+  void prepare_self(const PrepareOptions& options) override;
 
   Tensor& weight_;
   Tensor* bias_ = nullptr;
@@ -54,7 +54,7 @@ class RmsNorm : public Module {
   void forward(const float* x, int64_t rows, float* y) const;
 
  private:
-  void prepare_self(CpuLevel level) override;
+  void prepare_self(const PrepareOptions& options) override;
 
   Tensor& weight_;
   float epsilon_;

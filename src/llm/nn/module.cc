@@ -101,7 +101,7 @@ void Module::load_state_dict(const StateSource& source, bool strict) {
   }
   if (!missing.empty())
     throw Error(ErrorCode::InvalidModel, source.name + " lacks " + name_list(missing));
-  prepare(level_);
+  prepare(options_);
 }
 
 void Module::to(DType dtype) {
@@ -112,7 +112,7 @@ void Module::to(DType dtype) {
   visit("", [&](const std::string&, Slot& slot) {
     if (slot.value->defined()) *slot.value = converted(*slot.value, dtype);
   });
-  prepare(level_);
+  prepare(options_);
 }
 
 void Module::save(const std::string& path) const {
@@ -125,10 +125,10 @@ void Module::save(const std::string& path) const {
   save_safetensors(path, tensors, {{"format", "pt"}});
 }
 
-void Module::prepare(CpuLevel level) {
-  level_ = level;
-  for (auto& [name, child] : children_) child->prepare(level);
-  prepare_self(level);
+void Module::prepare(const PrepareOptions& options) {
+  options_ = options;
+  for (auto& [name, child] : children_) child->prepare(options);
+  prepare_self(options);
 }
 
 }  // namespace kiln::llm::nn

@@ -16,8 +16,16 @@
 
 #include "core/cpu_features.h"
 #include "kiln/tensor.h"
+#include "llm/nn/projection.h"
 
 namespace kiln::llm::nn {
+
+// How prepare() builds the forward pass: the kernels' instruction set, and the format the linear
+// layers' weights are computed from.
+struct PrepareOptions {
+  CpuLevel level = CpuLevel::Scalar;
+  WeightQuant quant;
+};
 
 // Where load_state_dict reads tensors from: a checkpoint, a GGUF file, a map in a test.
 struct StateSource {
@@ -50,9 +58,11 @@ class Module {
   // Writes the parameters to a safetensors file under their dotted names.
   void save(const std::string& path) const;
 
-  // Builds what the forward pass reads from the parameters as stored, for `level`; recursive.
-  void prepare(CpuLevel level);
-  CpuLevel level() const { return level_; }
+  // Builds what the forward pass reads from the parameters as stored; recursive. load_state_dict
+  // and to() prepare again with the options last given.
+  void prepare(const PrepareOptions& options);
+  const PrepareOptions& prepared_for() const { return options_; }
+  CpuLevel level() const { return options_.level; }
 
  protected:
   // Declares a parameter, unset (undefined) until loaded; the reference stays valid for the
@@ -65,7 +75,7 @@ class Module {
     return ref;
   }
   // This module's own part of prepare(), after its children's.
-  virtual void prepare_self(CpuLevel) {}
+  virtual void prepare_self(const PrepareOptions&) {}
 
  private:
   struct Slot {
@@ -78,7 +88,7 @@ class Module {
 
   std::vector<Slot> parameters_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
-  CpuLevel level_ = CpuLevel::Scalar;
+  PrepareOptions options_;
 };
 
 // A list of modules named by index ("layers.0", "layers.1", ...), as torch.nn.ModuleList.

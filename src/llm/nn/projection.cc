@@ -2,36 +2,85 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/sgemm.h"
+#include "kernels/cpu/weight_gemv.h"
+#include "kernels/cpu/weight_quantize.h"
 
 namespace kiln::llm::nn {
 namespace {
 
-// The tensor's elements as floats into `out`.
+using kernels::WeightFormat;
+
+// Decode steps and small batches stream W once; more rows amortize dequantizing it.
+constexpr int64_t kGemvMaxRows = 8;
+// Floats of dequantized W per slice of the prefill path: 8 MB keeps a slice in L3.
+constexpr int64_t kSliceFloats = int64_t{2} << 20;
+
+WeightFormat float_format(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return WeightFormat::F32;
+    case DType::Float16: return WeightFormat::F16;
+    case DType::BFloat16: return WeightFormat::BF16;
+    default:
+      throw Error(ErrorCode::InvalidArgument, std::string("projection weights must be floating point, not ") +
+                                                  dtype_name(dtype));
+  }
+}
+
 void append_as_float(const Tensor& t, std::vector<float>& out) {
   const int64_t n = t.numel();
   const size_t at = out.size();
   out.resize(at + static_cast<size_t>(n));
-  float* dst = out.data() + at;
-  switch (t.dtype()) {
-    case DType::Float32: std::copy_n(t.data<float>(), n, dst); return;
-    case DType::Float16: std::transform(t.data<Float16>(), t.data<Float16>() + n, dst, [](Float16 h) { return to_float(h); }); return;
-    case DType::BFloat16: std::transform(t.data<BFloat16>(), t.data<BFloat16>() + n, dst, [](BFloat16 h) { return to_float(h); }); return;
-    default: throw Error(ErrorCode::InvalidArgument, std::string("projection weights must be floating point, not ") + dtype_name(t.dtype()));
-  }
+  for (int64_t i = 0; i < n; ++i) out[at + static_cast<size_t>(i)] = static_cast<float>(t.value_as_double(i));
 }
 
 }  // namespace
 
-void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases) {
+void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights,
+                       const std::vector<const Tensor*>& biases, WeightQuant quant) {
   *this = Projection();
   if (std::any_of(weights.begin(), weights.end(), [](const Tensor* w) { return !w->defined(); })) return;
-  std::vector<float> rows;
+  level_ = level;
+  in_ = weights.front()->dim(1);
   int64_t out = 0;
-  for (const Tensor* w : weights) {
-    append_as_float(*w, rows);
-    out += w->dim(0);
+  for (const Tensor* w : weights) out += w->dim(0);
+  if (quant.kind == WeightQuant::Int4 && (quant.group % 32 || in_ % quant.group))
+    throw Error(ErrorCode::InvalidArgument, "int4 groups of " + std::to_string(quant.group) + " do not tile rows of " +
+                                                std::to_string(in_) + " inputs (groups are multiples of 32)");
+  const int64_t group = quant.kind == WeightQuant::Int8 ? in_ : quant.group;
+  const WeightFormat format = quant.kind == WeightQuant::Int8   ? WeightFormat::Int8
+                              : quant.kind == WeightQuant::Int4 ? WeightFormat::Int4
+                                                                : WeightFormat::F32;
+  if (quant.kind != WeightQuant::Float) {
+    quantized_.resize_discarding(static_cast<size_t>(out * kernels::weight_row_bytes(format, in_)));
+    scales_.resize_discarding(static_cast<size_t>(out * (in_ / group)));
   }
-  const int64_t in = weights.front()->dim(1);
+  std::vector<float> row(static_cast<size_t>(in_));
+  int64_t first = 0;
+  for (const Tensor* w : weights) {
+    const int64_t rows = w->dim(0);
+    kernels::WeightMatrixView view{.rows = rows, .cols = in_};
+    if (quant.kind == WeightQuant::Float) {
+      view.format = float_format(w->dtype());
+      view.data = w->raw();
+    } else {
+      const kernels::WeightMatrixView source{.format = float_format(w->dtype()), .rows = rows, .cols = in_, .data = w->raw()};
+      const int64_t row_bytes = kernels::weight_row_bytes(format, in_);
+      uint8_t* q = quantized_.data() + first * row_bytes;
+      float* s = scales_.data() + first * (in_ / group);
+      for (int64_t r = 0; r < rows; ++r) {
+        kernels::dequantize_rows(level, source, r, 1, row.data(), in_);
+        if (format == WeightFormat::Int8)
+          kernels::quantize_int8_row(row.data(), in_, group, reinterpret_cast<int8_t*>(q + r * row_bytes), s + r * (in_ / group));
+        else
+          kernels::quantize_int4_row(row.data(), in_, group, q + r * row_bytes, s + r * (in_ / group));
+      }
+      view = {.format = format, .rows = rows, .cols = in_, .group = group, .data = q, .scales = s};
+    }
+    segments_.push_back({view, first});
+    first += rows;
+  }
+  out_ = out;
   if (std::any_of(biases.begin(), biases.end(), [](const Tensor* b) { return b->defined(); })) {
     for (size_t i = 0; i < weights.size(); ++i) {
       if (biases[i]->defined())
@@ -40,19 +89,57 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
         bias_.resize(bias_.size() + static_cast<size_t>(weights[i]->dim(0)), 0.f);
     }
   }
-  // B = W^T: element (k, j) of the [in, out] operand is W[j][k].
-  packed_ = kernels::PackedMatrix::pack_b(level, in, out, kernels::MatrixView{rows.data(), in, true});
-  level_ = level;
-  in_ = in;
-  out_ = out;
+}
+
+int64_t Projection::weight_bytes() const {
+  int64_t bytes = 0;
+  for (const Segment& s : segments_)
+    bytes += s.weights.rows * kernels::weight_row_bytes(s.weights.format, in_) +
+             (s.weights.scales ? s.weights.rows * (in_ / s.weights.group) * 4 : 0);
+  return bytes;
 }
 
 void Projection::apply(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
                        ThreadPool& pool) const {
-  kernels::GemmEpilogue epilogue;
-  epilogue.accumulate = accumulate;
-  epilogue.col_bias = bias_.empty() ? nullptr : bias_.data();
-  kernels::sgemm(level_, rows, out_, in_, kernels::MatrixView{x, ldx, false}, &packed_, y, ldy, epilogue, &pool);
+  if (rows > kGemvMaxRows) return apply_gemm(x, ldx, rows, y, ldy, accumulate, pool);
+  for (const Segment& s : segments_) {
+    const kernels::GemvArgs args{.x = x,
+                                 .ldx = ldx,
+                                 .x_rows = rows,
+                                 .y = y + s.first_output,
+                                 .ldy = ldy,
+                                 .bias = bias_.empty() ? nullptr : bias_.data() + s.first_output,
+                                 .accumulate = accumulate};
+    kernels::weight_gemv(level_, s.weights, args, pool);
+  }
+}
+
+void Projection::apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
+                            ThreadPool& pool) const {
+  const auto packed_x = kernels::PackedMatrix::pack_a(level_, rows, in_, kernels::MatrixView{x, ldx, false});
+  const int64_t slice_rows = std::max<int64_t>(64, kSliceFloats / in_ / 64 * 64);
+  AlignedBuffer<float> slice;
+  for (const Segment& s : segments_) {
+    for (int64_t j0 = 0; j0 < s.weights.rows; j0 += slice_rows) {
+      const int64_t n = std::min(slice_rows, s.weights.rows - j0);
+      const float* w = nullptr;
+      if (s.weights.format == WeightFormat::F32) {
+        w = static_cast<const float*>(s.weights.data) + j0 * in_;
+      } else {
+        slice.resize_discarding(static_cast<size_t>(n * in_));
+        pool.parallel_for(n, [&](int64_t r0, int64_t r1) {
+          kernels::dequantize_rows(level_, s.weights, j0 + r0, r1 - r0, slice.data() + r0 * in_, in_);
+        }, 16);
+        w = slice.data();
+      }
+      kernels::GemmEpilogue epilogue;
+      epilogue.accumulate = accumulate;
+      epilogue.col_bias = bias_.empty() ? nullptr : bias_.data() + s.first_output + j0;
+      // B = W^T: element (k, j) of the [in, n] operand is W[j][k].
+      kernels::sgemm(level_, rows, n, in_, &packed_x, kernels::MatrixView{w, in_, true}, y + s.first_output + j0, ldy,
+                     epilogue, &pool);
+    }
+  }
 }
 
 }  // namespace kiln::llm::nn

@@ -1,34 +1,59 @@
-// The matrix products of a transformer's linear layers, y = x W^T + b, with W packed once for the
-// SGEMM (kernels/cpu/sgemm.h). Several layers that read the same input (q, k and v; gate and up)
-// pack into one projection whose outputs lie side by side, so one GEMM reads the input once.
+// The matrix products of a transformer's linear layers, y = x W^T + b, with W kept in the format
+// it is stored or quantized to (kernels/cpu/weight_matrix.h). Several layers that read the same
+// input (q, k and v; gate and up) form one projection whose outputs lie side by side.
+//
+// Few rows (decode steps) run the weight GEMV, which streams W once in its own format. Many rows
+// (prefill) pack x once and run the SGEMM over slices of W dequantized to float in per-thread
+// scratch: each weight is converted once per call and then used by every row.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "core/aligned_buffer.h"
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
-#include "kernels/cpu/sgemm.h"
+#include "kernels/cpu/weight_matrix.h"
 #include "kiln/tensor.h"
 
 namespace kiln::llm::nn {
 
+// What build() stores the weights as. Float keeps the parameters' own dtype and reads them in
+// place; Int8 quantizes per output channel, Int4 in groups of `group` inputs (a multiple of 32).
+struct WeightQuant {
+  enum Kind { Float, Int8, Int4 } kind = Float;
+  int64_t group = 32;
+};
+
 class Projection {
  public:
-  // Packs `weights` ([out_i, in] each, any float dtype, the same `in`) one after another along
-  // the output; `biases` is empty or has one entry per weight, each undefined or [out_i]. Leaves
-  // the projection empty when any weight is undefined (not loaded yet).
-  void build(CpuLevel level, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases);
+  // `weights` are [out_i, in] each, the same `in`, any float dtype; `biases` is empty or has one
+  // entry per weight, each undefined or [out_i]. Leaves the projection empty when any weight is
+  // undefined (not loaded yet). Float weights are read in place: they must outlive the projection.
+  void build(CpuLevel level, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases,
+             WeightQuant quant = {});
   bool built() const { return out_ > 0; }
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
+  // Bytes of weights (and scales) the products read.
+  int64_t weight_bytes() const;
 
   // y[r * ldy + j] (=, or += with `accumulate`) sum_k x[r * ldx + k] W[j][k] + b[j], for r < rows.
   void apply(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate, ThreadPool& pool) const;
 
  private:
+  struct Segment {
+    kernels::WeightMatrixView weights;
+    int64_t first_output = 0;
+  };
+  void apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
+                  ThreadPool& pool) const;
+
   CpuLevel level_ = CpuLevel::Scalar;
   int64_t in_ = 0, out_ = 0;
-  kernels::PackedMatrix packed_;
+  std::vector<Segment> segments_;
+  AlignedBuffer<uint8_t> quantized_;  // the segments' data when quantized
+  AlignedBuffer<float> scales_;
   std::vector<float> bias_;  // empty when no weight has one
 };
 
