@@ -1,18 +1,15 @@
 // `kiln bench MODEL [options]`: times session creation and repeated runs on the same inputs, in
 // the spirit of onnxruntime_perf_test and trtexec. Prints min/median/p90/max latency and
 // throughput, or with --json exactly one JSON line that bench/compare.mjs reads.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <thread>
 
+#include "bench_stats.h"
 #include "commands.h"
 #include "core/cpu_features.h"
 #include "feeds.h"
@@ -22,7 +19,7 @@
 namespace kiln::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+constexpr int kLoadRepeats = 5;  // session creations timed by --load-only without --iterations
 
 struct BenchArgs {
   std::string model;
@@ -39,56 +36,6 @@ struct BenchArgs {
   OptimizerFlags optimizer;
 };
 
-constexpr int kLoadRepeats = 5;  // session creations timed by --load-only without --iterations
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// Latency statistics in ms; NaN (printed as JSON null) when there were no timed runs.
-struct Summary {
-  double min = std::nan(""), median = std::nan(""), p90 = std::nan(""), max = std::nan("");
-};
-
-// p90 is the nearest-rank percentile; the median averages the middle two of an even count.
-Summary summarize(std::vector<double> ms) {
-  Summary s;
-  if (ms.empty()) return s;
-  std::sort(ms.begin(), ms.end());
-  const size_t n = ms.size();
-  s.min = ms.front();
-  s.max = ms.back();
-  s.median = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
-  s.p90 = ms[std::clamp<size_t>(static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n))), 1, n) - 1];
-  return s;
-}
-
-// This process's peak RSS. Linux's VmHWM is the high-water mark of this address space alone;
-// getrusage's ru_maxrss survives execve, so a child of a large parent (the node driver) would
-// report at least the parent's RSS at fork. ru_maxrss is the fallback elsewhere.
-double peak_rss_mb() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // "VmHWM:  1234 kB"
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
-
-std::string json_string(const std::string& text) {
-  std::ostringstream out;
-  out << '"';
-  for (const char c : text) {
-    if (c == '"' || c == '\\')
-      out << '\\' << c;
-    else if (static_cast<unsigned char>(c) < 0x20)
-      out << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c) << std::dec;
-    else
-      out << c;
-  }
-  return out.str() + '"';
-}
-
 struct Result {
   int threads = 0;
   std::string cpu_level;
@@ -100,7 +47,7 @@ struct Result {
 void print_json(const BenchArgs& args, const Result& r) {
   const Summary s = summarize(r.latencies_ms);
   const double runs = static_cast<double>(r.latencies_ms.size());
-  auto num = [](double v) { return std::isfinite(v) ? std::to_string(v) : std::string("null"); };
+  const auto num = json_number;
   std::cout << "{\"model\": " << json_string(args.model) << ", \"threads\": " << r.threads
             << ", \"median_ms\": " << num(s.median) << ", \"p90_ms\": " << num(s.p90) << ", \"min_ms\": " << num(s.min)
             << ", \"runs\": " << r.latencies_ms.size() << ", \"load_ms\": " << num(r.load_ms)

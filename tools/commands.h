@@ -12,5 +12,6 @@ void add_ops_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_passes_command(CLI::App& app);
 void add_optimize_command(CLI::App& app);
+void add_bench_llm_command(CLI::App& app);
 
 }  // namespace kiln::cli
