@@ -14,6 +14,7 @@
 
 #include "core/mapped_file.h"
 #include "error_of.h"
+#include "random_tensor.h"
 #include "llm/ggml_blocks.h"
 
 namespace kiln::llm {
@@ -66,15 +67,8 @@ std::string file_contents(const std::string& path) {
   return std::string(reinterpret_cast<const char*>(mapped->data()), mapped->size());
 }
 
-Tensor random_floats(Shape shape, uint32_t seed) {
-  Tensor t(DType::Float32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-2.f, 2.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
-
-std::vector<float> values_of(const Tensor& t) { return {t.data<float>(), t.data<float>() + t.numel()}; }
+using testing::float_values;
+using testing::random_tensor;
 
 TEST(Gguf, ReadsTheSpecificationsLayoutWithShapesReversed) {
   // GGUF dims [4, 3]: rows of 4 (ne[0] varies fastest), 3 of them: Kiln shape [3, 4].
@@ -95,7 +89,7 @@ TEST(Gguf, ReadsTheSpecificationsLayoutWithShapesReversed) {
   const Tensor w = file.to_float32("w");
   ASSERT_EQ(w.shape(), (Shape{3, 4}));
   EXPECT_EQ(w.data<float>()[1 * 4 + 2], 6.f);  // row 1, column 2
-  EXPECT_EQ(values_of(file.to_float32("v")), (std::vector<float>{1.5f, -2.f}));
+  EXPECT_EQ(float_values(file.to_float32("v")), (std::vector<float>{1.5f, -2.f}));
   EXPECT_EQ(file.raw("v").size(), 8u);
   EXPECT_EQ(file.find_tensor("missing"), nullptr);
   EXPECT_THROW(file.raw("missing"), Error);
@@ -108,7 +102,7 @@ TEST(Gguf, ReadsVersion2AndAnAlignmentOf8) {
   const GgufFile file = parse_bytes(b.s);
   EXPECT_EQ(file.version(), 2u);
   EXPECT_EQ(file.alignment(), 8u);
-  EXPECT_EQ(values_of(file.to_float32("x")), (std::vector<float>{3.f, 4.f}));
+  EXPECT_EQ(float_values(file.to_float32("x")), (std::vector<float>{3.f, 4.f}));
 }
 
 TEST(Gguf, ReadsAVocabularyOnlyFileThatEndsBeforeThePadding) {
@@ -215,9 +209,9 @@ TEST(Gguf, RoundTripOfEveryTensorType) {
   Tensor f16(DType::Float16, {3, 2}), bf16(DType::BFloat16, {5});
   for (int64_t i = 0; i < 6; ++i) f16.data<Float16>()[i] = to_float16(0.375f * static_cast<float>(i) - 1.f);
   for (int64_t i = 0; i < 5; ++i) bf16.data<BFloat16>()[i] = to_bfloat16(-3.f * static_cast<float>(i));
-  const Tensor f32 = random_floats({2, 3, 5}, 1);
-  const Tensor for_f16 = random_floats({7}, 2), for_bf16 = random_floats({1, 2, 3, 4}, 3);
-  const Tensor for_q8 = random_floats({3, 64}, 4), for_q4 = random_floats({2, 96}, 5);
+  const Tensor f32 = random_tensor({2, 3, 5}, 1);
+  const Tensor for_f16 = random_tensor({7}, 2), for_bf16 = random_tensor({1, 2, 3, 4}, 3);
+  const Tensor for_q8 = random_tensor({3, 64}, 4), for_q4 = random_tensor({2, 96}, 5);
   const std::vector<GgufTensorToWrite> tensors = {
       {"f32", f32, GgmlType::F32},           {"f16", f16, GgmlType::F16},
       {"f16_from_f32", for_f16, GgmlType::F16}, {"bf16", bf16, GgmlType::BF16},
@@ -234,7 +228,7 @@ TEST(Gguf, RoundTripOfEveryTensorType) {
     EXPECT_EQ(file.tensors()[i].shape, tensors[i].values.shape());
     EXPECT_EQ(file.tensors()[i].offset % 32, 0u);
   }
-  EXPECT_EQ(values_of(file.to_float32("f32")), values_of(f32));
+  EXPECT_EQ(float_values(file.to_float32("f32")), float_values(f32));
   EXPECT_EQ(file.raw("q8").size(), 3u * 2 * sizeof(BlockQ8_0));
   EXPECT_EQ(file.raw("q4").size(), 2u * 3 * sizeof(BlockQ4_0));
   EXPECT_EQ(std::memcmp(file.raw("f16").data(), f16.raw(), f16.nbytes()), 0);
@@ -270,8 +264,8 @@ TEST(Gguf, AlignmentOtherThan32PlacesEveryTensorOnIt) {
   metadata.add("general.alignment", GgufValue::of_uint(256));
   const std::string path = temp_path("alignment");
   save_gguf(path, metadata,
-            {{"a", random_floats({3}, 6), GgmlType::F32}, {"b", random_floats({32}, 7), GgmlType::Q8_0},
-             {"c", random_floats({5}, 8), GgmlType::F16}});
+            {{"a", random_tensor({3}, 6), GgmlType::F32}, {"b", random_tensor({32}, 7), GgmlType::Q8_0},
+             {"c", random_tensor({5}, 8), GgmlType::F16}});
   const GgufFile file = GgufFile::open(path);
   EXPECT_EQ(file.alignment(), 256u);
   for (const GgufTensorInfo& t : file.tensors()) {
@@ -360,9 +354,9 @@ TEST(Gguf, WriterRejectsWhatItCannotStore) {
     const auto e = testing::error_of([&] { save_gguf(path, metadata, tensors); });
     return e ? e->code() : ErrorCode::Runtime;
   };
-  const Tensor row = random_floats({32}, 9);
+  const Tensor row = random_tensor({32}, 9);
   EXPECT_EQ(code_of({{"a", row, GgmlType::F32}, {"a", row, GgmlType::F32}}), ErrorCode::InvalidArgument);
-  EXPECT_EQ(code_of({{"a", random_floats({33}, 1), GgmlType::Q8_0}}), ErrorCode::InvalidArgument);
+  EXPECT_EQ(code_of({{"a", random_tensor({33}, 1), GgmlType::Q8_0}}), ErrorCode::InvalidArgument);
   EXPECT_EQ(code_of({{"a", Tensor::scalar<float>(1.f), GgmlType::F32}}), ErrorCode::InvalidArgument);
   EXPECT_EQ(code_of({{"a", Tensor(DType::Float16, {32}), GgmlType::Q4_0}}), ErrorCode::InvalidArgument);
   Tensor nan = row.clone();
@@ -477,9 +471,9 @@ std::string seed_file() {
   metadata.add("general.alignment", GgufValue::of_uint(16));
   const std::string path = temp_path("fuzz_seed");
   save_gguf(path, metadata,
-            {{"a", random_floats({2, 3}, 10), GgmlType::F32}, {"b", random_floats({32}, 11), GgmlType::Q8_0},
-             {"c", random_floats({2, 32}, 12), GgmlType::Q4_0}, {"d", random_floats({3}, 13), GgmlType::BF16},
-             {"e", random_floats({1, 2, 1, 2}, 14), GgmlType::F16}});
+            {{"a", random_tensor({2, 3}, 10), GgmlType::F32}, {"b", random_tensor({32}, 11), GgmlType::Q8_0},
+             {"c", random_tensor({2, 32}, 12), GgmlType::Q4_0}, {"d", random_tensor({3}, 13), GgmlType::BF16},
+             {"e", random_tensor({1, 2, 1, 2}, 14), GgmlType::F16}});
   std::string bytes = file_contents(path);
   std::filesystem::remove(path);
   return bytes;
@@ -511,7 +505,7 @@ TEST(Gguf, MutatedFilesParseOrFailCleanly) {
   const std::string seed = seed_file();
   std::mt19937 rng(5);
   int parsed = 0, rejected = 0;
-  for (int trial = 0; trial < 4000; ++trial) {
+  for (int trial = 0; trial < 3000; ++trial) {
     std::string bytes = seed;
     switch (trial % 4) {
       case 0:
@@ -536,7 +530,7 @@ TEST(Gguf, MutatedFilesParseOrFailCleanly) {
       ++rejected;
     }
   }
-  EXPECT_GT(rejected, 1500);  // most mutations break something the reader checks
+  EXPECT_GT(rejected, 2000);  // most mutations break something the reader checks
   EXPECT_GT(parsed, 100);     // some only change values
 }
 
