@@ -83,9 +83,10 @@ struct GgufTensorToWrite {
 };
 
 // Writes a GGUF version 3 file with the data section aligned to general.alignment when `metadata`
-// has it (a power-of-two UInt32), else 32. Throws Error(InvalidArgument) for a repeated tensor
-// name, a dtype that does not convert to the type, a last dim that is not a multiple of the block
-// size or a value that cannot be quantized, and Error(Io) when the file cannot be written.
+// has it (a power-of-two UInt32), else 32. Throws Error(InvalidArgument) for a metadata value
+// outside its type's range, a repeated tensor name, a dtype that does not convert to the type, a
+// last dim that is not a multiple of the block size, or a value that cannot be quantized (the
+// partial file is then removed), and Error(Io) when the file cannot be written.
 void save_gguf(const std::string& path, const GgufMetadata& metadata, const std::vector<GgufTensorToWrite>& tensors);
 
 }  // namespace kiln::llm

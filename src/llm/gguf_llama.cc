@@ -136,7 +136,7 @@ LlamaConfig llama_config_from_gguf(const GgufFile& file) {
   }
   check_embedding(file, c);
   c.tie_word_embeddings = !file.find_tensor("output.weight");
-  c.attention_bias = c.architecture == Architecture::Qwen2 || file.find_tensor("blk.0.attn_q.bias");
+  c.attention_bias = c.architecture == Architecture::Qwen2 || file.find_tensor("blk.0.attn_q.bias") != nullptr;
   c.bos_token_id = token_id(m, "tokenizer.ggml.bos_token_id", c.vocab_size);
   if (const auto eos = token_id(m, "tokenizer.ggml.eos_token_id", c.vocab_size)) c.eos_token_ids = {*eos};
   return c;
