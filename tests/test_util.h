@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "random_tensor.h"
 #include "runtime/plan.h"
 
 namespace kiln::testing {
@@ -64,14 +65,6 @@ inline std::vector<Tensor> run_node(const NodeSpec& spec) {
   options.threads = spec.threads;
   runtime::Plan plan(std::move(model), options);
   return plan.run(feeds, names);
-}
-
-inline Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  Tensor t(DType::Float32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
 }
 
 // Asserts same dtype and shape, and every element within atol + rtol * |expected|.
