@@ -147,7 +147,7 @@ TEST(Sampler, TopKKeepsTheKLargestAndBreaksTiesByLowerId) {
   std::iota(order.begin(), order.end(), 0);
   std::partial_sort(order.begin(), order.begin() + 3, order.end(),
                     [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 10; ++i) {
     std::vector<float> scratch = logits;
     const int32_t id = large.sample(scratch, {});
     EXPECT_TRUE(id == order[0] || id == order[1] || id == order[2]) << id;
@@ -164,13 +164,13 @@ TEST(Sampler, TopPKeepsTheShortestPrefixReachingP) {
 }
 
 TEST(Sampler, TopPOverALargeVocabularyKeepsExactlyTheReferenceSet) {
-  // 200 similar tokens and a long tail: the kept prefix covers many of keep_top_p's buckets
+  // 100 similar tokens and a long tail: the kept prefix covers many of keep_top_p's buckets
   // (kept unsorted) and ends inside one (sorted), so the set is checked at that hand-over.
-  constexpr size_t kVocab = 2000;
+  constexpr size_t kVocab = 500;
   std::mt19937_64 rng(17);
   std::uniform_real_distribution<float> jitter(0.0f, 0.5f);
   std::vector<float> logits(kVocab);
-  for (size_t i = 0; i < kVocab; ++i) logits[i] = (i % 10 == 0 ? 0.0f : -9.0f) + jitter(rng);
+  for (size_t i = 0; i < kVocab; ++i) logits[i] = (i % 5 == 0 ? 0.0f : -9.0f) + jitter(rng);
   SamplingParams params = sampling(23);
   params.top_p = 0.9f;
 
@@ -185,11 +185,11 @@ TEST(Sampler, TopPOverALargeVocabularyKeepsExactlyTheReferenceSet) {
     expected.insert(order[expected.size()]);
     mass += weight[order[expected.size() - 1]];
   }
-  ASSERT_GT(expected.size(), 100u);
-  ASSERT_LT(expected.size(), 200u);
+  ASSERT_GT(expected.size(), 50u);
+  ASSERT_LT(expected.size(), 100u);
 
   Sampler sampler(params);
-  EXPECT_EQ(drawn_ids(sampler, logits, 3000), expected);
+  EXPECT_EQ(drawn_ids(sampler, logits, 1500), expected);
 }
 
 TEST(Sampler, MinPKeepsTokensWithinItsRatioOfTheTop) {
@@ -302,7 +302,7 @@ TEST(Sampler, TheDrawIsTheSeedsMt19937OutputAsAUniformNumberOnTheCdf) {
 }
 
 TEST(Sampler, TheSameSeedGivesTheSameSequenceAndAnotherSeedAnother) {
-  const std::vector<float> logits = random_logits(5000, 3);
+  const std::vector<float> logits = random_logits(2000, 3);
   auto run = [&](uint64_t seed) {
     SamplingParams p = sampling(seed);
     p.top_p = 0.95f;
@@ -310,7 +310,7 @@ TEST(Sampler, TheSameSeedGivesTheSameSequenceAndAnotherSeedAnother) {
     p.repetition_penalty = 1.2f;
     Sampler sampler(p);
     std::vector<int32_t> ids;
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 50; ++i) {
       std::vector<float> scratch = logits;
       ids.push_back(sampler.sample(scratch, ids));
     }

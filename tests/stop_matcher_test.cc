@@ -107,7 +107,8 @@ TEST(StopMatcher, AStopThatIsAPrefixOfAnotherEndsFirst) {
 TEST(StopMatcher, Utf8CutsFallBetweenCharacters) {
   // "€" (E2 82 AC) shares two bytes with "₂" (E2 82 82) and "é!" starts like "é".
   const std::vector<std::string> stops = {"€", "é!", "停止"};
-  const std::vector<std::string> characters = {"H", "₂", "O", " ", "é", "t", "é", " ", "停", "下", " ", "停", "止", "x"};
+  const std::vector<std::string> characters = {"H", "₂", "O", " ", "é", "t", "é",
+                                               " ", "停", "下", " ", "停", "止", "x"};
   StopMatcher matcher(stops);
   std::string emitted;
   for (const std::string& character : characters) {

@@ -56,7 +56,8 @@ GenerationConfig parse_generation_config(const std::string& json_text, const std
   c.do_sample = f.boolean("do_sample");
   c.sampling.temperature = single(f.number("temperature"));
   if (const std::optional<int64_t> k = f.integer("top_k")) {
-    if (*k < 0 || *k > std::numeric_limits<int32_t>::max()) f.fail("top_k", "must be in [0, 2^31), got " + std::to_string(*k));
+    if (*k < 0 || *k > std::numeric_limits<int32_t>::max())
+      f.fail("top_k", "must be in [0, 2^31), got " + std::to_string(*k));
     c.sampling.top_k = static_cast<int32_t>(*k);
   }
   c.sampling.top_p = single(f.number("top_p"));
