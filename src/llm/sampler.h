@@ -46,9 +46,10 @@ class Sampler {
   const SamplingParams& params() const { return params_; }
 
   // The next token id in [0, logits.size()). `history`: the ids so far (prompt and generated, as
-  // the caller wants the penalties to see them), oldest first. `logits` is scratch, changed
-  // in place. Error(InvalidArgument) for empty logits or a history id in the
-  // window outside the vocabulary; Error(Runtime) when a logit is NaN or every logit left is -inf.
+  // the caller wants the penalties to see them), oldest first. `logits` is scratch, changed in
+  // place. Error(InvalidArgument) for empty logits, or for an id outside the vocabulary in the
+  // part of the history the penalties read; Error(Runtime) naming the token for a NaN or +inf
+  // logit, and when every logit is -inf.
   int32_t sample(std::span<float> logits, std::span<const int32_t> history);
 
   // The penalty step alone, in place. Over the window's distinct tokens, with c a token's count
@@ -64,7 +65,7 @@ class Sampler {
   };
 
   // Descending value, then ascending id: a total order, so the kept set and its order (and with
-  // them every sum) do not depend on how the library's nth_element and sort arrange ties.
+  // them every sum) do not depend on how the library's heap and sort arrange ties.
   static bool ranks_before(const Candidate& a, const Candidate& b);
   std::span<const int32_t> penalty_window(std::span<const int32_t> history) const;
   // The k best logits at or above `floor` into candidates_, in ranks_before order.
