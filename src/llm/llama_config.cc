@@ -1,83 +1,15 @@
 #include "llm/llama_config.h"
 
-#include <nlohmann/json.hpp>
-
 #include "core/read_file.h"
 #include "kiln/error.h"
+#include "llm/json_fields.h"
 
 namespace kiln::llm {
 namespace {
 
 using json = nlohmann::json;
 
-// The typed fields of one JSON object, each error naming the file and the field.
-class Fields {
- public:
-  Fields(const json& object, std::string source) : object_(object), source_(std::move(source)) {}
-
-  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw Error(ErrorCode::InvalidModel, source_ + ": " + field + " " + problem);
-  }
-  const json* get(const std::string& field) const {
-    const auto it = object_.find(field);
-    return it == object_.end() || it->is_null() ? nullptr : &*it;
-  }
-  std::optional<int64_t> integer(const std::string& field) const {
-    const json* v = get(field);
-    if (!v) return std::nullopt;
-    if (!v->is_number_integer()) fail(field, "must be an integer");
-    return v->get<int64_t>();
-  }
-  int64_t positive(const std::string& field, std::optional<int64_t> fallback = std::nullopt) const {
-    const std::optional<int64_t> v = integer(field);
-    if (!v && !fallback) fail(field, "is missing");
-    const int64_t value = v ? *v : *fallback;
-    if (value <= 0) fail(field, "must be positive, got " + std::to_string(value));
-    return value;
-  }
-  double number(const std::string& field, double fallback) const {
-    const json* v = get(field);
-    if (!v) return fallback;
-    if (!v->is_number()) fail(field, "must be a number");
-    return v->get<double>();
-  }
-  double positive_number(const std::string& field, double fallback) const {
-    const double value = number(field, fallback);
-    if (!(value > 0)) fail(field, "must be positive, got " + std::to_string(value));
-    return value;
-  }
-  bool boolean(const std::string& field, bool fallback) const {
-    const json* v = get(field);
-    if (!v) return fallback;
-    if (!v->is_boolean()) fail(field, "must be true or false");
-    return v->get<bool>();
-  }
-  std::string string(const std::string& field) const {
-    const json* v = get(field);
-    if (!v) return {};
-    if (!v->is_string()) fail(field, "must be a string");
-    return v->get<std::string>();
-  }
-  // An integer or a list of integers (eos_token_id).
-  std::vector<int64_t> integers(const std::string& field) const {
-    const json* v = get(field);
-    if (!v) return {};
-    if (v->is_number_integer()) return {v->get<int64_t>()};
-    if (!v->is_array()) fail(field, "must be an integer or a list of integers");
-    std::vector<int64_t> values;
-    for (const json& item : *v) {
-      if (!item.is_number_integer()) fail(field, "must be an integer or a list of integers");
-      values.push_back(item.get<int64_t>());
-    }
-    return values;
-  }
-
- private:
-  const json& object_;
-  std::string source_;
-};
-
-Architecture architecture_of(const Fields& fields, const std::string& source) {
+Architecture architecture_of(const JsonFields& fields, const std::string& source) {
   const json* list = fields.get("architectures");
   std::string name;
   if (list && list->is_array() && list->size() == 1 && (*list)[0].is_string())
@@ -99,11 +31,11 @@ Architecture architecture_of(const Fields& fields, const std::string& source) {
                                              " is not supported (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)");
 }
 
-std::optional<Llama3RopeScaling> rope_scaling_of(const Fields& fields, const std::string& source) {
+std::optional<Llama3RopeScaling> rope_scaling_of(const JsonFields& fields, const std::string& source) {
   const json* scaling = fields.get("rope_scaling");
   if (!scaling) return std::nullopt;
   if (!scaling->is_object()) fields.fail("rope_scaling", "must be an object");
-  const Fields s(*scaling, source + ": rope_scaling");
+  const JsonFields s(*scaling, source + ": rope_scaling");
   const std::string type = s.get("rope_type") ? s.string("rope_type") : s.string("type");
   if (type == "default") return std::nullopt;
   if (type != "llama3")
@@ -121,14 +53,8 @@ std::optional<Llama3RopeScaling> rope_scaling_of(const Fields& fields, const std
 }  // namespace
 
 LlamaConfig parse_llama_config(const std::string& json_text, const std::string& source) {
-  json root;
-  try {
-    root = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw Error(ErrorCode::InvalidModel, source + ": not JSON (" + e.what() + ")");
-  }
-  if (!root.is_object()) throw Error(ErrorCode::InvalidModel, source + ": not a JSON object");
-  const Fields f(root, source);
+  const json root = parse_json_object(json_text, source);
+  const JsonFields f(root, source);
   LlamaConfig c;
   c.architecture = architecture_of(f, source);
   const std::string act = f.string("hidden_act");
