@@ -377,7 +377,7 @@ TEST(Tokenizer, RandomMutationsFailOnlyWithKilnErrors) {
   std::mt19937 rng(11);
   const std::string alphabet = "{}[]\":,0123456789-e. abc\\u";
   int loaded = 0;
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < 150; ++trial) {
     std::string text = valid;
     for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0; --edits) {
       const size_t at = rng() % text.size();

@@ -21,12 +21,12 @@ BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
   has_token_.assign(static_cast<size_t>(end), false);
   ids_.reserve(vocab.size());
   for (auto& [token, id] : vocab) {
-    if (has_token_[static_cast<size_t>(id)])
-      fail("model.vocab", "id " + std::to_string(id) + " is given to both '" + tokens_[static_cast<size_t>(id)] +
-                              "' and '" + token + "'");
-    if (!ids_.emplace(token, id).second) fail("model.vocab", "token '" + token + "' is listed twice");
-    has_token_[static_cast<size_t>(id)] = true;
-    tokens_[static_cast<size_t>(id)] = std::move(token);
+    const auto slot = static_cast<size_t>(id);
+    if (has_token_[slot])
+      fail("model.vocab", "id " + std::to_string(id) + " is given to both '" + tokens_[slot] + "' and '" + token + "'");
+    has_token_[slot] = true;
+    tokens_[slot] = std::move(token);
+    if (!ids_.emplace(tokens_[slot], id).second) fail("model.vocab", "token '" + tokens_[slot] + "' is listed twice");
   }
   merges_.reserve(merges.size());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
@@ -117,8 +117,9 @@ void BpeModel::encode(std::string_view word, std::vector<int32_t>& out) const {
   };
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
   const auto consider = [&](int left) {
+    if (left < 0) return;
     const int right = next[static_cast<size_t>(left)];
-    if (left < 0 || right < 0) return;
+    if (right < 0) return;
     const int32_t a = symbols[static_cast<size_t>(left)], b = symbols[static_cast<size_t>(right)];
     const auto it = merges_.find(pair_key(a, b));
     if (it != merges_.end()) queue.push({it->second.rank, left, a, b, it->second.merged});

@@ -25,6 +25,9 @@ class BpeModel {
  public:
   // Throws Error(InvalidModel) naming `source` and the JSON path (model.vocab, model.merges[i])
   // for an id given twice, a merge of tokens not in the vocabulary, or an unk_token not in it.
+  BpeModel(const BpeModel&) = delete;  // ids_ views tokens_
+  BpeModel& operator=(const BpeModel&) = delete;
+  BpeModel(BpeModel&&) = default;  // moving a vector keeps its elements where they are
   BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
            const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
            const std::string& source);
@@ -47,12 +50,10 @@ class BpeModel {
   }
   void initial_symbols(std::string_view word, std::vector<int32_t>& ids) const;
 
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> ids_;
   std::vector<std::string> tokens_;
+  // Keys view tokens_, which is not resized after construction (one copy of a 100k-token
+  // vocabulary instead of two).
+  std::unordered_map<std::string_view, int32_t> ids_;
   std::vector<bool> has_token_;
   std::unordered_map<uint64_t, Merge> merges_;
   BpeOptions options_;
