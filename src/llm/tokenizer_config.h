@@ -1,0 +1,29 @@
+// tokenizer_config.json, the transformers-side settings saved beside a tokenizer: which tokens are
+// BOS and EOS, and whether encoding adds them. Both tokenizer formats read it the same way.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln::llm {
+
+// The ids put around every encoded text, and the BOS and EOS ids.
+struct SpecialTokenFraming {
+  std::vector<int32_t> prefix, suffix;
+  std::optional<int32_t> bos, eos;
+};
+
+// Applies the tokenizer_config.json in the directory of `tokenizer_path`, when there is one:
+// bos_token and eos_token (a string or an object with "content") replace `framing`'s BOS and EOS;
+// when add_bos_token or add_eos_token is given, the framing becomes [BOS if add_bos_token] text
+// [EOS if add_eos_token]. `token_id` looks tokens up. Throws Error(InvalidModel) naming the file
+// and field for a malformed value or a token not in the vocabulary.
+void apply_tokenizer_config(const std::string& tokenizer_path,
+                            const std::function<std::optional<int32_t>(std::string_view)>& token_id,
+                            SpecialTokenFraming& framing);
+
+}  // namespace kiln::llm
