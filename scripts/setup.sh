@@ -8,7 +8,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev   # ONNX protobuf classes, checker, shape inference
   libcli11-dev                                    # the kiln CLI
   nlohmann-json3-dev                              # JSON: safetensors headers, Hugging Face configs
-  libpcre2-dev libsentencepiece-dev libicu-dev    # tokenizers: Unicode regexes, tokenizer.model, NFC
+  libpcre2-dev libicu-dev                         # tokenizers: Unicode regexes, NFC
   libgtest-dev libgmock-dev libbenchmark-dev      # tests and micro-benchmarks
   libonnx-testdata                                # the ONNX backend conformance suite
   python3-numpy python3-torch python3-torchvision # exporting reference models (ResNet-18) in tests

@@ -141,7 +141,7 @@ std::string GgufMetadata::get_string(const std::string& key) const {
 }
 
 uint64_t GgufMetadata::get_uint(const std::string& key) const {
-  const GgufValue& v = get(key, "a non-negative integer", [](const GgufValue& v) { return is_integer(v.type); });
+  const GgufValue& v = get(key, "a non-negative integer", [](const GgufValue& candidate) { return is_integer(candidate.type); });
   if (gguf_kind(v.type) == GgufKind::Unsigned) return v.uints[0];
   if (v.ints[0] < 0)
     throw Error(ErrorCode::InvalidModel, source_ + ": metadata key '" + key + "' must be a non-negative integer, it is " +
@@ -150,7 +150,7 @@ uint64_t GgufMetadata::get_uint(const std::string& key) const {
 }
 
 double GgufMetadata::get_float(const std::string& key) const {
-  const GgufValue& v = get(key, "a number", [](const GgufValue& v) { return is_number(v.type); });
+  const GgufValue& v = get(key, "a number", [](const GgufValue& candidate) { return is_number(candidate.type); });
   switch (gguf_kind(v.type)) {
     case GgufKind::Unsigned: return static_cast<double>(v.uints[0]);
     case GgufKind::Signed: return static_cast<double>(v.ints[0]);
@@ -169,7 +169,7 @@ std::vector<std::string> GgufMetadata::get_string_array(const std::string& key) 
 
 std::vector<double> GgufMetadata::get_float_array(const std::string& key) const {
   const GgufValue& v =
-      get(key, "an array of numbers", [](const GgufValue& v) { return v.is_array() && is_number(v.item_type); });
+      get(key, "an array of numbers", [](const GgufValue& candidate) { return candidate.is_array() && is_number(candidate.item_type); });
   switch (gguf_kind(v.item_type)) {
     case GgufKind::Unsigned: return {v.uints.begin(), v.uints.end()};
     case GgufKind::Signed: return {v.ints.begin(), v.ints.end()};
@@ -179,7 +179,7 @@ std::vector<double> GgufMetadata::get_float_array(const std::string& key) const 
 
 std::vector<int64_t> GgufMetadata::get_int_array(const std::string& key) const {
   const GgufValue& v =
-      get(key, "an array of integers", [](const GgufValue& v) { return v.is_array() && is_integer(v.item_type); });
+      get(key, "an array of integers", [](const GgufValue& candidate) { return candidate.is_array() && is_integer(candidate.item_type); });
   if (gguf_kind(v.item_type) == GgufKind::Signed) return v.ints;
   std::vector<int64_t> values;
   values.reserve(v.uints.size());

@@ -1,6 +1,7 @@
 // Tokenizers for the LLM runtime, behind one interface: Hugging Face tokenizer.json files with a
 // BPE model (byte-level BPE as in GPT-2, Llama 3 and Qwen2/3; SentencePiece-style BPE with byte
-// fallback as in Llama 2, TinyLlama and Mistral), and SentencePiece tokenizer.model files.
+// fallback as in Llama 2, TinyLlama and Mistral). SentencePiece tokenizer.model files are refused
+// for now (see Tokenizer::load).
 //
 // A Tokenizer is immutable once loaded: encode and decode may be called from several threads.
 #pragma once
