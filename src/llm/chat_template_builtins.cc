@@ -271,7 +271,7 @@ const std::map<std::string, FunctionDef>& functions() {
   return table;
 }
 
-Value string_method(const std::string& s, const std::string& name, const CallArgs& args, CallContext& c) {
+Value string_method(const std::string& text, const std::string& name, const CallArgs& args, CallContext& context) {
   using Method = Value (*)(const std::string&, const Params&, CallContext&);
   static const std::map<std::string, std::pair<std::vector<std::string>, Method>> table = {
       {"strip", {{"chars"}, [](const std::string& s, const Params& p, CallContext&) { return Value::of(python_strip(s, p.optional_string(0), true, true)); }}},
@@ -309,7 +309,7 @@ Value string_method(const std::string& s, const std::string& name, const CallArg
   };
   const auto it = table.find(name);
   if (it == table.end()) fault(ErrorCode::NotImplemented, "strings have no method '" + name + "' here");
-  return it->second.second(s, Params(it->second.first, args), c);
+  return it->second.second(text, Params(it->second.first, args), context);
 }
 
 Value dict_method(const Value& dict, const std::string& name, const CallArgs& args) {
