@@ -5,11 +5,10 @@
 // byte.
 #pragma once
 
-#include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cstdint>
 
+#include "kernels/cpu/weight_quantize.h"
 #include "kiln/dtype.h"
 
 namespace kiln::llm {
@@ -48,39 +47,21 @@ inline void dequantize_block(const BlockQ4_0& b, float* out) {
   }
 }
 
-// As ggml's reference quantizer: d = max|x| / 127 and q = round(x * (1/d)), multiplying by the
-// reciprocal as ggml does so that the codes match llama.cpp's bit for bit.
+// ggml's reference quantizers, which kernels/cpu/weight_quantize.h reproduces for groups of any
+// size; a block keeps the scale as float16.
 inline BlockQ8_0 quantize_block_q8_0(const float* x) {
-  float amax = 0.f;
-  for (int64_t i = 0; i < BlockQ8_0::kElements; ++i) amax = std::max(amax, std::fabs(x[i]));
-  const float d = amax / 127.f;
-  const float id = d != 0.f ? 1.f / d : 0.f;
   BlockQ8_0 b;
+  float d;
+  kernels::quantize_int8_row(x, BlockQ8_0::kElements, BlockQ8_0::kElements, b.qs, &d);
   b.d = to_float16(d);
-  for (int64_t i = 0; i < BlockQ8_0::kElements; ++i) b.qs[i] = static_cast<int8_t>(std::round(x[i] * id));
   return b;
 }
 
-// As ggml's reference quantizer: d is the element of largest magnitude, sign kept, over -8, so
-// that element maps to code 0 exactly and the others into [0, 15]; q = min(15, trunc(x/d + 8.5)).
 inline BlockQ4_0 quantize_block_q4_0(const float* x) {
-  float amax = 0.f, max = 0.f;
-  for (int64_t i = 0; i < BlockQ4_0::kElements; ++i) {
-    if (std::fabs(x[i]) > amax) {
-      amax = std::fabs(x[i]);
-      max = x[i];
-    }
-  }
-  const float d = max / -8.f;
-  const float id = d != 0.f ? 1.f / d : 0.f;
   BlockQ4_0 b;
+  float d;
+  kernels::quantize_int4_row(x, BlockQ4_0::kElements, BlockQ4_0::kElements, b.qs, &d);
   b.d = to_float16(d);
-  constexpr int64_t half = BlockQ4_0::kElements / 2;
-  for (int64_t i = 0; i < half; ++i) {
-    const auto lo = std::min(15, static_cast<int>(x[i] * id + 8.5f));
-    const auto hi = std::min(15, static_cast<int>(x[i + half] * id + 8.5f));
-    b.qs[i] = static_cast<uint8_t>(lo | hi << 4);
-  }
   return b;
 }
 
