@@ -115,10 +115,19 @@ void LlamaForCausalLM::forward(std::span<const SequenceChunk> chunks, KvCache& c
   model_.embed_tokens.forward(tokens, state.x.data());
 
   std::vector<int64_t> first_positions;
+  state.row_sequence.clear();
+  state.row_position.clear();
   for (const SequenceChunk& chunk : chunks) {
     first_positions.push_back(chunk.sequence->length());
+    for (size_t t = 0; t < chunk.tokens.size(); ++t) {
+      state.row_sequence.push_back(chunk.sequence);
+      state.row_position.push_back(first_positions.back() + static_cast<int64_t>(t));
+    }
     cache.grow(*chunk.sequence, static_cast<int64_t>(chunk.tokens.size()));
   }
+  state.rope_angles.resize(static_cast<size_t>(rows * c.head_dim));
+  for (int64_t r = 0; r < rows; ++r)
+    rope_.angles(state.row_position[static_cast<size_t>(r)], state.rope_angles.data() + r * c.head_dim);
   for (size_t l = 0; l < model_.layers.size(); ++l) {
     attention_block(model_.layers[l], static_cast<int64_t>(l), chunks, first_positions, cache, state, pool);
     mlp_block(model_.layers[l], rows, state, pool);
@@ -153,22 +162,19 @@ void LlamaForCausalLM::attention_block(const LlamaDecoderLayer& layer, int64_t i
   layer.self_attn.qkv.apply(state.normed.data(), c.hidden_size, rows, state.qkv.data(), qkv_width, false, pool);
 
   // Rotate q and k in place and store k and v in the cache; every row is independent.
-  std::vector<std::pair<const SequenceChunk*, int64_t>> row_position;
-  for (size_t i = 0; i < chunks.size(); ++i)
-    for (size_t t = 0; t < chunks[i].tokens.size(); ++t)
-      row_position.emplace_back(&chunks[i], first_positions[i] + static_cast<int64_t>(t));
   pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
-    std::vector<float> angles(static_cast<size_t>(d));
     for (int64_t r = begin; r < end; ++r) {
       float* q = state.qkv.data() + r * qkv_width;
       float* k = q + q_width(c);
       const float* v = k + kv_width(c);
-      const auto [chunk, position] = row_position[static_cast<size_t>(r)];
-      rope_.apply(q, c.num_attention_heads, position, angles.data());
-      rope_.apply(k, c.num_key_value_heads, position, angles.data());
+      const float* angles = state.rope_angles.data() + r * d;
+      const KvSequence& sequence = *state.row_sequence[static_cast<size_t>(r)];
+      const int64_t position = state.row_position[static_cast<size_t>(r)];
+      rope_.rotate(q, c.num_attention_heads, angles);
+      rope_.rotate(k, c.num_key_value_heads, angles);
       for (int64_t h = 0; h < c.num_key_value_heads; ++h) {
-        std::copy_n(k + h * d, d, cache.key_row(*chunk->sequence, index, h, position));
-        std::copy_n(v + h * d, d, cache.value_row(*chunk->sequence, index, h, position));
+        std::copy_n(k + h * d, d, cache.key_row(sequence, index, h, position));
+        std::copy_n(v + h * d, d, cache.value_row(sequence, index, h, position));
       }
     }
   });

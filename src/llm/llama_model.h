@@ -29,6 +29,10 @@ struct SequenceChunk {
 struct ForwardState {
   std::vector<float> x, normed, qkv, attention, gate_up, logits;
   int64_t logit_rows = 0;
+  // Per row of the batch: its sequence, its position there, and RoPE's angles for that position.
+  std::vector<const KvSequence*> row_sequence;
+  std::vector<int64_t> row_position;
+  std::vector<float> rope_angles;  // [rows, head_dim]
 };
 
 class LlamaAttention : public nn::Module {

@@ -31,15 +31,19 @@ std::vector<float> rope_inverse_frequencies(double theta, int64_t head_dim, cons
 Rope::Rope(const LlamaConfig& config)
     : inv_freq_(rope_inverse_frequencies(config.rope_theta, config.head_dim, config.rope_scaling)) {}
 
-void Rope::apply(float* row, int64_t heads, int64_t position, float* angles) const {
-  const int64_t half = static_cast<int64_t>(inv_freq_.size());
-  float* cosines = angles;
-  float* sines = angles + half;
-  for (int64_t i = 0; i < half; ++i) {
-    const float angle = static_cast<float>(position) * inv_freq_[static_cast<size_t>(i)];
-    cosines[i] = std::cos(angle);
-    sines[i] = std::sin(angle);
+void Rope::angles(int64_t position, float* out) const {
+  const size_t half = inv_freq_.size();
+  for (size_t i = 0; i < half; ++i) {
+    const float angle = static_cast<float>(position) * inv_freq_[i];
+    out[i] = std::cos(angle);
+    out[i + half] = std::sin(angle);
   }
+}
+
+void Rope::rotate(float* row, int64_t heads, const float* angles) const {
+  const int64_t half = static_cast<int64_t>(inv_freq_.size());
+  const float* cosines = angles;
+  const float* sines = angles + half;
   for (int64_t h = 0; h < heads; ++h) {
     float* x = row + h * 2 * half;
     for (int64_t i = 0; i < half; ++i) {

@@ -17,9 +17,11 @@ std::vector<float> rope_inverse_frequencies(double theta, int64_t head_dim, cons
 class Rope {
  public:
   explicit Rope(const LlamaConfig& config);
-  // Rotates the `heads` consecutive heads of `row` to `position`; `angles` is scratch of
-  // head_dim floats the caller keeps (cos in the first half, sin in the second).
-  void apply(float* row, int64_t heads, int64_t position, float* angles) const;
+  // The turn of `position` into head_dim floats: the cosines in the first half, the sines in the
+  // second. Every layer rotates by the same angles, so a forward pass computes them once a row.
+  void angles(int64_t position, float* out) const;
+  // Rotates the `heads` consecutive heads of `row` by `angles` (from angles()).
+  void rotate(float* row, int64_t heads, const float* angles) const;
   int64_t head_dim() const { return 2 * static_cast<int64_t>(inv_freq_.size()); }
 
  private:

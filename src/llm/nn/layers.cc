@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kernels/cpu/norm_ref.h"
+#include "kernels/cpu/weight_gemv.h"
 #include "kernels/cpu/vec_isa.h"
 
 namespace kiln::llm::nn {
@@ -31,17 +32,14 @@ Embedding::Embedding(int64_t vocab, int64_t hidden) : weight_(register_parameter
 
 void Embedding::forward(const std::vector<int32_t>& tokens, float* out) const {
   const int64_t vocab = weight_.dim(0), hidden = weight_.dim(1);
+  const kernels::WeightMatrixView view{
+      .format = float_weight_format(weight_.dtype()), .rows = vocab, .cols = hidden, .data = weight_.raw()};
   for (size_t t = 0; t < tokens.size(); ++t) {
     const int64_t id = tokens[t];
     if (id < 0 || id >= vocab)
       throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(id) + " at position " + std::to_string(t) +
                                                   " is outside the vocabulary of " + std::to_string(vocab));
-    float* row = out + static_cast<int64_t>(t) * hidden;
-    if (weight_.dtype() == DType::Float32) {
-      std::copy_n(weight_.data<float>() + id * hidden, hidden, row);
-    } else {
-      for (int64_t c = 0; c < hidden; ++c) row[c] = element_as_float(weight_, id * hidden + c);
-    }
+    kernels::dequantize_rows(level(), view, id, 1, out + static_cast<int64_t>(t) * hidden, hidden);
   }
 }
 

@@ -16,7 +16,9 @@ constexpr int64_t kGemvMaxRows = 8;
 // Floats of dequantized W per slice of the prefill path: 8 MB keeps a slice in L3.
 constexpr int64_t kSliceFloats = int64_t{2} << 20;
 
-WeightFormat float_format(DType dtype) {
+}  // namespace
+
+WeightFormat float_weight_format(DType dtype) {
   switch (dtype) {
     case DType::Float32: return WeightFormat::F32;
     case DType::Float16: return WeightFormat::F16;
@@ -26,6 +28,8 @@ WeightFormat float_format(DType dtype) {
                                                   dtype_name(dtype));
   }
 }
+
+namespace {
 
 void append_as_float(const Tensor& t, std::vector<float>& out) {
   const int64_t n = t.numel();
@@ -61,10 +65,10 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
     const int64_t rows = w->dim(0);
     kernels::WeightMatrixView view{.rows = rows, .cols = in_};
     if (quant.kind == WeightQuant::Float) {
-      view.format = float_format(w->dtype());
+      view.format = float_weight_format(w->dtype());
       view.data = w->raw();
     } else {
-      const kernels::WeightMatrixView source{.format = float_format(w->dtype()), .rows = rows, .cols = in_, .data = w->raw()};
+      const kernels::WeightMatrixView source{.format = float_weight_format(w->dtype()), .rows = rows, .cols = in_, .data = w->raw()};
       const int64_t row_bytes = kernels::weight_row_bytes(format, in_);
       uint8_t* q = quantized_.data() + first * row_bytes;
       float* s = scales_.data() + first * (in_ / group);
@@ -118,7 +122,7 @@ void Projection::apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y,
                             ThreadPool& pool) const {
   const auto packed_x = kernels::PackedMatrix::pack_a(level_, rows, in_, kernels::MatrixView{x, ldx, false});
   const int64_t slice_rows = std::max<int64_t>(64, kSliceFloats / in_ / 64 * 64);
-  AlignedBuffer<float> slice;
+  thread_local AlignedBuffer<float> slice;  // kept between calls: prefill slices are megabytes
   for (const Segment& s : segments_) {
     for (int64_t j0 = 0; j0 < s.weights.rows; j0 += slice_rows) {
       const int64_t n = std::min(slice_rows, s.weights.rows - j0);

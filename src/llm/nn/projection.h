@@ -25,6 +25,10 @@ struct WeightQuant {
   int64_t group = 32;
 };
 
+// The stored format of a float parameter (Float32, Float16 or BFloat16); Error(InvalidArgument)
+// for any other dtype.
+kernels::WeightFormat float_weight_format(DType dtype);
+
 class Projection {
  public:
   // `weights` are [out_i, in] each, the same `in`, any float dtype; `biases` is empty or has one
