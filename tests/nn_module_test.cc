@@ -9,10 +9,13 @@
 
 #include "llm/nn/layers.h"
 #include "llm/safetensors.h"
+#include "map_state_source.h"
 #include "test_util.h"
 
 namespace kiln::llm::nn {
 namespace {
+
+using kiln::testing::map_source;
 
 class Block : public Module {
  public:
@@ -33,16 +36,6 @@ class Net : public Module {
   ModuleList<Block>& blocks;
 };
 
-StateSource map_source(const std::map<std::string, Tensor>& tensors) {
-  return {.name = "test weights",
-          .names = [&tensors] {
-            std::vector<std::string> names;
-            for (const auto& [name, t] : tensors) names.push_back(name);
-            return names;
-          },
-          .contains = [&tensors](const std::string& n) { return tensors.count(n) > 0; },
-          .tensor = [&tensors](const std::string& n) { return tensors.at(n); }};
-}
 
 std::map<std::string, Tensor> full_weights() {
   std::map<std::string, Tensor> w;

@@ -23,7 +23,7 @@ struct BenchLlmArgs {
   int reps = 3;
   std::string cpu_level;
   std::string quant = "none";
-  int64_t group = 32;
+  int64_t group = 0;
   bool json = false;
 };
 
@@ -92,9 +92,9 @@ void bench_llm(const BenchLlmArgs& args) {
 void add_bench_llm_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench-llm", "Prompt-processing and generation tokens/s of an LLM (like llama-bench)");
   auto args = std::make_shared<BenchLlmArgs>();
-  cmd->add_option("model", args->model, "Hugging Face model directory (config.json, *.safetensors)")
+  cmd->add_option("model", args->model, "Hugging Face model directory (config.json, *.safetensors) or GGUF file")
       ->required()
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingPath);
   cmd->add_option("-p,--prompt-tokens", args->prompt_tokens, "prompt tokens of the pp test (0: skip it)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
@@ -111,12 +111,12 @@ void add_bench_llm_command(CLI::App& app) {
   cmd->add_option("--cpu-level", args->cpu_level, "kernel instruction set (default: the best this CPU has)")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512"}));
   cmd->add_option("--quant", args->quant,
-                  "weights as stored (none), or quantized at load: int8 per channel, int4 in groups of --group")
+                  "weights as stored (none; a GGUF's Q8_0/Q4_0 stay so), or quantized at load: int8, int4")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "int8", "int4"}));
-  cmd->add_option("--group", args->group, "inputs per int4 scale (a multiple of 32)")
+  cmd->add_option("--group", args->group, "inputs per scale, a multiple of 32 (0: per output channel for int8, 32 for int4)")
       ->capture_default_str()
-      ->check(CLI::Range(32, 1 << 20));
+      ->check(CLI::Range(0, 1 << 20));
   cmd->add_flag("--json", args->json, "one JSON line per test: engine, model, test, threads, tokens_per_s, ...");
   cmd->callback([args] { bench_llm(*args); });
 }

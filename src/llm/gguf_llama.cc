@@ -186,6 +186,15 @@ Tensor llama_tensor_float32(const GgufFile& file, const GgufLlamaTensor& tensor)
   return tensor.permuted_heads ? unpermute_qk_rows(values, tensor.permuted_heads) : values;
 }
 
+Tensor llama_tensor_dense(const GgufFile& file, const GgufLlamaTensor& tensor) {
+  const GgmlType type = tensor.info->type;
+  if (type != GgmlType::F16 && type != GgmlType::BF16) return llama_tensor_float32(file, tensor);
+  const std::span<const std::byte> bytes = file.raw(tensor.info->name);
+  Tensor values(type == GgmlType::F16 ? DType::Float16 : DType::BFloat16, tensor.info->shape);
+  std::memcpy(values.raw(), bytes.data(), bytes.size());
+  return tensor.permuted_heads ? unpermute_qk_rows(values, tensor.permuted_heads) : values;
+}
+
 void unpermute_qk_rows(std::span<const std::byte> src, std::span<std::byte> dst, int64_t row_count, int64_t n_head) {
   if (n_head < 1 || row_count < 1 || row_count % (2 * n_head) != 0 || src.size() % static_cast<size_t>(row_count) != 0)
     throw Error(ErrorCode::InvalidArgument, "unpermute_qk_rows: " + std::to_string(row_count) + " rows of " +

@@ -46,6 +46,9 @@ struct GgufLlamaTensor {
 std::vector<GgufLlamaTensor> llama_tensors(const GgufFile& file, const LlamaConfig& config);
 // The tensor's values as float32 in Hugging Face's layout.
 Tensor llama_tensor_float32(const GgufFile& file, const GgufLlamaTensor& tensor);
+// The same, kept as the file stores it when that is a dense float type (F32, F16, BF16); block
+// types (Q8_0, Q4_0) as float32.
+Tensor llama_tensor_dense(const GgufFile& file, const GgufLlamaTensor& tensor);
 
 // Hugging Face's row order from llama.cpp's, for `rows` of any dense dtype whose first dim is
 // n_head * head_dim rows (a 1-D bias: rows of one element).

@@ -1,6 +1,9 @@
 #include "llm/llama_loader.h"
 
 #include <filesystem>
+#include <map>
+
+#include "llm/gguf_llama.h"
 
 namespace kiln::llm {
 namespace {
@@ -25,12 +28,51 @@ nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std:
           .tensor = [&checkpoint](const std::string& n) { return checkpoint.tensor(n); }};
 }
 
-std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, const nn::PrepareOptions& options) {
-  const LlamaConfig config = load_llama_config((std::filesystem::path(directory) / "config.json").string());
+nn::WeightQuant gguf_stored_quant(const GgufFile& file) {
+  // From the most precise down: the first type any layer weight has decides.
+  constexpr std::pair<GgmlType, nn::WeightQuant> kByPrecision[] = {
+      {GgmlType::F32, {}},
+      {GgmlType::F16, {}},
+      {GgmlType::BF16, {}},
+      {GgmlType::Q8_0, {nn::WeightQuant::Int8, 32}},
+      {GgmlType::Q4_0, {nn::WeightQuant::Int4, 32}},
+  };
+  for (const auto& [type, quant] : kByPrecision)
+    for (const GgufTensorInfo& info : file.tensors())
+      if (info.name.rfind("blk.", 0) == 0 && info.shape.size() == 2 && info.type == type) return quant;
+  return {};
+}
+
+namespace {
+
+std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::PrepareOptions options) {
+  const GgufFile file = GgufFile::open(path);
+  auto model = std::make_unique<LlamaForCausalLM>(llama_config_from_gguf(file));
+  if (options.quant.kind == nn::WeightQuant::Float) options.quant = gguf_stored_quant(file);
+  model->prepare(options);
+  std::map<std::string, GgufLlamaTensor> tensors;
+  for (GgufLlamaTensor& t : llama_tensors(file, model->config())) tensors.emplace(t.hf_name, std::move(t));
+  model->load_state_dict({.name = path,
+                          .names =
+                              [&tensors] {
+                                std::vector<std::string> names;
+                                for (const auto& [name, t] : tensors) names.push_back(name);
+                                return names;
+                              },
+                          .contains = [&tensors](const std::string& n) { return tensors.count(n) > 0; },
+                          .tensor = [&](const std::string& n) { return llama_tensor_dense(file, tensors.at(n)); }});
+  return model;
+}
+
+}  // namespace
+
+std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options) {
+  if (std::filesystem::is_regular_file(path)) return load_llama_gguf(path, options);
+  const LlamaConfig config = load_llama_config((std::filesystem::path(path) / "config.json").string());
   auto model = std::make_unique<LlamaForCausalLM>(config);
   model->prepare(options);
-  const Checkpoint checkpoint = Checkpoint::open(directory);
-  model->load_state_dict(checkpoint_state_source(checkpoint, directory));
+  const Checkpoint checkpoint = Checkpoint::open(path);
+  model->load_state_dict(checkpoint_state_source(checkpoint, path));
   return model;
 }
 

@@ -1,11 +1,12 @@
-// Loading a Llama-family model from a Hugging Face directory: config.json, then the checkpoint's
-// tensors into the module tree with strict name and shape checks.
+// Loading a Llama-family model from a Hugging Face directory (config.json, then the checkpoint's
+// tensors) or a GGUF file into the module tree, with strict name and shape checks.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "llm/checkpoint.h"
+#include "llm/gguf.h"
 #include "llm/llama_model.h"
 #include "llm/nn/module.h"
 
@@ -15,9 +16,16 @@ namespace kiln::llm {
 // ("...rotary_emb.inv_freq"), which older checkpoints saved, are not offered: Kiln recomputes them.
 nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std::string& name);
 
-// Reads `directory`'s config.json and weights, stored as the checkpoint's dtype, prepared with
-// `options`. Errors name the file and the tensor (see load_llama_config, Checkpoint::open and
-// Module::load_state_dict).
-std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, const nn::PrepareOptions& options);
+// The weight format that computes with a GGUF's linear layers as they are stored: Q8_0 as Int8
+// and Q4_0 as Int4, both in groups of 32, F32/F16/BF16 as Float. Decided by the layers' weights
+// (blk.*): when they mix types, the most precise one (the others are converted to it).
+nn::WeightQuant gguf_stored_quant(const GgufFile& file);
+
+// `path` is a Hugging Face directory (config.json, *.safetensors) or a GGUF file. The weights are
+// stored as the checkpoint's dtype (a GGUF's block types as float32), prepared with `options`; for
+// a GGUF, a Float `options.quant` means gguf_stored_quant, so Q8_0 and Q4_0 compute as loaded.
+// Errors name the file and the tensor (see load_llama_config, Checkpoint::open, GgufFile::open,
+// llama_config_from_gguf and Module::load_state_dict).
+std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options);
 
 }  // namespace kiln::llm

@@ -48,10 +48,18 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
   in_ = weights.front()->dim(1);
   int64_t out = 0;
   for (const Tensor* w : weights) out += w->dim(0);
-  if (quant.kind == WeightQuant::Int4 && (quant.group % 32 || in_ % quant.group))
-    throw Error(ErrorCode::InvalidArgument, "int4 groups of " + std::to_string(quant.group) + " do not tile rows of " +
+  int64_t group = quant.group ? quant.group : quant.kind == WeightQuant::Int8 ? in_ : 32;
+  if (quant.kind == WeightQuant::Int4 && group % 32 == 0 && in_ % group != 0) {
+    // Rows that int4 groups cannot tile (TinyLlama-style SwiGLU widths are multiples of 32, but
+    // not every model's are) keep 8 bits per weight, as llama.cpp falls back for such tensors.
+    quant = {WeightQuant::Int8, 0};
+    group = in_;
+  }
+  const bool whole_rows = quant.kind == WeightQuant::Int8 && group == in_;
+  if (quant.kind != WeightQuant::Float && !whole_rows && (group < 32 || group % 32 || in_ % group))
+    throw Error(ErrorCode::InvalidArgument, std::string(quant.kind == WeightQuant::Int4 ? "int4" : "int8") +
+                                                " groups of " + std::to_string(group) + " do not tile rows of " +
                                                 std::to_string(in_) + " inputs (groups are multiples of 32)");
-  const int64_t group = quant.kind == WeightQuant::Int8 ? in_ : quant.group;
   const WeightFormat format = quant.kind == WeightQuant::Int8   ? WeightFormat::Int8
                               : quant.kind == WeightQuant::Int4 ? WeightFormat::Int4
                                                                 : WeightFormat::F32;
@@ -122,7 +130,9 @@ void Projection::apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y,
                             ThreadPool& pool) const {
   const auto packed_x = kernels::PackedMatrix::pack_a(level_, rows, in_, kernels::MatrixView{x, ldx, false});
   const int64_t slice_rows = std::max<int64_t>(64, kSliceFloats / in_ / 64 * 64);
-  thread_local AlignedBuffer<float> slice;  // kept between calls: prefill slices are megabytes
+  // Kept between calls, as prefill slices are megabytes; the workers fill the caller's copy.
+  thread_local AlignedBuffer<float> callers_slice;
+  AlignedBuffer<float>& slice = callers_slice;
   for (const Segment& s : segments_) {
     for (int64_t j0 = 0; j0 < s.weights.rows; j0 += slice_rows) {
       const int64_t n = std::min(slice_rows, s.weights.rows - j0);
