@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/weight_quantize.h"
@@ -61,8 +62,10 @@ TEST_P(WeightGemv, MatchesTheReferenceForEveryFormat) {
   };
   const std::vector<Case> cases = {{WeightFormat::F32, 13, 37, 0},  {WeightFormat::F16, 9, 100, 0},
                                    {WeightFormat::BF16, 5, 16, 0},  {WeightFormat::Int8, 11, 45, 45},
-                                   {WeightFormat::Int8, 7, 96, 32}, {WeightFormat::Int4, 10, 64, 32},
-                                   {WeightFormat::Int4, 6, 256, 128}};
+                                   {WeightFormat::Int8, 7, 96, 32}, {WeightFormat::Int8, 5, 200, 200},
+                                   {WeightFormat::Int8, 9, 704, 32}, {WeightFormat::Int4, 10, 64, 32},
+                                   {WeightFormat::Int4, 6, 256, 128}, {WeightFormat::Int4, 7, 96, 32},
+                                   {WeightFormat::Int4, 5, 384, 128}};
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> uniform(-1.f, 1.f);
   for (size_t n = 0; n < cases.size(); ++n) {
@@ -101,6 +104,37 @@ TEST_P(WeightGemv, MatchesTheReferenceForEveryFormat) {
 
 INSTANTIATE_TEST_SUITE_P(Levels, WeightGemv, ::testing::ValuesIn(testing::runnable_cpu_levels()),
                          [](const auto& param_info) { return std::string(cpu_level_name(param_info.param)); });
+
+// Int8 and Int4 weights multiply x rounded to int8 per block of 32 columns: each element is off by
+// at most half its block's step, so the product is within sum |w| * step / 2 of the float one.
+TEST(WeightGemvReference, IntegerFormatsRoundXPerBlockOf32) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  for (const auto& [format, cols, group] : {std::tuple{WeightFormat::Int8, int64_t{100}, int64_t{100}},
+                                            {WeightFormat::Int8, int64_t{128}, int64_t{32}},
+                                            {WeightFormat::Int4, int64_t{160}, int64_t{32}}}) {
+    const int64_t rows = 6;
+    const Stored w = store(format, rows, cols, group, 3);
+    std::vector<float> x(static_cast<size_t>(cols)), y(rows), dense(static_cast<size_t>(rows * cols));
+    for (size_t c = 0; c < x.size(); ++c) x[c] = uniform(rng) * (c % 32 == 5 ? 20.f : 1.f);  // an outlier per block
+    weight_gemv_ref(w.view, {x.data(), cols, 1, y.data(), rows, nullptr, false}, 0, rows);
+    dequantize_rows_ref(w.view, 0, rows, dense.data(), cols);
+    double worst_ratio = 0;
+    for (int64_t j = 0; j < rows; ++j) {
+      double exact = 0, bound = 1e-5;
+      for (int64_t c = 0; c < cols; ++c) {
+        const double wc = dense[static_cast<size_t>(j * cols + c)];
+        float amax = 0.f;
+        for (int64_t k = c / 32 * 32; k < std::min(cols, c / 32 * 32 + 32); ++k) amax = std::max(amax, std::abs(x[k]));
+        exact += wc * x[static_cast<size_t>(c)];
+        bound += std::abs(wc) * amax / 127.0 / 2;
+      }
+      EXPECT_LE(std::abs(y[j] - exact), bound) << weight_format_name(format) << " row " << j;
+      worst_ratio = std::max(worst_ratio, std::abs(y[j] - exact) / bound);
+    }
+    EXPECT_GT(worst_ratio, 0.0) << "x is rounded, so some product must differ from the float one";
+  }
+}
 
 TEST(WeightQuantize, Int8RoundsToTheNearestStepOfMaxOver127) {
   std::vector<float> w(32, 0.f);

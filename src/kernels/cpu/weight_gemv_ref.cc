@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/quantized_activations.h"
 #include "kernels/cpu/weight_gemv.h"
 #include "kiln/dtype.h"
 
@@ -60,13 +62,51 @@ int64_t weight_row_bytes(WeightFormat format, int64_t cols) {
   return 0;
 }
 
-void weight_gemv_ref(const WeightMatrixView& w, const GemvArgs& a, int64_t j0, int64_t j1) {
+namespace {
+
+// The integer weight's code at column c: w = scale * code.
+int32_t weight_code(const WeightMatrixView& w, int64_t r, int64_t c) {
+  const auto* row = static_cast<const uint8_t*>(w.data) + r * weight_row_bytes(w.format, w.cols);
+  if (w.format == WeightFormat::Int8) return static_cast<int8_t>(row[c]);
+  const uint8_t byte = row[c / 32 * 16 + c % 16];
+  return (c % 32 < 16 ? byte & 0x0F : byte >> 4) - 8;
+}
+
+void store(const GemvArgs& a, int64_t r, int64_t j, float sum) {
+  float& out = a.y[r * a.ldy + j];
+  sum += a.bias ? a.bias[j] : 0.f;
+  out = a.accumulate ? out + sum : sum;
+}
+
+// Int8 and Int4 weights meet x quantized per block of 32 (quantized_activations.h): per block, an
+// exact integer dot times the weight's and the block's scales.
+void integer_gemv_ref(const WeightMatrixView& w, const GemvArgs& a, int64_t j0, int64_t j1) {
+  QuantizedActivations x;
+  quantize_activations(w, a.x, a.ldx, a.x_rows, x);
+  const int64_t groups = w.cols / w.group;
   for (int64_t r = 0; r < a.x_rows; ++r)
     for (int64_t j = j0; j < j1; ++j) {
-      float sum = a.bias ? a.bias[j] : 0.f;
+      float sum = 0.f;
+      for (int64_t c0 = 0; c0 < w.cols; c0 += 32) {
+        int32_t dot = 0;
+        for (int64_t c = c0; c < std::min(w.cols, c0 + 32); ++c)
+          dot += weight_code(w, j, c) * x.q.data()[r * x.padded_cols + x.position(w.format, c)];
+        sum += w.scales[j * groups + c0 / w.group] * x.scale.data()[r * x.padded_cols / 32 + c0 / 32] *
+               static_cast<float>(dot);
+      }
+      store(a, r, j, sum);
+    }
+}
+
+}  // namespace
+
+void weight_gemv_ref(const WeightMatrixView& w, const GemvArgs& a, int64_t j0, int64_t j1) {
+  if (w.format == WeightFormat::Int8 || w.format == WeightFormat::Int4) return integer_gemv_ref(w, a, j0, j1);
+  for (int64_t r = 0; r < a.x_rows; ++r)
+    for (int64_t j = j0; j < j1; ++j) {
+      float sum = 0.f;
       for (int64_t c = 0; c < w.cols; ++c) sum += a.x[r * a.ldx + c] * weight_at(w, j, c);
-      float& out = a.y[r * a.ldy + j];
-      out = a.accumulate ? out + sum : sum;
+      store(a, r, j, sum);
     }
 }
 
