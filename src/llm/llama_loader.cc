@@ -25,12 +25,13 @@ nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std:
           .tensor = [&checkpoint](const std::string& n) { return checkpoint.tensor(n); }};
 }
 
-std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, const nn::PrepareOptions& options) {
+std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, const nn::PrepareOptions& options,
+                                             const nn::Progress& progress) {
   const LlamaConfig config = load_llama_config((std::filesystem::path(directory) / "config.json").string());
   auto model = std::make_unique<LlamaForCausalLM>(config);
   model->prepare(options);
   const Checkpoint checkpoint = Checkpoint::open(directory);
-  model->load_state_dict(checkpoint_state_source(checkpoint, directory));
+  model->load_state_dict(checkpoint_state_source(checkpoint, directory), true, progress);
   return model;
 }
 

@@ -16,8 +16,10 @@ namespace kiln::llm {
 nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std::string& name);
 
 // Reads `directory`'s config.json and weights, stored as the checkpoint's dtype, prepared with
-// `options`. Errors name the file and the tensor (see load_llama_config, Checkpoint::open and
-// Module::load_state_dict).
-std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, const nn::PrepareOptions& options);
+// `options`, telling `progress` (when given) how far reading and preparing (quantizing) the
+// tensors has come. Errors name the file and the tensor (see load_llama_config, Checkpoint::open
+// and Module::load_state_dict).
+std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& directory, const nn::PrepareOptions& options,
+                                             const nn::Progress& progress = {});
 
 }  // namespace kiln::llm
