@@ -33,7 +33,7 @@ class PerplexityTest : public ::testing::Test {
 
 LlamaForCausalLM* PerplexityTest::model_ = nullptr;
 Tokenizer* PerplexityTest::tokenizer_ = nullptr;
-ThreadPool PerplexityTest::pool_(1);
+ThreadPool PerplexityTest::pool_(2);  // two: prefill dequantizes weight slices on the workers
 
 // 8 s at one thread in Release: too slow under AddressSanitizer, where the smaller tests run.
 TEST_F(PerplexityTest, HeldOutVersesMatchThePyTorchReference) {

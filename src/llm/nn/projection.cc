@@ -131,10 +131,13 @@ void Projection::apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y,
         w = static_cast<const float*>(s.weights.data) + j0 * in_;
       } else {
         slice.resize_discarding(static_cast<size_t>(n * in_));
+        // The workers fill this thread's buffer: named inside the lambda, `slice` would be each
+        // worker's own thread_local, never sized.
+        float* const slice_data = slice.data();
         pool.parallel_for(n, [&](int64_t r0, int64_t r1) {
-          kernels::dequantize_rows(level_, s.weights, j0 + r0, r1 - r0, slice.data() + r0 * in_, in_);
+          kernels::dequantize_rows(level_, s.weights, j0 + r0, r1 - r0, slice_data + r0 * in_, in_);
         }, 16);
-        w = slice.data();
+        w = slice_data;
       }
       kernels::GemmEpilogue epilogue;
       epilogue.accumulate = accumulate;
