@@ -33,6 +33,7 @@ void perplexity(const PerplexityArgs& args) {
   const double seconds = ms_since(start) / 1000.0;
   std::printf("lines: %lld, tokens: %lld, nll: %.4f, perplexity: %.4f\n", static_cast<long long>(r.lines),
               static_cast<long long>(r.tokens), r.nll, r.perplexity());
+  std::fflush(stdout);
   std::fprintf(stderr, "scored in %.2f s, %.0f tokens/s (weights %s)\n", seconds,
                static_cast<double>(r.tokens + r.lines) / seconds, args.weights.quant.c_str());
 }

@@ -55,8 +55,12 @@ void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
                       "history tokens the penalties look at (-1: all; default 64)");
   add_sampling_option(cmd, "--seed", flags.sampling.seed, "random seed (default 0)");
   cmd.add_option("--stop", flags.stop,
-                 "stop where this text appears; it is not printed (repeatable; \\n, \\r, \\t and \\\\ are unescaped)");
+                 "stop where this text appears; it is not printed (repeatable; \\n, \\r, \\t and \\\\ are unescaped)")
+      ->allow_extra_args(false);
   add_llm_weight_flags(cmd, flags.weights);
+  cmd.footer("Sampling options left unset take generation_config.json's values, else Kiln's defaults "
+             "(temperature 1, every filter and penalty off). The chain: penalties, then top-k, temperature, "
+             "min-p, top-p (docs/llm.md).");
 }
 
 LlmGenerationSession LlmGenerationSession::open(const LlmGenerationFlags& flags) {
