@@ -34,17 +34,17 @@ const char* stop_reason_name(StopReason reason);
 struct GenerationOptions {
   SamplingParams sampling;
   std::vector<std::string> stop_strings;
-  std::vector<int32_t> eos_ids;                // generation ends at any of them, which is not emitted
-  std::optional<int64_t> max_new_tokens;       // none: until EOS, a stop string or a full context
-  bool skip_special_tokens = true;             // in the streamed text
+  std::vector<int32_t> eos_ids;           // generation ends at any of them, which is not emitted
+  std::optional<int64_t> max_new_tokens;  // none: until EOS, a stop string or a full context
+  bool skip_special_tokens = true;        // in the streamed text
 };
 
 struct GenerationStats {
   int64_t prompt_tokens = 0;
-  int64_t prefilled_tokens = 0;   // of the prompt, those the forward pass ran: the rest were cached
-  int64_t generated_tokens = 0;   // sampled, the one that ended generation (EOS, stop) included
+  int64_t prefilled_tokens = 0;  // of the prompt, those the forward pass ran: the rest were cached
+  int64_t generated_tokens = 0;  // sampled, the one that ended generation (EOS, stop) included
   double prefill_seconds = 0.0;
-  double decode_seconds = 0.0;    // from the first sampled token to the end
+  double decode_seconds = 0.0;  // from the first sampled token to the end
   StopReason stop_reason = StopReason::MaxTokens;
 };
 
