@@ -10,7 +10,7 @@
 #include "bench_stats.h"
 #include "commands.h"
 #include "core/cpu_features.h"
-#include "llm/llama_loader.h"
+#include "llm_model_flags.h"
 
 namespace kiln::cli {
 namespace {
@@ -21,9 +21,7 @@ struct BenchLlmArgs {
   int gen_tokens = 128;
   std::vector<int> threads = {1};
   int reps = 3;
-  std::string cpu_level;
-  std::string quant = "none";
-  int64_t group = 0;
+  LlmWeightFlags weights;
   bool json = false;
 };
 
@@ -50,12 +48,9 @@ double run_once(const llm::LlamaForCausalLM& model, const Test& test, ThreadPool
 }
 
 void bench_llm(const BenchLlmArgs& args) {
-  const CpuLevel level = args.cpu_level.empty() ? default_cpu_level() : parse_cpu_level(args.cpu_level, "--cpu-level");
+  const CpuLevel level = args.weights.prepare_options().level;
   const auto load_start = Clock::now();
-  llm::nn::PrepareOptions options{.level = level};
-  if (args.quant != "none")
-    options.quant = {args.quant == "int8" ? llm::nn::WeightQuant::Int8 : llm::nn::WeightQuant::Int4, args.group};
-  const auto model = llm::load_llama(args.model, options);
+  const auto model = load_llm(args.model, args.weights);
   const double load_ms = ms_since(load_start);
   std::vector<Test> tests;
   if (args.prompt_tokens > 0) tests.push_back({"pp" + std::to_string(args.prompt_tokens), args.prompt_tokens, true});
@@ -63,7 +58,7 @@ void bench_llm(const BenchLlmArgs& args) {
   const double params_b = static_cast<double>(model->parameter_count()) / 1e9;
   if (!args.json)
     std::cout << "model: " << args.model << " (" << std::fixed << std::setprecision(2) << params_b
-              << " B parameters, weights " << args.quant << ", loaded in " << std::setprecision(0) << load_ms
+              << " B parameters, weights " << args.weights.quant << ", loaded in " << std::setprecision(0) << load_ms
               << " ms, cpu level " << cpu_level_name(level) << ")\n| test | threads | tokens/s | reps |\n| --- | --: | --: | --: |\n";
   std::mt19937 rng(1234);
   for (const int threads : args.threads) {
@@ -78,7 +73,7 @@ void bench_llm(const BenchLlmArgs& args) {
         std::cout << "{\"engine\": \"kiln\", \"model\": " << json_string(args.model) << ", \"test\": \"" << test.name
                   << "\", \"threads\": " << threads << ", \"tokens_per_s\": " << json_number(s.median)
                   << ", \"min_tokens_per_s\": " << json_number(s.min) << ", \"max_tokens_per_s\": "
-                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << args.quant << "\", \"cpu_level\": \""
+                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << args.weights.quant << "\", \"cpu_level\": \""
                   << cpu_level_name(level) << "\", \"load_ms\": " << json_number(load_ms) << "}" << std::endl;
       else
         std::cout << "| " << test.name << " | " << threads << " | " << std::setprecision(2) << s.median << " | "
@@ -108,15 +103,7 @@ void add_bench_llm_command(CLI::App& app) {
   cmd->add_option("-r,--reps", args->reps, "repetitions of each test (the median is reported)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  cmd->add_option("--cpu-level", args->cpu_level, "kernel instruction set (default: the best this CPU has)")
-      ->check(CLI::IsMember({"scalar", "avx2", "avx512"}));
-  cmd->add_option("--quant", args->quant,
-                  "weights as stored (none; a GGUF's Q8_0/Q4_0 stay so), or quantized at load: int8, int4")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"none", "int8", "int4"}));
-  cmd->add_option("--group", args->group, "inputs per scale, a multiple of 32 (0: per output channel for int8, 32 for int4)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1 << 20));
+  add_llm_weight_flags(*cmd, args->weights);
   cmd->add_flag("--json", args->json, "one JSON line per test: engine, model, test, threads, tokens_per_s, ...");
   cmd->callback([args] { bench_llm(*args); });
 }

@@ -13,5 +13,8 @@ void add_bench_command(CLI::App& app);
 void add_passes_command(CLI::App& app);
 void add_optimize_command(CLI::App& app);
 void add_bench_llm_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
+void add_perplexity_command(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   kiln::cli::add_passes_command(app);
   kiln::cli::add_optimize_command(app);
   kiln::cli::add_bench_llm_command(app);
+  kiln::cli::add_generate_command(app);
+  kiln::cli::add_chat_command(app);
+  kiln::cli::add_perplexity_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

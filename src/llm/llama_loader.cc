@@ -45,7 +45,8 @@ nn::WeightQuant gguf_stored_quant(const GgufFile& file) {
 
 namespace {
 
-std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::PrepareOptions options) {
+std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::PrepareOptions options,
+                                                  const nn::Progress& progress) {
   const GgufFile file = GgufFile::open(path);
   auto model = std::make_unique<LlamaForCausalLM>(llama_config_from_gguf(file));
   if (options.quant.kind == nn::WeightQuant::Float) options.quant = gguf_stored_quant(file);
@@ -60,19 +61,21 @@ std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::P
                                 return names;
                               },
                           .contains = [&tensors](const std::string& n) { return tensors.count(n) > 0; },
-                          .tensor = [&](const std::string& n) { return llama_tensor_dense(file, tensors.at(n)); }});
+                          .tensor = [&](const std::string& n) { return llama_tensor_dense(file, tensors.at(n)); }},
+                         true, progress);
   return model;
 }
 
 }  // namespace
 
-std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options) {
-  if (std::filesystem::is_regular_file(path)) return load_llama_gguf(path, options);
+std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options,
+                                             const nn::Progress& progress) {
+  if (std::filesystem::is_regular_file(path)) return load_llama_gguf(path, options, progress);
   const LlamaConfig config = load_llama_config((std::filesystem::path(path) / "config.json").string());
   auto model = std::make_unique<LlamaForCausalLM>(config);
   model->prepare(options);
   const Checkpoint checkpoint = Checkpoint::open(path);
-  model->load_state_dict(checkpoint_state_source(checkpoint, path));
+  model->load_state_dict(checkpoint_state_source(checkpoint, path), true, progress);
   return model;
 }
 

@@ -22,10 +22,12 @@ nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std:
 nn::WeightQuant gguf_stored_quant(const GgufFile& file);
 
 // `path` is a Hugging Face directory (config.json, *.safetensors) or a GGUF file. The weights are
-// stored as the checkpoint's dtype (a GGUF's block types as float32), prepared with `options`; for
-// a GGUF, a Float `options.quant` means gguf_stored_quant, so Q8_0 and Q4_0 compute as loaded.
+// stored as the checkpoint's dtype (a GGUF's block types as float32), prepared with `options`, telling
+// `progress` (when given) how far reading and preparing (quantizing) the tensors has come. For a
+// GGUF, a Float `options.quant` means gguf_stored_quant, so Q8_0 and Q4_0 compute as loaded.
 // Errors name the file and the tensor (see load_llama_config, Checkpoint::open, GgufFile::open,
 // llama_config_from_gguf and Module::load_state_dict).
-std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options);
+std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options,
+                                             const nn::Progress& progress = {});
 
 }  // namespace kiln::llm

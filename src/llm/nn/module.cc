@@ -79,7 +79,9 @@ const Tensor& Module::parameter(const std::string& path) const {
   return *found;
 }
 
-void Module::load_state_dict(const StateSource& source, bool strict) {
+void Module::load_state_dict(const StateSource& source, bool strict, const Progress& progress) {
+  int64_t total = 0, loaded = 0;
+  if (progress) visit("", [&](const std::string&, Slot&) { ++total; });
   std::vector<std::string> missing;
   std::set<std::string> taken;
   visit("", [&](const std::string& path, Slot& slot) {
@@ -98,6 +100,7 @@ void Module::load_state_dict(const StateSource& source, bool strict) {
                                                ", the model expects floating point");
     const DType keep = slot.value->defined() ? slot.value->dtype() : t.dtype();
     *slot.value = owned(t, keep);
+    if (progress) progress("loading", ++loaded, total);
   });
   std::vector<std::string> unexpected;
   if (strict)
@@ -113,7 +116,7 @@ void Module::load_state_dict(const StateSource& source, bool strict) {
   }
   if (!missing.empty())
     throw Error(ErrorCode::InvalidModel, source.name + " lacks " + name_list(missing));
-  prepare(options_);
+  prepare(options_, progress);
 }
 
 void Module::to(DType dtype) {
@@ -137,10 +140,22 @@ void Module::save(const std::string& path) const {
   save_safetensors(path, tensors, {{"format", "pt"}});
 }
 
-void Module::prepare(const PrepareOptions& options) {
+void Module::prepare(const PrepareOptions& options, const Progress& progress) {
+  int64_t done = 0;
+  prepare_tree(options, progress, done, progress ? module_count() : 0);
+}
+
+int64_t Module::module_count() const {
+  int64_t count = 1;
+  for (const auto& [name, child] : children_) count += child->module_count();
+  return count;
+}
+
+void Module::prepare_tree(const PrepareOptions& options, const Progress& progress, int64_t& done, int64_t total) {
   options_ = options;
-  for (auto& [name, child] : children_) child->prepare(options);
+  for (auto& [name, child] : children_) child->prepare_tree(options, progress, done, total);
   prepare_self(options);
+  if (progress) progress("preparing", ++done, total);
 }
 
 }  // namespace kiln::llm::nn

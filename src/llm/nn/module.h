@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct PrepareOptions {
   CpuLevel level = CpuLevel::Scalar;
   WeightQuant quant;
 };
+
+// How far a long step has come: `done` of `total` units of `stage` ("loading": tensors read,
+// "preparing": modules prepared). Called after each unit, from the thread doing the step.
+using Progress = std::function<void(std::string_view stage, int64_t done, int64_t total)>;
 
 // Where load_state_dict reads tensors from: a checkpoint, a GGUF file, a map in a test.
 struct StateSource {
@@ -51,8 +56,9 @@ class Module {
   // Copies every parameter from `source`, converting floating-point tensors to the parameter's
   // dtype. Error(InvalidModel) naming the source when a tensor has the wrong shape or is not
   // floating point; with `strict`, also when parameters are missing from the source or the
-  // source holds tensors no parameter takes (the message lists both sets). Calls prepare().
-  void load_state_dict(const StateSource& source, bool strict = true);
+  // source holds tensors no parameter takes (the message lists both sets). Calls prepare(),
+  // reporting both steps to `progress` when given.
+  void load_state_dict(const StateSource& source, bool strict = true, const Progress& progress = {});
   // Stores every floating-point parameter as `dtype` (Float32, Float16 or BFloat16), then prepares.
   void to(DType dtype);
   // Writes the parameters to a safetensors file under their dotted names.
@@ -60,7 +66,7 @@ class Module {
 
   // Builds what the forward pass reads from the parameters as stored; recursive. load_state_dict
   // and to() prepare again with the options last given.
-  void prepare(const PrepareOptions& options);
+  void prepare(const PrepareOptions& options, const Progress& progress = {});
   const PrepareOptions& prepared_for() const { return options_; }
   CpuLevel level() const { return options_.level; }
 
@@ -85,6 +91,8 @@ class Module {
   };
   void visit(const std::string& prefix, const std::function<void(const std::string&, Slot&)>& fn);
   void visit(const std::string& prefix, const std::function<void(const std::string&, const Slot&)>& fn) const;
+  int64_t module_count() const;
+  void prepare_tree(const PrepareOptions& options, const Progress& progress, int64_t& done, int64_t total);
 
   std::vector<Slot> parameters_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;

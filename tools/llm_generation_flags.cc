@@ -1,0 +1,100 @@
+#include "llm_generation_flags.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace kiln::cli {
+namespace {
+
+template <class T>
+void add_sampling_option(CLI::App& cmd, const std::string& name, std::optional<T>& field, const std::string& help) {
+  cmd.add_option_function<T>(name, [&field](const T& value) { field = value; }, help);
+}
+
+// What a shell passes as `--stop '\n'` is a backslash and an n: \n, \r, \t and \\ are unescaped
+// (any other backslash stays), so that a line break can be a stop string.
+std::string unescaped(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    const char meaning = text[i] != '\\' ? '\0'
+                         : next == 'n'   ? '\n'
+                         : next == 'r'   ? '\r'
+                         : next == 't'   ? '\t'
+                         : next == '\\'  ? '\\'
+                                         : '\0';
+    out += meaning ? meaning : text[i];
+    if (meaning) ++i;
+  }
+  return out;
+}
+
+double per_second(int64_t tokens, double seconds) { return seconds > 0.0 ? static_cast<double>(tokens) / seconds : 0.0; }
+
+}  // namespace
+
+void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
+  cmd.add_option("model", flags.model, "Hugging Face model directory (default: the shipped models/kjv)")
+      ->check(CLI::ExistingDirectory);
+  cmd.add_option_function<int64_t>("-n,--max-tokens", [&flags](const int64_t& n) { flags.max_tokens = n; },
+                                   "most tokens to generate (default: generation_config.json's limit, else the context)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd.add_option("-t,--threads", flags.threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd.add_option("-c,--ctx-size", flags.context, "positions the KV cache holds (0: the model's, at most 4096)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+  add_sampling_option(cmd, "--temperature", flags.sampling.temperature, "0: greedy (the argmax)");
+  add_sampling_option(cmd, "--top-k", flags.sampling.top_k, "keep the k most likely tokens (0: off)");
+  add_sampling_option(cmd, "--top-p", flags.sampling.top_p, "keep the most likely tokens up to this mass (1: off)");
+  add_sampling_option(cmd, "--min-p", flags.sampling.min_p, "keep tokens at least this times the top one's probability (0: off)");
+  add_sampling_option(cmd, "--repeat-penalty", flags.sampling.repetition_penalty, "divide recent tokens' logits (1: off)");
+  add_sampling_option(cmd, "--presence-penalty", flags.sampling.presence_penalty, "subtract from recent tokens' logits (0: off)");
+  add_sampling_option(cmd, "--frequency-penalty", flags.sampling.frequency_penalty,
+                      "subtract this times each recent token's count (0: off)");
+  add_sampling_option(cmd, "--repeat-last-n", flags.sampling.penalty_last_n,
+                      "history tokens the penalties look at (-1: all; default 64)");
+  add_sampling_option(cmd, "--seed", flags.sampling.seed, "random seed (default 0)");
+  cmd.add_option("--stop", flags.stop,
+                 "stop where this text appears; it is not printed (repeatable; \\n, \\r, \\t and \\\\ are unescaped)")
+      ->allow_extra_args(false);
+  add_llm_weight_flags(cmd, flags.weights);
+  cmd.footer("Sampling options left unset take generation_config.json's values, else Kiln's defaults "
+             "(temperature 1, every filter and penalty off). The chain: penalties, then top-k, temperature, "
+             "min-p, top-p (docs/llm.md).");
+}
+
+LlmGenerationSession LlmGenerationSession::open(const LlmGenerationFlags& flags) {
+  LlmGenerationSession s;
+  s.model_dir = resolve_model_dir(flags.model);
+  s.config = llm::load_generation_config(s.model_dir + "/generation_config.json");
+  s.options.sampling = llm::resolve_sampling(flags.sampling, s.config);
+  for (const std::string& stop : flags.stop) s.options.stop_strings.push_back(unescaped(stop));
+  s.options.max_new_tokens = flags.max_tokens;
+  s.tokenizer = llm::Tokenizer::load(s.model_dir);
+  s.model = load_llm(s.model_dir, flags.weights);
+  s.options.eos_ids = s.config.eos_token_ids;
+  if (const auto eos = s.tokenizer->eos_id()) s.options.eos_ids.push_back(*eos);
+  const int64_t context =
+      flags.context > 0 ? flags.context : std::min<int64_t>(s.model->config().max_position_embeddings, 4096);
+  s.pool = std::make_unique<ThreadPool>(flags.threads);
+  s.generator = std::make_unique<llm::Generator>(*s.model, *s.tokenizer, *s.pool, context);
+  return s;
+}
+
+llm::GenerationOptions LlmGenerationSession::for_prompt(int64_t tokens) const {
+  llm::GenerationOptions o = options;
+  if (!o.max_new_tokens) o.max_new_tokens = config.new_token_limit(tokens);
+  return o;
+}
+
+void print_generation_summary(const llm::GenerationStats& stats) {
+  const int64_t cached = stats.prompt_tokens - stats.prefilled_tokens;
+  std::fprintf(stderr, "prompt: %lld tokens%s, %.1f t/s | generated: %lld tokens, %.1f t/s | stop: %s\n",
+               static_cast<long long>(stats.prompt_tokens),
+               cached ? (" (" + std::to_string(cached) + " cached)").c_str() : "",
+               per_second(stats.prefilled_tokens, stats.prefill_seconds),
+               static_cast<long long>(stats.generated_tokens), per_second(stats.generated_tokens, stats.decode_seconds),
+               llm::stop_reason_name(stats.stop_reason));
+}
+
+}  // namespace kiln::cli
