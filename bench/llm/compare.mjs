@@ -139,7 +139,7 @@ const roofline = (r, engine) => {
   const median = engine === 'kiln' ? r.kilnMedian : r.llamaMedian;
   return (100 * median * r.bytesPerToken[engine]) / (r.bandwidth * 1e9);
 };
-const spread = (values) => `${fixed(Math.min(...values), 1)}-${fixed(Math.max(...values), 1)}`;
+const spread = (values) => `${fixed(Math.min(...values), 2)}-${fixed(Math.max(...values), 2)}`;
 const columns = [
   { title: 'test', value: (r) => r.test, left: true },
   { title: 'threads', value: (r) => String(r.threads) },
@@ -159,10 +159,10 @@ function header(opts, bandwidth, config) {
   const llamaVersion = JSON.parse(readFileSync(join(HERE, 'node_modules/node-llama-cpp/package.json'), 'utf8')).version;
   const bw = opts.threads.map((t) => `${t} thread${t > 1 ? 's' : ''} ${fixed(bandwidth[t], 1)}`).join(', ');
   return [
-    `Kiln ${git || '(unknown commit)'} against llama.cpp (node-llama-cpp ${llamaVersion} prebuilt CPU), ${new Date().toISOString().slice(0, 10)}`,
+    `Kiln ${git || '(unknown commit)'} (${opts.kiln}) against llama.cpp (node-llama-cpp ${llamaVersion} prebuilt CPU), ${new Date().toISOString().slice(0, 10)}`,
     `${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} logical CPUs; read bandwidth GB/s: ${bw}`,
     `random TinyLlama-1.1B-shaped Llama (${config.num_hidden_layers} layers, hidden ${config.hidden_size}, vocab ${config.vocab_size}); ` +
-      `pp${opts.promptTokens} / tg${opts.genTokens}; ${opts.rounds} rounds per engine, alternating, ${opts.reps} rep(s) each; medians over rounds`,
+      `pp${opts.promptTokens} / tg${opts.genTokens}; ${opts.rounds} round(s) per engine, alternating, ${opts.reps} rep(s) each; medians over rounds`,
     '%roofline: tokens/s x weight bytes read per token / read bandwidth',
   ];
 }
