@@ -81,7 +81,7 @@ function loadedCpuBackends() {
 const SEQUENCE = 0;
 
 // With --info: llama.cpp's lines that say which CPU backend it loaded and how the context runs.
-const INFO_LINES = /load_backend|CPU_|system_info|n_ctx|n_batch|n_ubatch|flash_attn|n_threads|type +(f16|q8_0|q4_0|f32)|file type|CPU_Mapped|warn/i;
+const INFO_LINES = /load_backend|CPU_|system_info|n_ctx|n_batch|n_ubatch|flash.?att|n_threads|type +(f16|q8_0|q4_0|f32)|file type|CPU_Mapped|warn/i;
 function infoLogger(level, message) {
   if (level === LlamaLogLevel.warn || level === LlamaLogLevel.error || INFO_LINES.test(message))
     process.stderr.write(`llama.cpp: ${message.trimEnd()}\n`);
