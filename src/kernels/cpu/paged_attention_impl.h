@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/cpu/paged_attention.h"
+#include "kernels/cpu/vec_math.h"
 #include "kiln/dtype.h"
 
 namespace kiln::kernels {
@@ -25,6 +26,7 @@ constexpr int64_t kLanes = 16;
 Vec broadcast(float x) { return _mm512_set1_ps(x); }
 Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
 Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
 float reduce(Vec v) { return _mm512_reduce_add_ps(v); }
 void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 Vec load(const float* p) { return _mm512_loadu_ps(p); }
@@ -38,6 +40,7 @@ constexpr int64_t kLanes = 8;
 Vec broadcast(float x) { return _mm256_set1_ps(x); }
 Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
 Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
 float reduce(Vec v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -61,22 +64,38 @@ Vec load_partial(const T* p, int64_t n) {
   return load(lanes);
 }
 
+// Two accumulators halve the chain of dependent FMAs that bounds one dot product's latency.
 float dot(const float* a, const auto* b, int64_t n) {
-  Vec acc = broadcast(0.f);
+  Vec acc0 = broadcast(0.f), acc1 = broadcast(0.f);
   int64_t c = 0;
-  for (; c + kLanes <= n; c += kLanes) acc = fmadd(load(a + c), load(b + c), acc);
-  if (c < n) acc = fmadd(load_partial(a + c, n - c), load_partial(b + c, n - c), acc);
-  return reduce(acc);
+  for (; c + 2 * kLanes <= n; c += 2 * kLanes) {
+    acc0 = fmadd(load(a + c), load(b + c), acc0);
+    acc1 = fmadd(load(a + c + kLanes), load(b + c + kLanes), acc1);
+  }
+  if (c + kLanes <= n) {
+    acc0 = fmadd(load(a + c), load(b + c), acc0);
+    c += kLanes;
+  }
+  if (c < n) acc1 = fmadd(load_partial(a + c, n - c), load_partial(b + c, n - c), acc1);
+  return reduce(add(acc0, acc1));
 }
 
-// y = y * y_scale + x * x_scale.
-void scale_add(float* y, float y_scale, const auto* x, float x_scale, int64_t n) {
-  const Vec ys = broadcast(y_scale), xs = broadcast(x_scale);
+// y = y * y_scale + the sum over j < rows of x[j * n ..] * weights[j]: one block's weighted value
+// rows added to an output row, which stays in a register across the rows, one slice of kLanes at a
+// time (the slices' FMA chains are independent, so they overlap).
+void accumulate_rows(float* y, float y_scale, const auto* x, const float* weights, int64_t rows, int64_t n) {
+  const Vec ys = broadcast(y_scale);
   int64_t c = 0;
-  for (; c + kLanes <= n; c += kLanes) store(y + c, fmadd(load(x + c), xs, mul(load(y + c), ys)));
+  for (; c + kLanes <= n; c += kLanes) {
+    Vec acc = mul(load(y + c), ys);
+    for (int64_t j = 0; j < rows; ++j) acc = fmadd(load(x + j * n + c), broadcast(weights[j]), acc);
+    store(y + c, acc);
+  }
   if (c < n) {
+    Vec acc = mul(load_partial(y + c, n - c), ys);
+    for (int64_t j = 0; j < rows; ++j) acc = fmadd(load_partial(x + j * n + c, n - c), broadcast(weights[j]), acc);
     float lanes[kLanes];
-    store(lanes, fmadd(load_partial(x + c, n - c), xs, mul(load_partial(y + c, n - c), ys)));
+    store(lanes, acc);
     std::copy_n(lanes, n - c, y + c);
   }
 }
@@ -124,14 +143,15 @@ void attend_tile(const PagedKv& kv, const PagedQueries& q, float scale, float* o
         scores[j] = dot(query, keys + j * d, d) * (scale * row_scale<T>(key_block, layout, kv_head, j));
         block_max = std::max(block_max, scores[j]);
       }
-      float* o = out_row(r);
-      const float rescale = std::exp(row_max[r] - block_max);
+      // The scores become the block's softmax weights, with each value row's Int8 scale folded in.
+      const float rescale = vec_exp(row_max[r] - block_max);
       float sum = row_sum[r] * rescale;
       for (int64_t j = 0; j < seen; ++j) {
-        const float weight = std::exp(scores[j] - block_max);
+        const float weight = vec_exp(scores[j] - block_max);
         sum += weight;
-        scale_add(o, j == 0 ? rescale : 1.f, values + j * d, weight * row_scale<T>(value_block, layout, kv_head, j), d);
+        scores[j] = weight * row_scale<T>(value_block, layout, kv_head, j);
       }
+      accumulate_rows(out_row(r), rescale, values, scores, seen, d);
       row_max[r] = block_max;
       row_sum[r] = sum;
     }
