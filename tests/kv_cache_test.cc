@@ -97,6 +97,18 @@ TEST(KvCache, AFullPoolIsAnErrorThatLeavesTheSequenceUnchanged) {
   EXPECT_EQ(distinct.size(), 4u);
 }
 
+TEST(KvCache, DtypesAreNamedAsTheCommandLineTakesThem) {
+  for (kernels::KvDtype dtype : {kernels::KvDtype::Float32, kernels::KvDtype::Float16, kernels::KvDtype::Int8})
+    EXPECT_EQ(kernels::kv_dtype_from_name(kernels::kv_dtype_name(dtype)), dtype);
+  try {
+    kernels::kv_dtype_from_name("q4");
+    FAIL() << "expected an unknown dtype to be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(std::string(e.what()), "KV cache dtype 'q4' is not one of f32, f16, int8");
+  }
+}
+
 TEST(KvCache, RejectsNonPositiveSizes) {
   KvCacheShape shape = small_shape();
   shape.block_size = 0;
