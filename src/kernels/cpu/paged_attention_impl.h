@@ -57,10 +57,12 @@ Vec load(const int8_t* p) {
 #endif
 
 // The first n < kLanes elements of p, zeros after: head sizes that are not a multiple of kLanes.
+// (Plain loops, not std::copy_n: an out-of-line std:: instantiation compiled for one instruction
+// set could be merged by the linker with another level's; see vec_math.h.)
 template <class T>
 Vec load_partial(const T* p, int64_t n) {
   T lanes[kLanes] = {};
-  std::copy_n(p, n, lanes);
+  for (int64_t i = 0; i < n; ++i) lanes[i] = p[i];
   return load(lanes);
 }
 
@@ -96,7 +98,7 @@ void accumulate_rows(float* y, float y_scale, const auto* x, const float* weight
     for (int64_t j = 0; j < rows; ++j) acc = fmadd(load_partial(x + j * n + c, n - c), broadcast(weights[j]), acc);
     float lanes[kLanes];
     store(lanes, acc);
-    std::copy_n(lanes, n - c, y + c);
+    for (int64_t i = 0; i < n - c; ++i) y[c + i] = lanes[i];
   }
 }
 
