@@ -2,7 +2,9 @@
 // random checkpoints made by scripts/llm/make_parity_fixtures.py, covering MHA, GQA, MQA with wide
 // heads, tied and separate heads, Llama's attention bias, Qwen2's QKV bias and llama3 RoPE
 // scaling. Logits at every prompt position must match within 1e-4 and greedy continuations
-// exactly, at every CPU level, however the prompt is split and the cache is paged.
+// exactly, at every CPU level, however the prompt is split and the cache is paged. With the KV
+// cache in f16 or int8 the logits must stay within each dtype's measured error of the reference,
+// and the greedy continuation must be the reference's (int8: its first two thirds).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +20,8 @@
 
 namespace kiln::llm {
 namespace {
+
+using kernels::KvDtype;
 
 const std::string kFixtures = std::string(KILN_SOURCE_DIR) + "/tests/llm_fixtures";
 const std::vector<std::string> kCases = {"llama_mha",       "llama_gqa_tied", "llama_mqa_wide_heads",
@@ -51,12 +55,34 @@ std::vector<float> prompt_logits(const LlamaForCausalLM& model, KvCache& cache, 
   return all;
 }
 
-void expect_logits_near(const std::vector<float>& actual, const Tensor& expected, double tolerance) {
-  ASSERT_EQ(static_cast<int64_t>(actual.size()), expected.numel());
+double worst_logit_error(const std::vector<float>& actual, const Tensor& expected) {
+  EXPECT_EQ(static_cast<int64_t>(actual.size()), expected.numel());
   double worst = 0;
-  for (int64_t i = 0; i < expected.numel(); ++i)
+  for (int64_t i = 0; i < std::min(expected.numel(), static_cast<int64_t>(actual.size())); ++i)
     worst = std::max(worst, std::abs(static_cast<double>(actual[static_cast<size_t>(i)]) - expected.data<float>()[i]));
-  EXPECT_LE(worst, tolerance);
+  return worst;
+}
+
+void expect_logits_near(const std::vector<float>& actual, const Tensor& expected, double tolerance) {
+  EXPECT_LE(worst_logit_error(actual, expected), tolerance);
+}
+
+// Decodes the reference's greedy continuation of its prompt one token at a time.
+std::vector<int32_t> greedy_continuation(const LlamaForCausalLM& model, const Expected& expected, KvDtype dtype) {
+  ThreadPool pool(1);
+  KvCache cache(model.kv_cache_shape(16, 8, dtype));
+  KvSequence sequence;
+  ForwardState state;
+  std::vector<int32_t> next = expected.prompt;
+  std::vector<int32_t> generated;
+  while (generated.size() < expected.greedy.size()) {
+    const SequenceChunk batch[] = {{&sequence, next, false}};
+    model.forward(batch, cache, state, pool);
+    EXPECT_EQ(state.logit_rows, 1);
+    generated.push_back(argmax(state.logits.data(), model.config().vocab_size));
+    next = {generated.back()};
+  }
+  return generated;
 }
 
 class LlamaParity : public ::testing::TestWithParam<std::tuple<std::string, CpuLevel>> {
@@ -85,20 +111,7 @@ TEST_P(LlamaParity, PromptLogitsMatchTheReferenceHoweverThePromptIsChunkedAndPag
 TEST_P(LlamaParity, GreedyDecodeStepByStepContinuesAsTheReference) {
   const Expected expected = read_expected(dir());
   const auto model = load_llama(dir(), {.level = level()});
-  ThreadPool pool(1);
-  KvCache cache(model->kv_cache_shape(16, 8));
-  KvSequence sequence;
-  ForwardState state;
-  std::vector<int32_t> next = expected.prompt;
-  std::vector<int32_t> generated;
-  while (generated.size() < expected.greedy.size()) {
-    const SequenceChunk batch[] = {{&sequence, next, false}};
-    model->forward(batch, cache, state, pool);
-    ASSERT_EQ(state.logit_rows, 1);
-    generated.push_back(argmax(state.logits.data(), model->config().vocab_size));
-    next = {generated.back()};
-  }
-  EXPECT_EQ(generated, expected.greedy);
+  EXPECT_EQ(greedy_continuation(*model, expected, KvDtype::Float32), expected.greedy);
 }
 
 TEST_P(LlamaParity, ABatchOfSequencesGivesEachItsOwnLogits) {
@@ -182,6 +195,51 @@ TEST(LlamaForward, RejectsWhatItCannotRunWithoutGrowingAnySequence) {
     EXPECT_NE(std::string(e.what()).find("token id 96 at position 0 is outside the vocabulary of 96"), std::string::npos) << e.what();
   }
 }
+
+class LlamaParityLossyKv : public ::testing::TestWithParam<std::tuple<std::string, CpuLevel, KvDtype>> {
+ protected:
+  std::string dir() const { return kFixtures + "/" + std::get<0>(GetParam()); }
+  CpuLevel level() const { return std::get<1>(GetParam()); }
+  KvDtype dtype() const { return std::get<2>(GetParam()); }
+};
+
+// The fixtures' logits have a standard deviation of about 1.8. The largest error over all
+// fixtures, levels and pagings was measured at 1.08e-2 with f16 (llama_gqa_tied) and 0.238 with
+// int8 (qwen2_qkv_bias; these heads of 8 to 16 values are a coarse case for one scale per row).
+TEST_P(LlamaParityLossyKv, PromptLogitsStayNearTheReference) {
+  const Expected expected = read_expected(dir());
+  const auto model = load_llama(dir(), {.level = level()});
+  ThreadPool pool(2);
+  for (const auto& [chunk, block_size] : std::vector<std::pair<size_t, int64_t>>{{100, 64}, {7, 4}, {1, 1}}) {
+    SCOPED_TRACE(::testing::Message() << "chunks of " << chunk << ", blocks of " << block_size);
+    KvCache cache(model->kv_cache_shape(64, block_size, dtype()));
+    KvSequence sequence;
+    expect_logits_near(prompt_logits(*model, cache, sequence, expected.prompt, chunk, pool), expected.logits,
+                       dtype() == KvDtype::Float16 ? 1.5e-2 : 0.3);
+  }
+}
+
+// Measured: f16 continues every fixture exactly; int8 all but llama_mha, whose 12th token, a
+// near tie, differs.
+TEST_P(LlamaParityLossyKv, GreedyDecodeContinuesAsTheReference) {
+  const Expected expected = read_expected(dir());
+  const auto model = load_llama(dir(), {.level = level()});
+  std::vector<int32_t> generated = greedy_continuation(*model, expected, dtype());
+  std::vector<int32_t> reference = expected.greedy;
+  if (dtype() == KvDtype::Int8) {
+    generated.resize(2 * generated.size() / 3);
+    reference.resize(generated.size());
+  }
+  EXPECT_EQ(generated, reference);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaParityLossyKv,
+                         ::testing::Combine(::testing::ValuesIn(kCases), ::testing::ValuesIn(testing::runnable_cpu_levels()),
+                                            ::testing::Values(KvDtype::Float16, KvDtype::Int8)),
+                         [](const auto& param_info) {
+                           return std::get<0>(param_info.param) + "_" + cpu_level_name(std::get<1>(param_info.param)) +
+                                  "_" + kv_dtype_name(std::get<2>(param_info.param));
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaParity,
                          ::testing::Combine(::testing::ValuesIn(kCases), ::testing::ValuesIn(testing::runnable_cpu_levels())),

@@ -1,7 +1,8 @@
 // `kiln bench-llm MODEL`: prompt processing and generation speed of an LLM, as llama-bench
 // measures them. ppN runs N random prompt tokens through a fresh sequence in one batch; tgN
 // decodes N tokens one at a time from an empty sequence. Each test is repeated and the median
-// tokens/s reported, as a table or, with --json, one JSON line per test.
+// tokens/s reported, as a table or, with --json, one JSON line per test. --kv-cache picks the KV
+// cache's storage (kernels/cpu/paged_kv.h), which decode at long context spends its time reading.
 #include <iomanip>
 #include <iostream>
 #include <random>
@@ -22,6 +23,7 @@ struct BenchLlmArgs {
   std::vector<int> threads = {1};
   int reps = 3;
   LlmWeightFlags weights;
+  std::string kv_cache = "f32";
   bool json = false;
 };
 
@@ -32,8 +34,9 @@ struct Test {
 };
 
 // Seconds for one repetition of `test` on a fresh sequence.
-double run_once(const llm::LlamaForCausalLM& model, const Test& test, ThreadPool& pool, std::mt19937& rng) {
-  llm::KvCache cache(model.kv_cache_shape((test.tokens + 15) / 16, 16));
+double run_once(const llm::LlamaForCausalLM& model, const Test& test, kernels::KvDtype kv_dtype, ThreadPool& pool,
+                std::mt19937& rng) {
+  llm::KvCache cache(model.kv_cache_shape((test.tokens + 15) / 16, 16, kv_dtype));
   llm::KvSequence sequence;
   llm::ForwardState state;
   std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(model.config().vocab_size - 1));
@@ -51,6 +54,7 @@ void bench_llm(const BenchLlmArgs& args) {
   const CpuLevel level = args.weights.prepare_options().level;
   const auto load_start = Clock::now();
   const auto model = load_llm(args.model, args.weights);
+  const kernels::KvDtype kv_dtype = kernels::kv_dtype_from_name(args.kv_cache);
   const double load_ms = ms_since(load_start);
   std::vector<Test> tests;
   if (args.prompt_tokens > 0) tests.push_back({"pp" + std::to_string(args.prompt_tokens), args.prompt_tokens, true});
@@ -58,23 +62,25 @@ void bench_llm(const BenchLlmArgs& args) {
   const double params_b = static_cast<double>(model->parameter_count()) / 1e9;
   if (!args.json)
     std::cout << "model: " << args.model << " (" << std::fixed << std::setprecision(2) << params_b
-              << " B parameters, weights " << args.weights.quant << ", loaded in " << std::setprecision(0) << load_ms
+              << " B parameters, weights " << args.weights.quant << ", KV cache " << args.kv_cache << ", loaded in "
+              << std::setprecision(0) << load_ms
               << " ms, cpu level " << cpu_level_name(level) << ")\n| test | threads | tokens/s | reps |\n| --- | --: | --: | --: |\n";
   std::mt19937 rng(1234);
   for (const int threads : args.threads) {
     ThreadPool pool(threads);
     for (const Test& test : tests) {
-      run_once(*model, {test.name, std::min(test.tokens, 16), test.prompt},
-               pool, rng);  // warm-up: first touches of weights and scratch
+      // Warm-up: first touches of weights and scratch.
+      run_once(*model, {test.name, std::min(test.tokens, 16), test.prompt}, kv_dtype, pool, rng);
       std::vector<double> rates;
-      for (int r = 0; r < args.reps; ++r) rates.push_back(test.tokens / run_once(*model, test, pool, rng));
+      for (int r = 0; r < args.reps; ++r) rates.push_back(test.tokens / run_once(*model, test, kv_dtype, pool, rng));
       const Summary s = summarize(rates);
       if (args.json)
         std::cout << "{\"engine\": \"kiln\", \"model\": " << json_string(args.model) << ", \"test\": \"" << test.name
                   << "\", \"threads\": " << threads << ", \"tokens_per_s\": " << json_number(s.median)
                   << ", \"min_tokens_per_s\": " << json_number(s.min) << ", \"max_tokens_per_s\": "
-                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << args.weights.quant << "\", \"cpu_level\": \""
-                  << cpu_level_name(level) << "\", \"load_ms\": " << json_number(load_ms) << "}" << std::endl;
+                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << args.weights.quant
+                  << "\", \"kv_cache\": \"" << args.kv_cache << "\", \"cpu_level\": \"" << cpu_level_name(level)
+                  << "\", \"load_ms\": " << json_number(load_ms) << "}" << std::endl;
       else
         std::cout << "| " << test.name << " | " << threads << " | " << std::setprecision(2) << s.median << " | "
                   << args.reps << " |" << std::endl;
@@ -104,6 +110,9 @@ void add_bench_llm_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   add_llm_weight_flags(*cmd, args->weights);
+  cmd->add_option("--kv-cache", args->kv_cache, "KV cache storage: f32, f16 (half), int8 (one scale per row)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "f16", "int8"}));
   cmd->add_flag("--json", args->json, "one JSON line per test: engine, model, test, threads, tokens_per_s, ...");
   cmd->callback([args] { bench_llm(*args); });
 }

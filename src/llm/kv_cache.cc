@@ -4,16 +4,19 @@
 
 namespace kiln::llm {
 
-KvCache::KvCache(const KvCacheShape& shape) : shape_(shape) {
+KvCache::KvCache(const KvCacheShape& shape)
+    : shape_(shape),
+      layout_{.dtype = shape.dtype, .block_size = shape.block_size, .kv_heads = shape.kv_heads,
+              .head_dim = shape.head_dim} {
   if (shape.layers <= 0 || shape.kv_heads <= 0 || shape.head_dim <= 0 || shape.block_size <= 0 || shape.blocks <= 0)
     throw Error(ErrorCode::InvalidArgument, "KV cache: layers, KV heads, head dim, block size and block count must "
                                             "be positive, got " + std::to_string(shape.layers) + ", " +
                                                 std::to_string(shape.kv_heads) + ", " + std::to_string(shape.head_dim) +
                                                 ", " + std::to_string(shape.block_size) + ", " +
                                                 std::to_string(shape.blocks));
-  const size_t floats = static_cast<size_t>(shape.layers * shape.blocks) * block_floats();
-  keys_.resize_discarding(floats);
-  values_.resize_discarding(floats);
+  const size_t bytes = static_cast<size_t>(shape.layers * shape.blocks * layout_.block_bytes());
+  keys_.resize_discarding(bytes);
+  values_.resize_discarding(bytes);
   // Handed out from the back: block 0 first, so a lone sequence's blocks are in address order.
   for (int64_t b = shape.blocks - 1; b >= 0; --b) free_.push_back(static_cast<int32_t>(b));
 }
@@ -39,30 +42,25 @@ void KvCache::release(KvSequence& sequence) {
   sequence.length_ = 0;
 }
 
-float* KvCache::row(AlignedBuffer<float>& pool, const KvSequence& sequence, int64_t layer, int64_t head,
-                    int64_t position) {
-  const auto block = static_cast<size_t>(sequence.blocks_[static_cast<size_t>(position / shape_.block_size)]);
-  const size_t offset = (static_cast<size_t>(layer * shape_.blocks) + block) * block_floats() +
-                        static_cast<size_t>((head * shape_.block_size + position % shape_.block_size) * shape_.head_dim);
-  return pool.data() + offset;
+size_t KvCache::block_offset(const KvSequence& sequence, int64_t layer, int64_t position) const {
+  const int64_t block = sequence.blocks_[static_cast<size_t>(position / shape_.block_size)];
+  return static_cast<size_t>((layer * shape_.blocks + block) * layout_.block_bytes());
 }
 
-float* KvCache::key_row(const KvSequence& sequence, int64_t layer, int64_t head, int64_t position) {
-  return row(keys_, sequence, layer, head, position);
-}
-
-float* KvCache::value_row(const KvSequence& sequence, int64_t layer, int64_t head, int64_t position) {
-  return row(values_, sequence, layer, head, position);
+void KvCache::write(const KvSequence& sequence, int64_t layer, int64_t head, int64_t position, const float* key,
+                    const float* value) {
+  const size_t offset = block_offset(sequence, layer, position);
+  const int64_t slot = position % shape_.block_size;
+  kernels::store_kv_row(layout_, keys_.data() + offset, head, slot, key);
+  kernels::store_kv_row(layout_, values_.data() + offset, head, slot, value);
 }
 
 kernels::PagedKv KvCache::view(const KvSequence& sequence, int64_t layer) const {
-  const size_t layer_offset = static_cast<size_t>(layer * shape_.blocks) * block_floats();
-  return {.keys = keys_.data() + layer_offset,
+  const auto layer_offset = static_cast<size_t>(layer * shape_.blocks * layout_.block_bytes());
+  return {.layout = layout_,
+          .keys = keys_.data() + layer_offset,
           .values = values_.data() + layer_offset,
-          .block_table = sequence.blocks_.data(),
-          .block_size = shape_.block_size,
-          .kv_heads = shape_.kv_heads,
-          .head_dim = shape_.head_dim};
+          .block_table = sequence.blocks_.data()};
 }
 
 }  // namespace kiln::llm

@@ -3,8 +3,10 @@
 // table (its blocks in position order, anywhere in the pool); growing it takes blocks from the
 // free list and never moves what is cached, and releasing it returns its blocks.
 //
-// Layout: for layer l and block b, keys are [kv_heads][block_size][head_dim] floats, so one head's
-// positions within a block are contiguous rows for the attention kernel; values likewise.
+// Layout: keys and values each have a pool of [layers][blocks] blocks, each block laid out as
+// kernels/cpu/paged_kv.h says for the shape's dtype ([kv_heads][block_size][head_dim] elements,
+// then Int8's per-row scales), so one head's positions within a block are contiguous rows for the
+// attention kernel. Rows are converted or quantized as they are written.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@ struct KvCacheShape {
   int64_t layers = 0, kv_heads = 0, head_dim = 0;
   int64_t block_size = 16;
   int64_t blocks = 0;  // in the pool
+  kernels::KvDtype dtype = kernels::KvDtype::Float32;
 };
 
 class KvCache;
@@ -53,19 +56,20 @@ class KvCache {
   // Returns the sequence's blocks to the free list and empties it.
   void release(KvSequence& sequence);
 
-  // Where layer `layer` keeps the key (value) row of `head` at `position` of `sequence`.
-  float* key_row(const KvSequence& sequence, int64_t layer, int64_t head, int64_t position);
-  float* value_row(const KvSequence& sequence, int64_t layer, int64_t head, int64_t position);
+  // Stores head_dim floats each of `key` and `value` as layer `layer`'s rows of `head` at
+  // `position` of `sequence` (which grow has made room for), in the cache's dtype.
+  void write(const KvSequence& sequence, int64_t layer, int64_t head, int64_t position, const float* key,
+             const float* value);
   // The sequence's keys and values of one layer as the attention kernel reads them.
   kernels::PagedKv view(const KvSequence& sequence, int64_t layer) const;
 
  private:
-  size_t block_floats() const { return static_cast<size_t>(shape_.kv_heads * shape_.block_size * shape_.head_dim); }
-  float* row(AlignedBuffer<float>& pool, const KvSequence& sequence, int64_t layer, int64_t head, int64_t position);
+  size_t block_offset(const KvSequence& sequence, int64_t layer, int64_t position) const;
 
   KvCacheShape shape_;
-  AlignedBuffer<float> keys_, values_;  // [layers][blocks][kv_heads][block_size][head_dim]
-  std::vector<int32_t> free_;           // taken from the back
+  kernels::PagedKvLayout layout_;
+  AlignedBuffer<std::byte> keys_, values_;  // [layers][blocks] blocks of layout_.block_bytes()
+  std::vector<int32_t> free_;               // taken from the back
 };
 
 }  // namespace kiln::llm

@@ -81,12 +81,13 @@ void LlamaForCausalLM::prepare_self(const nn::PrepareOptions& options) {
   head_.build(options.level, {lm_head_ ? &lm_head_->weight() : &model_.embed_tokens.weight()}, {}, options.quant);
 }
 
-KvCacheShape LlamaForCausalLM::kv_cache_shape(int64_t blocks, int64_t block_size) const {
+KvCacheShape LlamaForCausalLM::kv_cache_shape(int64_t blocks, int64_t block_size, kernels::KvDtype dtype) const {
   return {.layers = config_.num_hidden_layers,
           .kv_heads = config_.num_key_value_heads,
           .head_dim = config_.head_dim,
           .block_size = block_size,
-          .blocks = blocks};
+          .blocks = blocks,
+          .dtype = dtype};
 }
 
 void LlamaForCausalLM::forward(std::span<const SequenceChunk> chunks, KvCache& cache, ForwardState& state,
@@ -172,10 +173,8 @@ void LlamaForCausalLM::attention_block(const LlamaDecoderLayer& layer, int64_t i
       const int64_t position = state.row_position[static_cast<size_t>(r)];
       rope_.rotate(q, c.num_attention_heads, angles);
       rope_.rotate(k, c.num_key_value_heads, angles);
-      for (int64_t h = 0; h < c.num_key_value_heads; ++h) {
-        std::copy_n(k + h * d, d, cache.key_row(sequence, index, h, position));
-        std::copy_n(v + h * d, d, cache.value_row(sequence, index, h, position));
-      }
+      for (int64_t h = 0; h < c.num_key_value_heads; ++h)
+        cache.write(sequence, index, h, position, k + h * d, v + h * d);
     }
   });
 

@@ -76,8 +76,9 @@ class LlamaForCausalLM : public nn::Module {
  public:
   explicit LlamaForCausalLM(const LlamaConfig& config);
   const LlamaConfig& config() const { return config_; }
-  // A cache of `blocks` blocks of `block_size` positions shaped for this model.
-  KvCacheShape kv_cache_shape(int64_t blocks, int64_t block_size = 16) const;
+  // A cache of `blocks` blocks of `block_size` positions shaped for this model, storing `dtype`.
+  KvCacheShape kv_cache_shape(int64_t blocks, int64_t block_size = 16,
+                              kernels::KvDtype dtype = kernels::KvDtype::Float32) const;
 
   // Appends every chunk's tokens to its sequence in `cache` and computes their logits into
   // state.logits, [state.logit_rows, vocab]: per chunk in order, all its rows or its last.

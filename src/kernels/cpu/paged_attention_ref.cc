@@ -8,10 +8,13 @@
 namespace kiln::kernels {
 
 void paged_attention_ref(const PagedKv& kv, const PagedQueries& q, float scale, float* out) {
-  const int64_t d = kv.head_dim, group = q.heads / kv.kv_heads;
-  auto row = [&](const float* base, int64_t head, int64_t p) {
-    const int64_t block = kv.block_table[p / kv.block_size];
-    return base + ((block * kv.kv_heads + head) * kv.block_size + p % kv.block_size) * d;
+  const PagedKvLayout& layout = kv.layout;
+  const int64_t d = layout.head_dim, group = q.heads / layout.kv_heads;
+  std::vector<float> row(static_cast<size_t>(d));
+  auto load = [&](const std::byte* pool, int64_t head, int64_t p) {
+    const int64_t block = kv.block_table[p / layout.block_size];
+    load_kv_row(layout, pool + block * layout.block_bytes(), head, p % layout.block_size, row.data());
+    return row.data();
   };
   std::vector<float> scores;
   for (int64_t i = 0; i < q.count; ++i) {
@@ -22,7 +25,7 @@ void paged_attention_ref(const PagedKv& kv, const PagedQueries& q, float scale, 
       const int64_t kv_head = h / group;
       float max_score = -std::numeric_limits<float>::infinity();
       for (int64_t p = 0; p < visible; ++p) {
-        const float* key = row(kv.keys, kv_head, p);
+        const float* key = load(kv.keys, kv_head, p);
         float dot = 0.f;
         for (int64_t c = 0; c < d; ++c) dot += query[c] * key[c];
         scores[static_cast<size_t>(p)] = dot * scale;
@@ -33,7 +36,7 @@ void paged_attention_ref(const PagedKv& kv, const PagedQueries& q, float scale, 
       float* o = out + (i * q.heads + h) * d;
       std::fill(o, o + d, 0.f);
       for (int64_t p = 0; p < visible; ++p) {
-        const float* value = row(kv.values, kv_head, p);
+        const float* value = load(kv.values, kv_head, p);
         const float weight = scores[static_cast<size_t>(p)] / sum;
         for (int64_t c = 0; c < d; ++c) o[c] += weight * value[c];
       }
