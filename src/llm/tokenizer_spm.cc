@@ -164,11 +164,11 @@ class SpmTokenizer final : public Tokenizer {
     unk_surface_ = proto.trainer_spec().unk_surface();
     for (int i = 0; i < proto.pieces_size(); ++i) {
       const Piece::Type type = types_[static_cast<size_t>(i)];
-      if (type != Piece::CONTROL && type != Piece::USER_DEFINED) continue;
+      if (type != Piece::CONTROL && type != Piece::UNKNOWN && type != Piece::USER_DEFINED) continue;
       AddedToken t;
       t.id = i;
       t.content = proto.pieces(i).piece();
-      t.special = type == Piece::CONTROL;
+      t.special = type != Piece::USER_DEFINED;
       t.normalized = type == Piece::USER_DEFINED;  // SentencePiece matches those in the normalized text
       added_.add(std::move(t));
     }
@@ -245,8 +245,9 @@ class SpmTokenizer final : public Tokenizer {
   std::vector<Piece::Type> types_;  // by id
   BpeModel model_;
   SpmNormalizer normalizer_;
-  // Control pieces, matched in the input as tokenizer.json's special tokens are (SentencePiece
-  // itself would spell "</s>" out), and user-defined ones, matched in the normalized text.
+  // Control pieces and <unk>, matched in the input as tokenizer.json's special tokens are
+  // (SentencePiece itself would spell "</s>" out of characters), and user-defined pieces, matched
+  // in the normalized text as SentencePiece does.
   AddedTokens added_;
   std::string unk_surface_;
   SpecialTokenFraming framing_;
