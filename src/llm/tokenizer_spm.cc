@@ -256,6 +256,9 @@ class SpmTokenizer final : public Tokenizer {
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_spm_tokenizer(const std::string& bytes, const std::string& path) {
+  if (bytes.size() > kMaxTokenizerFileBytes)
+    fail(path, std::to_string(bytes.size()) + " bytes is larger than any tokenizer (" +
+                   std::to_string(kMaxTokenizerFileBytes >> 20) + " MB at most)");
   spm::ModelProto proto;
   if (!proto.ParseFromString(bytes))
     fail(path, "neither a tokenizer.json (JSON) nor a SentencePiece tokenizer.model (its protobuf does not parse)");
