@@ -5,6 +5,7 @@
 #include "core/read_file.h"
 #include "kiln/error.h"
 #include "llm/tokenizer_hf.h"
+#include "llm/tokenizer_spm.h"
 #include "llm/tokenizer_utf8.h"
 
 namespace kiln::llm {
@@ -21,15 +22,13 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
       }
     if (file.empty()) throw Error(ErrorCode::Io, path + ": has neither tokenizer.json nor tokenizer.model");
   }
-  // A tokenizer.json is JSON; anything else is taken for a SentencePiece model, whose protobuf
-  // cannot begin with '{' (that byte would be field 15 with wire type 3, which the model has not).
-  // Debian's libsentencepiece carries its own protobuf 3.14, whose symbols clash with the protobuf
-  // 3.21 that Kiln's ONNX side links, so one process cannot hold both: such models are refused.
+  // A tokenizer.json is JSON; anything else is taken for a SentencePiece model. Its protobuf starts
+  // with the first piece: 0x0A (field 1, a length follows; skipped here as a newline), then that
+  // piece's length, which would be '{' only for a first piece of 123 bytes ("<unk>" takes ~14).
   const std::string text = read_file(file);
   const size_t start = text.find_first_not_of(" \t\r\n");
   if (start != std::string::npos && text[start] == '{') return load_hf_tokenizer(text, file);
-  throw Error(ErrorCode::NotImplemented, file + ": SentencePiece tokenizer.model files are not supported yet; use the "
-                                                "model's tokenizer.json (the same vocabulary and merges)");
+  return load_spm_tokenizer(text, file);
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_tokens) const {

@@ -1,7 +1,7 @@
 // Tokenizers for the LLM runtime, behind one interface: Hugging Face tokenizer.json files with a
 // BPE model (byte-level BPE as in GPT-2, Llama 3 and Qwen2/3; SentencePiece-style BPE with byte
-// fallback as in Llama 2, TinyLlama and Mistral). SentencePiece tokenizer.model files are refused
-// for now (see Tokenizer::load).
+// fallback as in Llama 2, TinyLlama and Mistral), and SentencePiece tokenizer.model files with a
+// BPE model (those of Llama 2, TinyLlama and Mistral).
 //
 // A Tokenizer is immutable once loaded: encode and decode may be called from several threads.
 #pragma once
@@ -25,8 +25,9 @@ class Tokenizer {
   // `path`: a tokenizer.json, a tokenizer.model, or a model directory holding either (tokenizer.json
   // preferred). A tokenizer_config.json beside it, when there is one, gives add_bos_token,
   // add_eos_token, bos_token and eos_token. Throws Error(Io) when nothing there can be read,
-  // Error(InvalidModel) for a malformed file (naming it and the JSON path of what is wrong), and
-  // Error(NotImplemented) for a valid tokenizer that uses what Kiln does not support.
+  // Error(InvalidModel) for a malformed file (naming it and the JSON path, or the protobuf field or
+  // piece, of what is wrong), and Error(NotImplemented) for a valid tokenizer that uses what Kiln
+  // does not support.
   static std::unique_ptr<Tokenizer> load(const std::string& path);
 
   // The ids of `text`, which must be valid UTF-8 (Error(InvalidArgument) naming the byte offset

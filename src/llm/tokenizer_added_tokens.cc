@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kiln/error.h"
 #include "llm/tokenizer_utf8.h"
 
 namespace kiln::llm {
@@ -84,6 +85,28 @@ std::vector<AddedTokens::Segment> AddedTokens::split(std::string_view text, bool
   }
   if (done < text.size()) out.push_back({text.substr(done), -1});
   return out;
+}
+
+void AddedTokens::encode(std::string_view text, const Normalize& normalize, const EncodePiece& encode_piece,
+                         std::vector<int32_t>& ids) const {
+  const size_t invalid = find_invalid_utf8(text);
+  if (invalid != std::string_view::npos)
+    throw Error(ErrorCode::InvalidArgument, "text to encode is not valid UTF-8 at byte " + std::to_string(invalid));
+  const std::vector<Segment> sections = split(text, false);
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (sections[i].id >= 0) {
+      ids.push_back(sections[i].id);
+      continue;
+    }
+    const std::string normalized = normalize(sections[i].text);
+    const std::vector<Segment> parts = split(normalized, true);
+    for (size_t j = 0; j < parts.size(); ++j) {
+      if (parts[j].id >= 0)
+        ids.push_back(parts[j].id);
+      else
+        encode_piece(parts[j].text, i == 0 && j == 0, ids);
+    }
+  }
 }
 
 const AddedToken* AddedTokens::find(int32_t id) const {

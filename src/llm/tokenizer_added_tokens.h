@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,6 +36,15 @@ class AddedTokens {
   // Cuts `text` at the matches of the tokens whose `normalized` flag is `normalized`.
   std::vector<Segment> split(std::string_view text, bool normalized) const;
   bool any(bool normalized) const { return normalized ? normalized_count_ > 0 : tokens_.size() > normalized_count_; }
+
+  // The ids of `text`, both tokenizer formats' way: the tokens matched in the input, then in each
+  // stretch between them the tokens matched in `normalize`'s text, and `encode_piece` for the text
+  // between those (`first`: whether that text starts the input). Throws Error(InvalidArgument)
+  // naming the byte offset when `text` is not valid UTF-8.
+  using Normalize = std::function<std::string(std::string_view)>;
+  using EncodePiece = std::function<void(std::string_view piece, bool first, std::vector<int32_t>& ids)>;
+  void encode(std::string_view text, const Normalize& normalize, const EncodePiece& encode_piece,
+              std::vector<int32_t>& ids) const;
 
   const AddedToken* find(int32_t id) const;
   const AddedToken* find(std::string_view content) const;

@@ -10,7 +10,7 @@ namespace kiln::llm {
 
 BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
                    const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-                   const std::string& source)
+                   const std::string& source, std::span<const int32_t> ranks)
     : options_(std::move(options)) {
   const auto fail = [&](const std::string& path, const std::string& problem) {
     throw Error(ErrorCode::InvalidModel, source + ": " + path + ": " + problem);
@@ -29,15 +29,15 @@ BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
     if (!ids_.emplace(tokens_[slot], id).second) fail("model.vocab", "token '" + tokens_[slot] + "' is listed twice");
   }
   merges_.reserve(merges.size());
-  for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const auto& [left, right] = merges[rank];
-    const std::string path = "model.merges[" + std::to_string(rank) + "]";
+  for (size_t i = 0; i < merges.size(); ++i) {
+    const auto& [left, right] = merges[i];
+    const std::string path = "model.merges[" + std::to_string(i) + "]";
     const std::optional<int32_t> l = id(left), r = id(right), m = id(left + right);
     if (!l) fail(path, "'" + left + "' is not in the vocabulary");
     if (!r) fail(path, "'" + right + "' is not in the vocabulary");
     if (!m) fail(path, "the merged token '" + left + right + "' is not in the vocabulary");
     // A pair listed again keeps its first (best) rank, as Hugging Face's reader does.
-    merges_.emplace(pair_key(*l, *r), Merge{static_cast<int32_t>(rank), *m});
+    merges_.emplace(pair_key(*l, *r), Merge{ranks.empty() ? static_cast<int32_t>(i) : ranks[i], *m});
   }
   if (options_.unk_token) {
     unk_id_ = id(*options_.unk_token);

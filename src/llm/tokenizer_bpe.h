@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,14 +24,17 @@ struct BpeOptions {
 
 class BpeModel {
  public:
-  // Throws Error(InvalidModel) naming `source` and the JSON path (model.vocab, model.merges[i])
-  // for an id given twice, a merge of tokens not in the vocabulary, or an unk_token not in it.
+  // `ranks[i]` is the rank of merges[i]; merges of equal rank apply leftmost first (SentencePiece
+  // ranks a merge by its result's score, and two merges may give one piece). Without ranks a
+  // merge's rank is its place in the list. Throws Error(InvalidModel) naming `source` and the JSON
+  // path (model.vocab, model.merges[i]) for an id given twice, a merge of tokens not in the
+  // vocabulary, or an unk_token not in it.
   BpeModel(const BpeModel&) = delete;  // ids_ views tokens_
   BpeModel& operator=(const BpeModel&) = delete;
   BpeModel(BpeModel&&) = default;  // moving a vector keeps its elements where they are
   BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
            const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-           const std::string& source);
+           const std::string& source, std::span<const int32_t> ranks = {});
 
   // Appends the ids of `word`, which is valid UTF-8.
   void encode(std::string_view word, std::vector<int32_t>& out) const;

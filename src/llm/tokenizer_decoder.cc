@@ -9,18 +9,6 @@
 namespace kiln::llm {
 namespace {
 
-// The byte of a "<0xNN>" token, or -1.
-int fallback_byte(std::string_view token) {
-  if (token.size() != 6 || token.substr(0, 3) != "<0x" || token[5] != '>') return -1;
-  int value = 0;
-  for (char c : token.substr(3, 2)) {
-    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    if (digit < 0) return -1;
-    value = value * 16 + digit;
-  }
-  return value;
-}
-
 // Strip's content: one character.
 std::string strip_content(const JsonAt& spec) {
   const std::optional<JsonAt> content = spec.find("content");
@@ -38,6 +26,17 @@ size_t count_of(const JsonAt& spec, const std::string& key) {
 }
 
 }  // namespace
+
+int fallback_byte(std::string_view token) {
+  if (token.size() != 6 || token.substr(0, 3) != "<0x" || token[5] != '>') return -1;
+  int value = 0;
+  for (char c : token.substr(3, 2)) {
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
 
 TokenDecoder TokenDecoder::from_json(const JsonAt& spec) {
   TokenDecoder d;

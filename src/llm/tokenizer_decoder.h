@@ -25,6 +25,9 @@ struct DecodeState {
   bool started = false;  // whether the text has begun (Strip takes characters only before)
 };
 
+// The byte of a byte-fallback token "<0xNN>" (two upper-case hex digits), or -1 for any other token.
+int fallback_byte(std::string_view token);
+
 class TokenDecoder {
  public:
   TokenDecoder() = default;  // each token's text as it is

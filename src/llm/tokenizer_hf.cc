@@ -112,27 +112,14 @@ class HfTokenizer final : public Tokenizer {
   }
 
   std::vector<int32_t> encode(std::string_view text, bool add_special_tokens) const override {
-    const size_t invalid = find_invalid_utf8(text);
-    if (invalid != std::string_view::npos)
-      throw Error(ErrorCode::InvalidArgument, "text to encode is not valid UTF-8 at byte " + std::to_string(invalid));
     std::vector<int32_t> ids;
     if (add_special_tokens) ids = framing_.prefix;
-    const std::vector<AddedTokens::Segment> sections = added_.split(text, false);
-    for (size_t i = 0; i < sections.size(); ++i) {
-      if (sections[i].id >= 0) {
-        ids.push_back(sections[i].id);
-        continue;
-      }
-      const std::string normalized = normalizer_.apply(std::string(sections[i].text));
-      const std::vector<AddedTokens::Segment> parts = added_.split(normalized, true);
-      for (size_t j = 0; j < parts.size(); ++j) {
-        if (parts[j].id >= 0) {
-          ids.push_back(parts[j].id);
-          continue;
-        }
-        for (const std::string& word : pre_tokenizer_.split(parts[j].text, i == 0 && j == 0)) model_.encode(word, ids);
-      }
-    }
+    added_.encode(
+        text, [this](std::string_view section) { return normalizer_.apply(std::string(section)); },
+        [this](std::string_view piece, bool first, std::vector<int32_t>& out) {
+          for (const std::string& word : pre_tokenizer_.split(piece, first)) model_.encode(word, out);
+        },
+        ids);
     if (add_special_tokens) ids.insert(ids.end(), framing_.suffix.begin(), framing_.suffix.end());
     return ids;
   }

@@ -1,0 +1,19 @@
+// A SentencePiece tokenizer.model with a BPE model (Llama 2, TinyLlama, Mistral): the protobuf is
+// read through Kiln's own subset of its schema (sentencepiece_model.proto) and turned into the BPE
+// model tokenizer.json files use, with SentencePiece's normalizer and decoding rules around it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "llm/tokenizer.h"
+
+namespace kiln::llm {
+
+// `bytes` is the file's content, `path` where it came from (errors name it, and its directory is
+// searched for tokenizer_config.json). Throws Error(InvalidModel) for a file that is not a
+// SentencePiece model or is inconsistent (naming the field or piece), Error(NotImplemented) for a
+// model other than BPE or a normalizer with a character map.
+std::unique_ptr<Tokenizer> load_spm_tokenizer(const std::string& bytes, const std::string& path);
+
+}  // namespace kiln::llm
