@@ -145,7 +145,8 @@ void integer_tile(const WeightMatrixView& w, const QuantizedActivations& x, cons
           weight_scale[j] = _mm512_set1_ps(scales[j][2 * k * 32 / w.group]);
         else
           weight_scale[j] = _mm512_permutexvar_ps(
-              block_of_lane, _mm512_castpd_ps(_mm512_castpd128_pd512(_mm_load_sd(reinterpret_cast<const double*>(scales[j] + 2 * k)))));
+              block_of_lane,
+              _mm512_castps128_ps512(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i_u*>(scales[j] + 2 * k)))));
       }
     }
     for (int i = 0; i < kX; ++i) {
