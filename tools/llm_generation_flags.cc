@@ -43,6 +43,9 @@ void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
   cmd.add_option("-c,--ctx-size", flags.context, "positions the KV cache holds (0: the model's, at most 4096)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+  cmd.add_option("--kv-cache", flags.kv_cache, "KV cache storage: f32, f16 (half), int8 (one scale per row)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "f16", "int8"}));
   add_sampling_option(cmd, "--temperature", flags.sampling.temperature, "0: greedy (the argmax)");
   add_sampling_option(cmd, "--top-k", flags.sampling.top_k, "keep the k most likely tokens (0: off)");
   add_sampling_option(cmd, "--top-p", flags.sampling.top_p, "keep the most likely tokens up to this mass (1: off)");
@@ -77,7 +80,8 @@ LlmGenerationSession LlmGenerationSession::open(const LlmGenerationFlags& flags)
   const int64_t context =
       flags.context > 0 ? flags.context : std::min<int64_t>(s.model->config().max_position_embeddings, 4096);
   s.pool = std::make_unique<ThreadPool>(flags.threads);
-  s.generator = std::make_unique<llm::Generator>(*s.model, *s.tokenizer, *s.pool, context);
+  s.generator = std::make_unique<llm::Generator>(*s.model, *s.tokenizer, *s.pool, context, 512,
+                                                 kernels::kv_dtype_from_name(flags.kv_cache));
   return s;
 }
 

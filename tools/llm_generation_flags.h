@@ -21,6 +21,7 @@ struct LlmGenerationFlags {
   std::string model;  // empty: the shipped model
   int threads = 1;
   int64_t context = 0;  // 0: max_position_embeddings, at most 4096
+  std::string kv_cache = "f32";
   LlmWeightFlags weights;
   llm::SamplingOverrides sampling;
   std::vector<std::string> stop;

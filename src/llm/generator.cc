@@ -16,7 +16,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-KvCacheShape cache_shape(const LlamaForCausalLM& model, int64_t context, int64_t prefill_chunk) {
+KvCacheShape cache_shape(const LlamaForCausalLM& model, int64_t context, int64_t prefill_chunk, kernels::KvDtype kv_dtype) {
   const int64_t limit = model.config().max_position_embeddings;
   if (context <= 0 || context > limit)
     throw Error(ErrorCode::InvalidArgument, "Generator: a context of " + std::to_string(context) +
@@ -25,7 +25,7 @@ KvCacheShape cache_shape(const LlamaForCausalLM& model, int64_t context, int64_t
   if (prefill_chunk <= 0)
     throw Error(ErrorCode::InvalidArgument,
                 "Generator: prefill chunk of " + std::to_string(prefill_chunk) + " tokens, it must be positive");
-  KvCacheShape shape = model.kv_cache_shape(0);
+  KvCacheShape shape = model.kv_cache_shape(0, 16, kv_dtype);
   shape.blocks = (context + shape.block_size - 1) / shape.block_size;
   return shape;
 }
@@ -43,13 +43,13 @@ const char* stop_reason_name(StopReason reason) {
 }
 
 Generator::Generator(const LlamaForCausalLM& model, const Tokenizer& tokenizer, ThreadPool& pool, int64_t context,
-                     int64_t prefill_chunk)
+                     int64_t prefill_chunk, kernels::KvDtype kv_dtype)
     : model_(model),
       tokenizer_(tokenizer),
       pool_(pool),
       context_(context),
       prefill_chunk_(prefill_chunk),
-      cache_(cache_shape(model, context, prefill_chunk)) {}
+      cache_(cache_shape(model, context, prefill_chunk, kv_dtype)) {}
 
 void Generator::feed(std::span<const int32_t> tokens) {
   for (size_t begin = 0; begin < tokens.size(); begin += static_cast<size_t>(prefill_chunk_)) {
