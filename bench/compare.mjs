@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { kilnBench, kilnOutputs } from './kiln.mjs';
 import { kilnInputArgs, makeInputs } from './inputs.mjs';
 import { createSession, ortFeeds, ortVersion, timeRuns } from './ort_peer.mjs';
-import { summarize } from './stats.mjs';
+import { count, summarize } from './stats.mjs';
 import { fixed, markdownTable, sci, textTable } from './table.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -46,11 +46,6 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
-  const count = (name, text, fallback, min = 1) => {
-    const n = text === undefined ? fallback : Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${text}'`);
-    return n;
-  };
   const models = v.models ? v.models.split(',') : MODELS;
   const unknown = models.filter((m) => !MODELS.includes(m));
   if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${MODELS.join(', ')}`);

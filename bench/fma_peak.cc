@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "thread_counts.h"
+
 namespace {
 
 // Independent accumulator chains per thread (see the top of the file). AVX2 has only 16 ymm
@@ -106,16 +108,7 @@ void print_level(const char* name, bool supported, float (*chains)(long), int fl
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> counts;
-  for (int i = 1; i < argc; ++i) {
-    const int n = std::atoi(argv[i]);
-    if (n < 1) {
-      std::fprintf(stderr, "usage: fma_peak [THREADS ...]  (each a positive thread count; got '%s')\n", argv[i]);
-      return 2;
-    }
-    counts.push_back(n);
-  }
-  if (counts.empty()) counts = {1, std::max(1, static_cast<int>(std::thread::hardware_concurrency()))};
+  const std::vector<int> counts = thread_counts(argc, argv, "fma_peak");
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   std::printf("{");

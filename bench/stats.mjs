@@ -11,3 +11,10 @@ export function summarize(ms) {
     max: s[n - 1],
   };
 }
+
+// An integer command-line option `--name` of at least `min`; `fallback` when it was not given.
+export function count(name, text, fallback, min = 1) {
+  const n = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${text}'`);
+  return n;
+}

@@ -8,23 +8,15 @@
 
 #include "error_of.h"
 #include "llm/generator.h"
+#include "kjv_model.h"
 #include "llm/llama_loader.h"
 
 namespace kiln::llm {
 namespace {
 
-const std::string kKjv = std::string(KILN_SOURCE_DIR) + "/models/kjv";
 
-class GeneratorTest : public ::testing::Test {
+class GeneratorTest : public testing::KjvModelTest {
  protected:
-  static void SetUpTestSuite() {
-    model_ = load_llama(kKjv, {.level = default_cpu_level()}).release();
-    tokenizer_ = Tokenizer::load(kKjv).release();
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    delete tokenizer_;
-  }
 
   struct Run {
     std::string text;
@@ -65,13 +57,9 @@ class GeneratorTest : public ::testing::Test {
     return {ids.begin() + static_cast<std::ptrdiff_t>(prompt_size), ids.end()};
   }
 
-  static LlamaForCausalLM* model_;
-  static Tokenizer* tokenizer_;
   static ThreadPool pool_;
 };
 
-LlamaForCausalLM* GeneratorTest::model_ = nullptr;
-Tokenizer* GeneratorTest::tokenizer_ = nullptr;
 ThreadPool GeneratorTest::pool_(1);
 
 TEST_F(GeneratorTest, GreedyIsTheArgmaxOfAFullRecomputeAtEachStep) {

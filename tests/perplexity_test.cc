@@ -7,32 +7,21 @@
 
 #include "core/read_file.h"
 #include "error_of.h"
+#include "kjv_model.h"
 #include "llm/llama_loader.h"
 #include "llm/perplexity.h"
 
 namespace kiln::llm {
 namespace {
 
-const std::string kKjv = std::string(KILN_SOURCE_DIR) + "/models/kjv";
+using testing::kKjv;
 constexpr int32_t kBos = 4095;
 
-class PerplexityTest : public ::testing::Test {
+class PerplexityTest : public testing::KjvModelTest {
  protected:
-  static void SetUpTestSuite() {
-    model_ = load_llama(kKjv, {.level = default_cpu_level()}).release();
-    tokenizer_ = Tokenizer::load(kKjv).release();
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    delete tokenizer_;
-  }
-  static LlamaForCausalLM* model_;
-  static Tokenizer* tokenizer_;
   static ThreadPool pool_;
 };
 
-LlamaForCausalLM* PerplexityTest::model_ = nullptr;
-Tokenizer* PerplexityTest::tokenizer_ = nullptr;
 ThreadPool PerplexityTest::pool_(2);  // two: prefill dequantizes weight slices on the workers
 
 // 3.6 s at two threads in Release (8 s at one on the busy machine): too slow under

@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { summarize } from '../stats.mjs';
+import { count, summarize } from '../stats.mjs';
 import { fixed, markdownTable, textTable } from '../table.mjs';
 import { FORMATS, weightBytesPerToken } from './formats.mjs';
 
@@ -45,11 +45,6 @@ function parseOptions() {
     console.log(USAGE);
     process.exit(0);
   }
-  const count = (name, text, fallback, min = 1) => {
-    const n = text === undefined ? fallback : Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${text}'`);
-    return n;
-  };
   const formats = v.formats ? v.formats.split(',') : Object.keys(FORMATS);
   const unknown = formats.filter((f) => !(f in FORMATS));
   if (unknown.length) throw new Error(`unknown format(s) ${unknown.join(', ')}; known: ${Object.keys(FORMATS).join(', ')}`);

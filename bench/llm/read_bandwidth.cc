@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "../thread_counts.h"
+
 namespace {
 
 constexpr size_t kBufferBytes = size_t{1} << 30;
@@ -90,16 +92,7 @@ double measure(uint64_t (*read)(const std::byte*, size_t), const std::byte* buff
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> counts;
-  for (int i = 1; i < argc; ++i) {
-    const int n = std::atoi(argv[i]);
-    if (n < 1) {
-      std::fprintf(stderr, "usage: read_bandwidth [THREADS ...]  (each a positive thread count; got '%s')\n", argv[i]);
-      return 2;
-    }
-    counts.push_back(n);
-  }
-  if (counts.empty()) counts = {1, std::max(1, static_cast<int>(std::thread::hardware_concurrency()))};
+  const std::vector<int> counts = thread_counts(argc, argv, "read_bandwidth");
   auto* buffer = static_cast<std::byte*>(std::aligned_alloc(kAlignment, kBufferBytes));
   if (!buffer) {
     std::fprintf(stderr, "read_bandwidth: cannot allocate %zu bytes\n", kBufferBytes);
