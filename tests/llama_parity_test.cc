@@ -139,13 +139,15 @@ TEST_P(LlamaParity, ABatchOfSequencesGivesEachItsOwnLogits) {
   for (size_t i = 0; i < second.size() * static_cast<size_t>(vocab); ++i) ASSERT_NEAR(b_rows[i], reference_rows[i], 1e-4) << i;
 }
 
-// Weight-only quantization at load. Prefill multiplies float x by the dequantized weights; decode
-// steps round x to int8 per block of 32 for the integer kernels, which must stay close to prefill.
-// The fixtures' random weights (std 0.3 over 32 inputs) make these little models very sensitive to
-// weight and activation error, so the distances to PyTorch's float32 logits (std 1.8) are large;
-// the bounds are a little above the worst measured over the fixtures (int8 per channel: 0.37 to
-// the reference, 0.52 decode to prefill; int4 in groups of 32: 5.8 and 0.57). The accuracy that
-// matters is measured on the trained model (docs/llm.md, kiln perplexity).
+// Weight-only quantization at load. Decode steps round x to int8 per block of 32 for the integer
+// kernels; on AVX-512 prefill runs the same packed kernel (and matches decode as float prefill
+// does), while the other levels multiply float x by the dequantized weights, which decode must
+// stay close to. The fixtures' random weights (std 0.3 over 32 inputs) make these little models
+// very sensitive to weight and activation error, so the distances to PyTorch's float32 logits
+// (std 1.8) are large; the bounds are a little above the worst measured over the fixtures (int8
+// per channel: 0.48 to the reference with x rounded in prefill too, 0.52 decode to float prefill;
+// int4 in groups of 32: 5.9 and 0.57). The accuracy that matters is measured on the trained model
+// (docs/llm.md, kiln perplexity).
 TEST_P(LlamaParity, QuantizedWeightsDecodeAsTheyPrefillAndStayNearTheReference) {
   const Expected expected = read_expected(dir());
   struct Case {
@@ -153,7 +155,7 @@ TEST_P(LlamaParity, QuantizedWeightsDecodeAsTheyPrefillAndStayNearTheReference) 
     nn::WeightQuant quant;
     double to_reference, decode_to_prefill;
   };
-  for (const Case& c : {Case{"int8", {nn::WeightQuant::Int8, 0}, 0.45, 0.6},
+  for (const Case& c : {Case{"int8", {nn::WeightQuant::Int8, 0}, 0.55, 0.6},
                         Case{"int4", {nn::WeightQuant::Int4, 32}, 6.5, 0.7}}) {
     SCOPED_TRACE(c.name);
     const auto model = load_llama(dir(), {.level = level(), .quant = c.quant});
@@ -165,7 +167,8 @@ TEST_P(LlamaParity, QuantizedWeightsDecodeAsTheyPrefillAndStayNearTheReference) 
       logits.push_back(prompt_logits(*model, cache, sequence, expected.prompt, chunk, pool));
     }
     expect_logits_near(logits[0], expected.logits, c.to_reference);
-    expect_logits_near(logits[1], Tensor::from_vector<float>(expected.logits.shape(), logits[0]), c.decode_to_prefill);
+    expect_logits_near(logits[1], Tensor::from_vector<float>(expected.logits.shape(), logits[0]),
+                       level() == CpuLevel::Avx512 ? 1e-4 : c.decode_to_prefill);
   }
 }
 

@@ -1,16 +1,21 @@
 // The weight GEMV and dequantization of every stored format against the reference, over odd
-// sizes (vector tails), several x rows, bias and accumulation, on one and three threads; and the
+// sizes (vector tails), several x rows, bias and accumulation, on one and three threads; the
+// packed int8/int4 product and the activation quantizer against theirs; and the weight
 // quantizers' rounding, which must reproduce GGUF's Q8_0 and Q4_0 blocks.
 #include "kernels/cpu/weight_gemv.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <tuple>
 #include <vector>
 
+#include "kernels/cpu/packed_int_weights.h"
+#include "kernels/cpu/quantized_activations.h"
 #include "kernels/cpu/weight_quantize.h"
+#include "kiln/error.h"
 #include "kiln/dtype.h"
 #include "level_sweep.h"
 
@@ -53,48 +58,59 @@ Stored store(WeightFormat format, int64_t rows, int64_t cols, int64_t group, uin
   return s;
 }
 
-class WeightGemv : public testing::LevelSweep {};
+struct MatrixCase {
+  WeightFormat format;
+  int64_t rows, cols, group;
+};
 
-TEST_P(WeightGemv, MatchesTheReferenceForEveryFormat) {
-  struct Case {
-    WeightFormat format;
-    int64_t rows, cols, group;
-  };
-  const std::vector<Case> cases = {{WeightFormat::F32, 13, 37, 0},  {WeightFormat::F16, 9, 100, 0},
-                                   {WeightFormat::BF16, 5, 16, 0},  {WeightFormat::Int8, 11, 45, 45},
-                                   {WeightFormat::Int8, 7, 96, 32}, {WeightFormat::Int8, 5, 200, 200},
-                                   {WeightFormat::Int8, 9, 704, 32}, {WeightFormat::Int4, 10, 64, 32},
-                                   {WeightFormat::Int4, 6, 256, 128}, {WeightFormat::Int4, 7, 96, 32},
-                                   {WeightFormat::Int4, 5, 384, 128}};
-  std::mt19937 rng(5);
+// `product(args, pool)` against weight_gemv_ref for every x row count in `x_rows`, with and
+// without bias, storing and accumulating, on one and three threads.
+template <class Product>
+void expect_reference_values(const MatrixCase& c, const Stored& w, std::initializer_list<int64_t> x_rows_counts,
+                             std::mt19937& rng, const Product& product) {
   std::uniform_real_distribution<float> uniform(-1.f, 1.f);
-  for (size_t n = 0; n < cases.size(); ++n) {
-    const Case& c = cases[n];
-    const Stored w = store(c.format, c.rows, c.cols, c.group, static_cast<uint32_t>(n));
-    for (const int64_t x_rows : {1, 3, 6}) {
-      std::vector<float> x(static_cast<size_t>(x_rows * (c.cols + 3))), bias(static_cast<size_t>(c.rows));
-      for (float& v : x) v = uniform(rng);
-      for (float& v : bias) v = uniform(rng);
-      const int64_t ldy = c.rows + 2;
-      std::vector<float> start(static_cast<size_t>(x_rows * ldy));
-      for (float& v : start) v = uniform(rng);
+  for (const int64_t x_rows : x_rows_counts) {
+    const int64_t ldx = c.cols + 5, ldy = c.rows + 3;
+    std::vector<float> x(static_cast<size_t>(x_rows * ldx)), bias(static_cast<size_t>(c.rows));
+    for (float& v : x) v = uniform(rng) * 3.f;
+    for (float& v : bias) v = uniform(rng);
+    std::vector<float> start(static_cast<size_t>(x_rows * ldy));
+    for (float& v : start) v = uniform(rng);
+    for (const bool with_bias : {false, true})
       for (const bool accumulate : {false, true}) {
-        GemvArgs args{x.data(), c.cols + 3, x_rows, nullptr, ldy, bias.data(), accumulate};
-        std::vector<float> expected = start, actual = start;
+        GemvArgs args{x.data(), ldx, x_rows, nullptr, ldy, with_bias ? bias.data() : nullptr, accumulate};
+        std::vector<float> expected = start, actual;
         args.y = expected.data();
         weight_gemv_ref(w.view, args, 0, c.rows);
         for (int threads : {1, 3}) {
           ThreadPool pool(threads);
           actual = start;
           args.y = actual.data();
-          weight_gemv(GetParam(), w.view, args, pool);
+          product(args, pool);
           for (size_t i = 0; i < actual.size(); ++i)
             ASSERT_NEAR(actual[i], expected[i], 1e-4 * (1 + std::abs(expected[i])))
-                << weight_format_name(c.format) << " " << c.rows << "x" << c.cols << ", " << x_rows << " rows, "
-                << threads << " threads, element " << i;
+                << weight_format_name(c.format) << " " << c.rows << "x" << c.cols << " group " << c.group << ", "
+                << x_rows << " rows, " << threads << " threads, element " << i;
         }
       }
-    }
+  }
+}
+
+class WeightGemv : public testing::LevelSweep {};
+
+TEST_P(WeightGemv, MatchesTheReferenceForEveryFormat) {
+  const std::vector<MatrixCase> cases = {{WeightFormat::F32, 13, 37, 0},  {WeightFormat::F16, 9, 100, 0},
+                                         {WeightFormat::BF16, 5, 16, 0},  {WeightFormat::Int8, 11, 45, 45},
+                                         {WeightFormat::Int8, 7, 96, 32}, {WeightFormat::Int8, 5, 200, 200},
+                                         {WeightFormat::Int8, 9, 704, 32}, {WeightFormat::Int4, 10, 64, 32},
+                                         {WeightFormat::Int4, 6, 256, 128}, {WeightFormat::Int4, 7, 96, 32},
+                                         {WeightFormat::Int4, 5, 384, 128}};
+  std::mt19937 rng(5);
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const MatrixCase& c = cases[n];
+    const Stored w = store(c.format, c.rows, c.cols, c.group, static_cast<uint32_t>(n));
+    expect_reference_values(c, w, {1, 3, 6}, rng,
+                            [&](const GemvArgs& args, ThreadPool& pool) { weight_gemv(GetParam(), w.view, args, pool); });
     std::vector<float> expected(static_cast<size_t>(c.rows * c.cols)), actual(expected.size());
     dequantize_rows_ref(w.view, 0, c.rows, expected.data(), c.cols);
     dequantize_rows(GetParam(), w.view, 0, c.rows, actual.data(), c.cols);
@@ -104,6 +120,74 @@ TEST_P(WeightGemv, MatchesTheReferenceForEveryFormat) {
 
 INSTANTIATE_TEST_SUITE_P(Levels, WeightGemv, ::testing::ValuesIn(testing::runnable_cpu_levels()),
                          [](const auto& param_info) { return std::string(cpu_level_name(param_info.param)); });
+
+bool avx512_runs() {
+  const auto levels = testing::runnable_cpu_levels();
+  return std::find(levels.begin(), levels.end(), CpuLevel::Avx512) != levels.end();
+}
+
+// The packed VNNI product against the reference on the row-major matrix: partial panels (rows not
+// a multiple of 16), inputs past a multiple of 32 (per-channel int8), groups of 32 to the whole
+// row, x tiles of 1 to 8 rows and more than one tile, bias and accumulation, on 1 and 3 threads.
+TEST(PackedIntWeights, MatchTheReferenceGemv) {
+  if (!avx512_runs()) GTEST_SKIP() << "needs AVX-512 VNNI";
+  const std::vector<MatrixCase> cases = {{WeightFormat::Int8, 11, 45, 45},   {WeightFormat::Int8, 33, 96, 32},
+                                         {WeightFormat::Int8, 16, 688, 688}, {WeightFormat::Int8, 40, 256, 64},
+                                         {WeightFormat::Int4, 10, 64, 32},   {WeightFormat::Int4, 17, 256, 128},
+                                         {WeightFormat::Int4, 48, 96, 32},   {WeightFormat::Int4, 5, 384, 384}};
+  std::mt19937 rng(9);
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const MatrixCase& c = cases[n];
+    const Stored w = store(c.format, c.rows, c.cols, c.group, static_cast<uint32_t>(n + 100));
+    const PackedIntWeights packed = pack_int_weights(w.view);
+    expect_reference_values(c, w, {1, 3, 8, 11, 20}, rng,
+                            [&](const GemvArgs& args, ThreadPool& pool) { packed_int_matmul(packed, args, pool); });
+  }
+}
+
+TEST(PackedIntWeights, RejectGroupsThatDoNotTileTheRow) {
+  const Stored w = store(WeightFormat::Int8, 4, 96, 32, 1);
+  WeightMatrixView uneven = w.view;
+  uneven.group = 48;
+  EXPECT_THROW(pack_int_weights(uneven), Error);
+  const Stored f = store(WeightFormat::F16, 4, 96, 0, 1);
+  EXPECT_THROW(pack_int_weights(f.view), Error);
+}
+
+// The AVX-512 quantizer gives the reference's codes, scales and sums exactly, over tails, zero
+// blocks and values at rounding ties.
+TEST(QuantizedActivations, Avx512MatchesTheReferenceExactly) {
+  if (!avx512_runs()) GTEST_SKIP() << "needs AVX-512";
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> uniform(-2.f, 2.f);
+  for (const int64_t cols : {1, 17, 32, 45, 100, 688}) {
+    const int64_t rows = 5, ldx = cols + 2;
+    std::vector<float> x(static_cast<size_t>(rows * ldx));
+    for (float& v : x) v = uniform(rng);
+    for (int64_t c = 0; c < std::min<int64_t>(cols, 32); ++c) x[static_cast<size_t>(ldx + c)] = 0.f;  // an all-zero block
+    if (cols >= 4) {
+      x[static_cast<size_t>(2 * ldx)] = 127.f;  // scale 1: 2.5 and -0.5 are ties
+      x[static_cast<size_t>(2 * ldx + 1)] = 2.5f;
+      x[static_cast<size_t>(2 * ldx + 2)] = -0.5f;
+    }
+    QuantizedActivations expected, actual;
+    prepare_quantized_activations(rows, cols, expected);
+    quantize_activation_rows_ref(x.data(), ldx, 0, rows, expected);
+    ThreadPool pool(2);
+    quantize_activations(CpuLevel::Avx512, x.data(), ldx, rows, cols, actual, pool);
+    const size_t codes = static_cast<size_t>(rows * expected.blocks * 32), blocks = static_cast<size_t>(rows * expected.blocks);
+    EXPECT_EQ(std::vector<int8_t>(actual.q.data(), actual.q.data() + codes),
+              std::vector<int8_t>(expected.q.data(), expected.q.data() + codes)) << cols << " columns";
+    EXPECT_EQ(std::vector<float>(actual.scale.data(), actual.scale.data() + blocks),
+              std::vector<float>(expected.scale.data(), expected.scale.data() + blocks)) << cols << " columns";
+    EXPECT_EQ(std::vector<int32_t>(actual.block_sum.data(), actual.block_sum.data() + blocks),
+              std::vector<int32_t>(expected.block_sum.data(), expected.block_sum.data() + blocks)) << cols << " columns";
+    if (cols >= 4) {
+      EXPECT_EQ(expected.row(2)[1], 2) << "ties round to even";
+      EXPECT_EQ(expected.row(2)[2], 0) << "ties round to even";
+    }
+  }
+}
 
 // Int8 and Int4 weights multiply x rounded to int8 per block of 32 columns: each element is off by
 // at most half its block's step, so the product is within sum |w| * step / 2 of the float one.

@@ -1,6 +1,8 @@
 // Products with a stored weight matrix (kernels/cpu/weight_matrix.h): y = x W^T (+ bias), for the
 // few rows x of LLM decode steps, reading W once in its own format; and the dequantization to
-// float that lets prefill run the packed SGEMM on slices of W.
+// float that lets prefill run the packed SGEMM on slices of W. Int8 and Int4 weights multiply x
+// quantized per block of 32 (quantized_activations.h); on AVX-512 their fast form is packed
+// (packed_int_weights.h), and here they run the reference.
 #pragma once
 
 #include <cstdint>

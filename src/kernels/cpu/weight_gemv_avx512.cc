@@ -1,13 +1,12 @@
-// The weight GEMV and dequantization for AVX-512. Float weights: each step converts 16 weights of
-// a row to float and multiplies them into up to kRowsX rows of x at once, kRowsW weight rows side
-// by side, so W is read exactly once per call. Int8 and Int4 weights: the same tiling over integer
-// dots with x quantized to int8 (quantized_activations.h), which does 4x the work per instruction.
+// The float weight GEMV and dequantization for AVX-512: each step converts 16 weights of a row to
+// float and multiplies them into up to kRowsX rows of x at once, kRowsW weight rows side by side,
+// so W is read exactly once per call. (Int8 and Int4 weights run packed: packed_int_weights.h.)
 #include <immintrin.h>
 
 #include <algorithm>
 
-#include "kernels/cpu/quantized_activations.h"
 #include "kernels/cpu/weight_gemv.h"
+#include "kiln/error.h"
 
 namespace kiln::kernels {
 namespace {
@@ -102,82 +101,6 @@ void float_tile(const WeightMatrixView& w, const GemvArgs& a, int64_t j0, int nw
     for (int j = 0; j < nw; ++j) store(a, r0 + i, j0 + j, _mm512_reduce_add_ps(acc[j][i]));
 }
 
-// Int8 and Int4 weights against quantized x (quantized_activations.h), 64 columns per step: one
-// VNNI dot per weight row and x row gives 16 lanes of 4-column integer sums, which are scaled by
-// their blocks' x scales (and weight scales, unless a row has one) into float accumulators.
-template <bool kInt4, bool kRowScale, int kX>
-void integer_tile(const WeightMatrixView& w, const QuantizedActivations& x, const GemvArgs& a, int64_t j0, int nw,
-                  int64_t r0) {
-  const int64_t row_bytes = weight_row_bytes(w.format, w.cols), groups = w.cols / w.group;
-  const int64_t chunks = x.padded_cols / 64, blocks = (w.cols + 31) / 32;
-  const TileRows rows(w, row_bytes, j0);
-  const float* scales[kRowsW];
-  for (int j = 0; j < kRowsW; ++j) scales[j] = w.scales + std::min(j0 + j, w.rows - 1) * groups;
-  // Lane l of a dot sums bytes 4l..4l+3: for Int8 the first 8 lanes are the chunk's first block,
-  // for Int4 the lanes alternate between its blocks every 4.
-  const __m512i block_of_lane = kInt4 ? _mm512_set_epi32(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0)
-                                      : _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  const __m512i nibble_shift = _mm512_set_epi64(4 * 0x0001000100010001, 4 * 0x0001000100010001, 4 * 0x0001000100010001,
-                                                4 * 0x0001000100010001, 0, 0, 0, 0);
-  __m512 acc[kRowsW][kX];
-  for (auto& row : acc)
-    for (auto& v : row) v = _mm512_setzero_ps();
-  for (int64_t k = 0; k < chunks; ++k) {
-    __m512i wv[kRowsW];
-    __m512 weight_scale[kRowsW];
-    for (int j = 0; j < kRowsW; ++j) {
-      prefetch_ahead(rows.row[j], k * (kInt4 ? 32 : 64), row_bytes);
-      if constexpr (kInt4) {
-        // The chunk's 32 bytes in both halves, the upper half shifted down a nibble: low nibbles
-        // then high ones, the lane order of quantized_activations.h.
-        const __m512i packed = k * 32 + 32 <= row_bytes
-                                   ? _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows.row[j] + k * 32)))
-                                   : _mm512_broadcast_i64x4(_mm256_maskz_loadu_epi8(0xFFFF, rows.row[j] + k * 32));
-        wv[j] = _mm512_and_si512(_mm512_srlv_epi16(packed, nibble_shift), _mm512_set1_epi8(0x0F));
-      } else {
-        const int64_t n = std::min<int64_t>(64, w.cols - k * 64);
-        const __m512i q = _mm512_maskz_loadu_epi8(n >= 64 ? ~__mmask64(0) : (__mmask64(1) << n) - 1, rows.row[j] + k * 64);
-        wv[j] = _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
-      }
-      if constexpr (!kRowScale) {
-        // Groups of 64 or more cover the chunk with one scale; groups of 32 give it two, side by side.
-        if (w.group > 32 || 2 * k + 1 >= blocks)
-          weight_scale[j] = _mm512_set1_ps(scales[j][2 * k * 32 / w.group]);
-        else
-          weight_scale[j] = _mm512_permutexvar_ps(
-              block_of_lane,
-              _mm512_castps128_ps512(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i_u*>(scales[j] + 2 * k)))));
-      }
-    }
-    for (int i = 0; i < kX; ++i) {
-      const __m512i xv = _mm512_load_si512(x.q.data() + (r0 + i) * x.padded_cols + k * 64);
-      const __m512 xs = _mm512_load_ps(x.lane_scale.data() + ((r0 + i) * chunks + k) * 16);
-      for (int j = 0; j < kRowsW; ++j) {
-        __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[j], xv));
-        if constexpr (!kRowScale) dot = _mm512_mul_ps(dot, weight_scale[j]);
-        acc[j][i] = _mm512_fmadd_ps(dot, xs, acc[j][i]);
-      }
-    }
-  }
-  for (int i = 0; i < kX; ++i) {
-    const float* group_offset = x.group_offset.data() + (r0 + i) * groups;
-    for (int j = 0; j < nw; ++j) {
-      float sum = _mm512_reduce_add_ps(acc[j][i]);
-      if constexpr (kRowScale) {
-        sum = scales[j][0] * (sum - group_offset[0]);
-      } else {
-        __m512 offsets = _mm512_setzero_ps();
-        for (int64_t g = 0; g < groups; g += 16) {
-          const __mmask16 m = first_lanes(groups - g);
-          offsets = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, scales[j] + g), _mm512_maskz_loadu_ps(m, group_offset + g), offsets);
-        }
-        sum -= _mm512_reduce_add_ps(offsets);
-      }
-      store(a, r0 + i, j0 + j, sum);
-    }
-  }
-}
-
 // Runs tile.template operator()<kX>(j0, nw, r0) over every tile of W (split across the pool) and
 // of x, kX the tile's x rows.
 template <class Tile>
@@ -199,11 +122,6 @@ void over_tiles(const WeightMatrixView& w, const GemvArgs& a, ThreadPool& pool, 
   }, 16);
 }
 
-template <bool kInt4, bool kRowScale>
-void integer_gemv(const WeightMatrixView& w, const QuantizedActivations& x, const GemvArgs& a, ThreadPool& pool) {
-  over_tiles(w, a, pool, [&]<int kX>(int64_t j0, int nw, int64_t r0) { integer_tile<kInt4, kRowScale, kX>(w, x, a, j0, nw, r0); });
-}
-
 template <WeightFormat F>
 void float_gemv(const WeightMatrixView& w, const GemvArgs& a, ThreadPool& pool) {
   over_tiles(w, a, pool, [&]<int kX>(int64_t j0, int nw, int64_t r0) { float_tile<F, kX>(w, a, j0, nw, r0); });
@@ -219,13 +137,7 @@ void weight_gemv_avx512(const WeightMatrixView& w, const GemvArgs& a, ThreadPool
     case WeightFormat::Int8:
     case WeightFormat::Int4: break;
   }
-  // Kept between calls (decode quantizes x at every step); the workers read the caller's copy.
-  thread_local QuantizedActivations callers_x;
-  QuantizedActivations& x = callers_x;
-  quantize_activations(w, a.x, a.ldx, a.x_rows, x);
-  if (w.format == WeightFormat::Int4) return integer_gemv<true, false>(w, x, a, pool);
-  if (w.group == w.cols) return integer_gemv<false, true>(w, x, a, pool);
-  integer_gemv<false, false>(w, x, a, pool);
+  throw Error(ErrorCode::InvalidArgument, "the AVX-512 weight GEMV reads float weights; int8 and int4 are packed first");
 }
 
 void dequantize_rows_avx512(const WeightMatrixView& w, int64_t r0, int64_t count, float* out, int64_t ld) {

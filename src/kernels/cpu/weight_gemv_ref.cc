@@ -28,12 +28,8 @@ float weight_at(const WeightMatrixView& w, int64_t r, int64_t c) {
       return to_float(b);
     }
     case WeightFormat::Int8:
-      return w.scales[r * (w.cols / w.group) + c / w.group] * static_cast<float>(static_cast<int8_t>(row[c]));
-    case WeightFormat::Int4: {
-      const uint8_t byte = row[c / 32 * 16 + c % 16];
-      const int q = c % 32 < 16 ? byte & 0x0F : byte >> 4;
-      return w.scales[r * (w.cols / w.group) + c / w.group] * static_cast<float>(q - 8);
-    }
+    case WeightFormat::Int4:
+      return w.scales[r * (w.cols / w.group) + c / w.group] * static_cast<float>(weight_code(w, r, c));
   }
   return 0.f;
 }
@@ -51,26 +47,7 @@ const char* weight_format_name(WeightFormat format) {
   return "?";
 }
 
-int64_t weight_row_bytes(WeightFormat format, int64_t cols) {
-  switch (format) {
-    case WeightFormat::F32: return 4 * cols;
-    case WeightFormat::F16:
-    case WeightFormat::BF16: return 2 * cols;
-    case WeightFormat::Int8: return cols;
-    case WeightFormat::Int4: return cols / 2;
-  }
-  return 0;
-}
-
 namespace {
-
-// The integer weight's code at column c: w = scale * code.
-int32_t weight_code(const WeightMatrixView& w, int64_t r, int64_t c) {
-  const auto* row = static_cast<const uint8_t*>(w.data) + r * weight_row_bytes(w.format, w.cols);
-  if (w.format == WeightFormat::Int8) return static_cast<int8_t>(row[c]);
-  const uint8_t byte = row[c / 32 * 16 + c % 16];
-  return (c % 32 < 16 ? byte & 0x0F : byte >> 4) - 8;
-}
 
 void store(const GemvArgs& a, int64_t r, int64_t j, float sum) {
   float& out = a.y[r * a.ldy + j];
@@ -82,17 +59,16 @@ void store(const GemvArgs& a, int64_t r, int64_t j, float sum) {
 // exact integer dot times the weight's and the block's scales.
 void integer_gemv_ref(const WeightMatrixView& w, const GemvArgs& a, int64_t j0, int64_t j1) {
   QuantizedActivations x;
-  quantize_activations(w, a.x, a.ldx, a.x_rows, x);
+  prepare_quantized_activations(a.x_rows, w.cols, x);
+  quantize_activation_rows_ref(a.x, a.ldx, 0, a.x_rows, x);
   const int64_t groups = w.cols / w.group;
   for (int64_t r = 0; r < a.x_rows; ++r)
     for (int64_t j = j0; j < j1; ++j) {
       float sum = 0.f;
       for (int64_t c0 = 0; c0 < w.cols; c0 += 32) {
         int32_t dot = 0;
-        for (int64_t c = c0; c < std::min(w.cols, c0 + 32); ++c)
-          dot += weight_code(w, j, c) * x.q.data()[r * x.padded_cols + x.position(w.format, c)];
-        sum += w.scales[j * groups + c0 / w.group] * x.scale.data()[r * x.padded_cols / 32 + c0 / 32] *
-               static_cast<float>(dot);
+        for (int64_t c = c0; c < std::min(w.cols, c0 + 32); ++c) dot += weight_code(w, j, c) * x.row(r)[c];
+        sum += w.scales[j * groups + c0 / w.group] * x.scale.data()[r * x.blocks + c0 / 32] * static_cast<float>(dot);
       }
       store(a, r, j, sum);
     }

@@ -24,6 +24,23 @@ struct WeightMatrixView {
 
 const char* weight_format_name(WeightFormat format);
 // Bytes of one row's elements.
-int64_t weight_row_bytes(WeightFormat format, int64_t cols);
+inline int64_t weight_row_bytes(WeightFormat format, int64_t cols) {
+  switch (format) {
+    case WeightFormat::F32: return 4 * cols;
+    case WeightFormat::F16:
+    case WeightFormat::BF16: return 2 * cols;
+    case WeightFormat::Int8: return cols;
+    case WeightFormat::Int4: return cols / 2;
+  }
+  return 0;
+}
+
+// An Int8 or Int4 weight's signed code at row r, column c: w = scale * code.
+inline int32_t weight_code(const WeightMatrixView& w, int64_t r, int64_t c) {
+  const auto* row = static_cast<const uint8_t*>(w.data) + r * weight_row_bytes(w.format, w.cols);
+  if (w.format == WeightFormat::Int8) return static_cast<int8_t>(row[c]);
+  const uint8_t byte = row[c / 32 * 16 + c % 16];
+  return (c % 32 < 16 ? byte & 0x0F : byte >> 4) - 8;
+}
 
 }  // namespace kiln::kernels

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/sgemm.h"
 #include "kernels/cpu/weight_gemv.h"
 #include "kernels/cpu/weight_quantize.h"
@@ -93,6 +94,14 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
     first += rows;
   }
   out_ = out;
+  if (quant.kind != WeightQuant::Float && level == CpuLevel::Avx512) {
+    // One packed matrix for every segment: they share inputs and format, so x is quantized once.
+    packed_ = kernels::pack_int_weights(
+        {.format = format, .rows = out, .cols = in_, .group = group, .data = quantized_.data(), .scales = scales_.data()});
+    segments_.clear();
+    quantized_ = {};
+    scales_ = {};
+  }
   if (std::any_of(biases.begin(), biases.end(), [](const Tensor* b) { return b->defined(); })) {
     for (size_t i = 0; i < weights.size(); ++i) {
       if (biases[i]->defined())
@@ -104,7 +113,7 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
 }
 
 int64_t Projection::weight_bytes() const {
-  int64_t bytes = 0;
+  int64_t bytes = packed_.bytes();
   for (const Segment& s : segments_)
     bytes += s.weights.rows * kernels::weight_row_bytes(s.weights.format, in_) +
              (s.weights.scales ? s.weights.rows * (in_ / s.weights.group) * 4 : 0);
@@ -113,6 +122,11 @@ int64_t Projection::weight_bytes() const {
 
 void Projection::apply(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
                        ThreadPool& pool) const {
+  if (packed_.rows > 0) {
+    const kernels::GemvArgs args{.x = x, .ldx = ldx, .x_rows = rows, .y = y, .ldy = ldy,
+                                 .bias = bias_.empty() ? nullptr : bias_.data(), .accumulate = accumulate};
+    return kernels::packed_int_matmul(packed_, args, pool);
+  }
   if (rows > kGemvMaxRows) return apply_gemm(x, ldx, rows, y, ldy, accumulate, pool);
   for (const Segment& s : segments_) {
     const kernels::GemvArgs args{.x = x,

@@ -2,9 +2,11 @@
 // it is stored or quantized to (kernels/cpu/weight_matrix.h). Several layers that read the same
 // input (q, k and v; gate and up) form one projection whose outputs lie side by side.
 //
-// Few rows (decode steps) run the weight GEMV, which streams W once in its own format. Many rows
-// (prefill) pack x once and run the SGEMM over slices of W dequantized to float in per-thread
-// scratch: each weight is converted once per call and then used by every row.
+// Int8 and Int4 weights on AVX-512 are packed once, here, for the VNNI kernel that serves decode
+// and prefill alike (kernels/cpu/packed_int_weights.h). Otherwise few rows (decode steps) run the
+// weight GEMV, which streams W once in its own format, and many rows (prefill) pack x once and
+// run the SGEMM over slices of W dequantized to float in per-thread scratch: each weight is
+// converted once per call and then used by every row.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "core/aligned_buffer.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/weight_matrix.h"
 #include "kiln/tensor.h"
 
@@ -59,8 +62,9 @@ class Projection {
   CpuLevel level_ = CpuLevel::Scalar;
   int64_t in_ = 0, out_ = 0;
   std::vector<Segment> segments_;
-  AlignedBuffer<uint8_t> quantized_;  // the segments' data when quantized
+  AlignedBuffer<uint8_t> quantized_;  // the segments' data when quantized and not packed
   AlignedBuffer<float> scales_;
+  kernels::PackedIntWeights packed_;  // every output, when quantized on AVX-512
   std::vector<float> bias_;  // empty when no weight has one
 };
 

@@ -1,0 +1,49 @@
+// Int8 and Int4 weights (kernels/cpu/weight_matrix.h) repacked once, at load, for VNNI products
+// with x quantized per block of 32 columns (quantized_activations.h), as llama.cpp repacks Q4_0
+// and Q8_0 for its CPU kernels.
+//
+// Outputs are taken in panels of 16 and each panel's codes stored block after block of 32
+// inputs, so a decode step reads the whole matrix as one sequential stream and a prefill tile
+// reuses every loaded vector across up to 8 x rows. In the 64-byte vector for inputs 4i..4i+3 of a
+// panel, byte 4n + t is output n's code at input 4i + t: one vpdpbusd against x's 4 bytes
+// broadcast gives each output lane its 4-input dot.
+//   Int8: codes + 128 (unsigned bytes, as VNNI wants), 8 vectors per block.
+//   Int4: codes 0..15, 4 vectors per block; vector v holds inputs 8v..8v+3 in its low nibbles and
+//         8v+4..8v+7 in its high ones.
+// Either way a block's dot carries offset * sum(q) (128 or 8), which the kernel starts each
+// block's accumulator below. Outputs past `rows` and inputs past `cols` hold code zero (w = 0).
+#pragma once
+
+#include <cstdint>
+
+#include "core/aligned_buffer.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/weight_gemv.h"
+#include "kernels/cpu/weight_matrix.h"
+
+namespace kiln::kernels {
+
+struct PackedIntWeights {
+  static constexpr int64_t kPanel = 16;
+
+  WeightFormat format = WeightFormat::Int8;
+  int64_t rows = 0, cols = 0, group = 0;
+  int64_t blocks = 0;  // ceil(cols / 32)
+  int64_t panels = 0;  // ceil(rows / 16)
+  int64_t groups = 0;  // scales per output: cols / group (1 when a row has one scale)
+  AlignedBuffer<uint8_t> codes;  // [panels, blocks, block_bytes()]
+  AlignedBuffer<float> scales;   // [panels, groups, 16]
+
+  int64_t block_bytes() const { return format == WeightFormat::Int4 ? 256 : 512; }
+  // Bytes the products read.
+  int64_t bytes() const { return panels * (blocks * block_bytes() + groups * kPanel * 4); }
+};
+
+// Repacks an Int8 or Int4 matrix; throws Error(InvalidArgument) for any other format.
+PackedIntWeights pack_int_weights(const WeightMatrixView& w);
+
+// y = x W^T (+ bias) for any number of x rows, the values of weight_gemv_ref on the matrix that
+// was packed (up to float summation order). Needs CpuLevel::Avx512 (VNNI).
+void packed_int_matmul(const PackedIntWeights& w, const GemvArgs& args, ThreadPool& pool);
+
+}  // namespace kiln::kernels
