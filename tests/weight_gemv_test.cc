@@ -150,6 +150,10 @@ TEST(PackedIntWeights, RejectGroupsThatDoNotTileTheRow) {
   WeightMatrixView uneven = w.view;
   uneven.group = 48;
   EXPECT_THROW(pack_int_weights(uneven), Error);
+  const Stored int4 = store(WeightFormat::Int4, 4, 64, 64, 1);
+  WeightMatrixView ragged_int4 = int4.view;
+  ragged_int4.cols = ragged_int4.group = 48;
+  EXPECT_THROW(pack_int_weights(ragged_int4), Error);
   const Stored f = store(WeightFormat::F16, 4, 96, 0, 1);
   EXPECT_THROW(pack_int_weights(f.view), Error);
 }

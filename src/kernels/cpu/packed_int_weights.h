@@ -3,7 +3,7 @@
 // and Q8_0 for its CPU kernels.
 //
 // Outputs are taken in panels of 16 and each panel's codes stored block after block of 32
-// inputs, so a decode step reads the whole matrix as one sequential stream and a prefill tile
+// inputs, its scales beside them, so a decode step reads the whole matrix as one sequential stream and a prefill tile
 // reuses every loaded vector across up to 8 x rows. In the 64-byte vector for inputs 4i..4i+3 of a
 // panel, byte 4n + t is output n's code at input 4i + t: one vpdpbusd against x's 4 bytes
 // broadcast gives each output lane its 4-input dot.
@@ -25,18 +25,22 @@ namespace kiln::kernels {
 
 struct PackedIntWeights {
   static constexpr int64_t kPanel = 16;
+  static constexpr int64_t kScaleBytes = kPanel * 4;  // a group's 16 float scales
 
   WeightFormat format = WeightFormat::Int8;
   int64_t rows = 0, cols = 0, group = 0;
-  int64_t blocks = 0;  // ceil(cols / 32)
-  int64_t panels = 0;  // ceil(rows / 16)
-  int64_t groups = 0;  // scales per output: cols / group (1 when a row has one scale)
-  AlignedBuffer<uint8_t> codes;  // [panels, blocks, block_bytes()]
-  AlignedBuffer<float> scales;   // [panels, groups, 16]
+  int64_t blocks = 0;        // ceil(cols / 32)
+  int64_t panels = 0;        // ceil(rows / 16)
+  int64_t groups = 0;        // scales per output: cols / group (1 when a row has one scale)
+  int64_t group_blocks = 0;  // blocks per group
+  // Panel after panel, each its groups in order: the group's 16 scales (one per output), then its
+  // blocks' codes. One sequential stream, so that the scales are prefetched with the codes.
+  AlignedBuffer<uint8_t> data;
 
   int64_t block_bytes() const { return format == WeightFormat::Int4 ? 256 : 512; }
+  int64_t panel_bytes() const { return groups * (kScaleBytes + group_blocks * block_bytes()); }
   // Bytes the products read.
-  int64_t bytes() const { return panels * (blocks * block_bytes() + groups * kPanel * 4); }
+  int64_t bytes() const { return panels * panel_bytes(); }
 };
 
 // Repacks an Int8 or Int4 matrix; throws Error(InvalidArgument) for any other format.

@@ -32,8 +32,7 @@ __m512i broadcast_quad(const int8_t* p) {
 template <bool kInt4, bool kRowScale, int kX>
 void tile(const PackedIntWeights& w, const QuantizedActivations& x, const GemvArgs& a, int64_t panel, int64_t r0) {
   constexpr int32_t kOffset = kInt4 ? 8 : 128;
-  const uint8_t* codes = w.codes.data() + panel * w.blocks * w.block_bytes();
-  const float* scales = w.scales.data() + panel * w.groups * kPanel;
+  const uint8_t* const panel_start = w.data.data() + panel * w.panel_bytes();
   const int64_t x_stride = x.blocks * 32;
   const int8_t* xq = x.row(r0);
   const float* x_scale = x.scale.data() + r0 * x.blocks;
@@ -41,13 +40,15 @@ void tile(const PackedIntWeights& w, const QuantizedActivations& x, const GemvAr
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
   __m512 acc[kX];
   for (auto& v : acc) v = _mm512_setzero_ps();
-  // A row with one scale is a single group spanning every block; its scale is applied at the end.
-  const int64_t group_blocks = kRowScale ? w.blocks : w.group / 32;
-  const float* group_scale = scales;
-  for (int64_t g0 = 0; g0 < w.blocks; g0 += group_blocks, group_scale += kRowScale ? 0 : kPanel) {
-    const __m512 weight_scale = _mm512_load_ps(group_scale);
-    for (int64_t b = g0; b < g0 + group_blocks; ++b) {
-      const uint8_t* block = codes + b * w.block_bytes();
+  // Group by group: its 16 scales, then its blocks. A row with one scale is one group of every
+  // block, its scale applied at the end.
+  const uint8_t* p = panel_start;
+  for (int64_t g0 = 0; g0 < w.blocks; g0 += w.group_blocks) {
+    prefetch(p);
+    const __m512 weight_scale = _mm512_load_ps(reinterpret_cast<const float*>(p));
+    p += PackedIntWeights::kScaleBytes;
+    for (int64_t b = g0; b < g0 + w.group_blocks; ++b, p += w.block_bytes()) {
+      const uint8_t* block = p;
       for (int64_t line = 0; line < w.block_bytes(); line += 64) prefetch(block + line);
       __m512i dot[kX];
       for (int i = 0; i < kX; ++i) dot[i] = _mm512_set1_epi32(-kOffset * x_sum[i * x.blocks + b]);
@@ -77,7 +78,7 @@ void tile(const PackedIntWeights& w, const QuantizedActivations& x, const GemvAr
   const int64_t j0 = panel * kPanel, n = std::min(kPanel, w.rows - j0);
   const __mmask16 mask = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
   const __m512 bias = a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + j0) : _mm512_setzero_ps();
-  const __m512 row_scale = kRowScale ? _mm512_load_ps(scales) : _mm512_set1_ps(1.f);
+  const __m512 row_scale = kRowScale ? _mm512_load_ps(reinterpret_cast<const float*>(panel_start)) : _mm512_set1_ps(1.f);
   for (int i = 0; i < kX; ++i) {
     float* y = a.y + (r0 + i) * a.ldy + j0;
     __m512 v = _mm512_fmadd_ps(acc[i], row_scale, bias);

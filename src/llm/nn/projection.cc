@@ -50,9 +50,10 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
   int64_t out = 0;
   for (const Tensor* w : weights) out += w->dim(0);
   int64_t group = quant.group ? quant.group : quant.kind == WeightQuant::Int8 ? in_ : 32;
-  if (quant.kind == WeightQuant::Int4 && group % 32 == 0 && in_ % group != 0) {
-    // Rows that int4 groups cannot tile (TinyLlama-style SwiGLU widths are multiples of 32, but
-    // not every model's are) keep 8 bits per weight, as llama.cpp falls back for such tensors.
+  if (quant.kind != WeightQuant::Float && group != in_ && group % 32 == 0 && in_ % group != 0) {
+    // Rows that the groups cannot tile (TinyLlama-style SwiGLU widths are multiples of 32, but
+    // not every model's are) keep 8 bits per weight with one scale per row, as llama.cpp falls
+    // back for such tensors.
     quant = {WeightQuant::Int8, 0};
     group = in_;
   }

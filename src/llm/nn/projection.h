@@ -25,7 +25,7 @@ namespace kiln::llm::nn {
 // place; Int8 and Int4 quantize in groups of `group` consecutive inputs, each with a scale. Int4's
 // groups are a multiple of 32; group 0 is each kind's default: Int8 per output channel (the whole
 // row), Int4 32 (GGUF's Q4_0). Int8 in groups of 32 is GGUF's Q8_0. A projection whose inputs
-// Int4's groups do not tile is quantized to Int8 per channel instead.
+// the groups do not tile is quantized to Int8 per channel instead.
 struct WeightQuant {
   enum Kind { Float, Int8, Int4 } kind = Float;
   int64_t group = 0;
