@@ -172,6 +172,27 @@ TEST_P(LlamaParity, QuantizedWeightsDecodeAsTheyPrefillAndStayNearTheReference) 
   }
 }
 
+// Module::to(WeightQuant) is loading with PrepareOptions::quant, and to(Float) undoes it exactly.
+TEST_P(LlamaParity, ToQuantizedWeightsIsLoadingThemQuantized) {
+  const Expected expected = read_expected(dir());
+  ThreadPool pool(2);
+  const auto logits_of = [&](const LlamaForCausalLM& model) {
+    KvCache cache(model.kv_cache_shape(16, 8));
+    KvSequence sequence;
+    return prompt_logits(model, cache, sequence, expected.prompt, expected.prompt.size(), pool);
+  };
+  const auto model = load_llama(dir(), {.level = level()});
+  const std::vector<float> float_logits = logits_of(*model);
+  for (const nn::WeightQuant quant : {nn::WeightQuant{nn::WeightQuant::Int8, 0}, nn::WeightQuant{nn::WeightQuant::Int4, 32}}) {
+    model->to(quant);
+    const std::vector<float> quantized = logits_of(*model);
+    EXPECT_EQ(quantized, logits_of(*load_llama(dir(), {.level = level(), .quant = quant})));
+    EXPECT_NE(quantized, float_logits);
+  }
+  model->to(nn::WeightQuant{});
+  EXPECT_EQ(logits_of(*model), float_logits);
+}
+
 TEST(LlamaForward, RejectsWhatItCannotRunWithoutGrowingAnySequence) {
   const auto model = load_llama(kFixtures + "/llama_mha", {});
   ThreadPool pool(1);

@@ -43,7 +43,7 @@ void perplexity(const PerplexityArgs& args) {
 void add_perplexity_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("perplexity", "Perplexity of a text file under an LLM, each line scored alone");
   auto args = std::make_shared<PerplexityArgs>();
-  cmd->add_option("model", args->model, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("model", args->model, "Hugging Face model directory or GGUF file")->required()->check(CLI::ExistingPath);
   cmd->add_option("file", args->file, "text file, one sequence per line")->required()->check(CLI::ExistingFile);
   cmd->add_option("-t,--threads", args->threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--batch-tokens", args->batch_tokens, "tokens per forward pass (lines are batched; speed only)")

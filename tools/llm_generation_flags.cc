@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 namespace kiln::cli {
 namespace {
@@ -34,8 +35,8 @@ double per_second(int64_t tokens, double seconds) { return seconds > 0.0 ? stati
 }  // namespace
 
 void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
-  cmd.add_option("model", flags.model, "Hugging Face model directory (default: the shipped models/kjv)")
-      ->check(CLI::ExistingDirectory);
+  cmd.add_option("model", flags.model, "Hugging Face model directory or GGUF file (default: the shipped models/kjv)")
+      ->check(CLI::ExistingPath);
   cmd.add_option_function<int64_t>("-n,--max-tokens", [&flags](const int64_t& n) { flags.max_tokens = n; },
                                    "most tokens to generate (default: generation_config.json's limit, else the context)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
@@ -69,7 +70,9 @@ void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
 LlmGenerationSession LlmGenerationSession::open(const LlmGenerationFlags& flags) {
   LlmGenerationSession s;
   s.model_dir = resolve_model_dir(flags.model);
-  s.config = llm::load_generation_config(s.model_dir + "/generation_config.json");
+  // A GGUF file has no generation_config.json: its sampling defaults are Kiln's.
+  if (std::filesystem::is_directory(s.model_dir))
+    s.config = llm::load_generation_config(s.model_dir + "/generation_config.json");
   s.options.sampling = llm::resolve_sampling(flags.sampling, s.config);
   for (const std::string& stop : flags.stop) s.options.stop_strings.push_back(unescaped(stop));
   s.options.max_new_tokens = flags.max_tokens;

@@ -5,6 +5,8 @@
 #include "core/read_file.h"
 #include "kiln/error.h"
 #include "llm/chat_template_eval.h"
+#include "llm/gguf.h"
+#include "llm/gguf_tokenizer.h"
 #include "llm/chat_template_lexer.h"
 #include "llm/chat_template_parser.h"
 
@@ -93,6 +95,7 @@ std::string template_source(const json& field, const std::string& template_name,
 }  // namespace
 
 ModelChatTemplate load_chat_template(const std::string& model_dir, const std::string& template_name) {
+  if (std::filesystem::is_regular_file(model_dir)) return load_gguf_chat_template(GgufFile::open(model_dir).metadata());
   const std::string path = (std::filesystem::path(model_dir) / "tokenizer_config.json").string();
   json config;
   try {

@@ -73,7 +73,8 @@ struct ModelChatTemplate {
   std::string eos_token;
 };
 
-// Reads `model_dir`/tokenizer_config.json: chat_template as one string, or as a list of
+// A GGUF file's template (gguf_tokenizer.h) when `model_dir` is a file. Otherwise reads
+// `model_dir`/tokenizer_config.json: chat_template as one string, or as a list of
 // {"name", "template"} entries from which `template_name` is taken; bos_token and eos_token as
 // strings or as added-token objects ({"content": ...}). Without a chat_template there, reads
 // `model_dir`/chat_template.jinja, where newer exports keep it. Throws Error(Io) when neither can

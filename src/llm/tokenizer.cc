@@ -1,14 +1,26 @@
 #include "llm/tokenizer.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/read_file.h"
 #include "kiln/error.h"
+#include "llm/gguf.h"
+#include "llm/gguf_tokenizer.h"
 #include "llm/tokenizer_hf.h"
 #include "llm/tokenizer_spm.h"
 #include "llm/tokenizer_utf8.h"
 
 namespace kiln::llm {
+namespace {
+
+bool starts_with_gguf_magic(const std::string& path) {
+  char magic[4] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
+}
+
+}  // namespace
 
 std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
   namespace fs = std::filesystem;
@@ -25,6 +37,7 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
   // A tokenizer.json is JSON; anything else is taken for a SentencePiece model. Its protobuf starts
   // with the first piece: 0x0A (field 1, a length follows; skipped here as a newline), then that
   // piece's length, which would be '{' only for a first piece of 123 bytes ("<unk>" takes ~14).
+  if (starts_with_gguf_magic(file)) return load_gguf_tokenizer(GgufFile::open(file).metadata());
   const std::string text = read_file(file);
   const size_t start = text.find_first_not_of(" \t\r\n");
   if (start != std::string::npos && text[start] == '{') return load_hf_tokenizer(text, file);

@@ -1,7 +1,7 @@
 // Tokenizers for the LLM runtime, behind one interface: Hugging Face tokenizer.json files with a
 // BPE model (byte-level BPE as in GPT-2, Llama 3 and Qwen2/3; SentencePiece-style BPE with byte
-// fallback as in Llama 2, TinyLlama and Mistral), and SentencePiece tokenizer.model files with a
-// BPE model (those of Llama 2, TinyLlama and Mistral).
+// fallback as in Llama 2, TinyLlama and Mistral), SentencePiece tokenizer.model files with a BPE
+// model (those of Llama 2, TinyLlama and Mistral), and the same model in a GGUF file's metadata.
 //
 // A Tokenizer is immutable once loaded: encode and decode may be called from several threads.
 #pragma once
@@ -22,7 +22,8 @@ class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
 
-  // `path`: a tokenizer.json, a tokenizer.model, or a model directory holding either (tokenizer.json
+  // `path`: a tokenizer.json, a tokenizer.model, a GGUF file (its tokenizer.ggml.* metadata:
+  // gguf_tokenizer.h), or a model directory holding tokenizer.json or tokenizer.model (tokenizer.json
   // preferred). A tokenizer_config.json beside it, when there is one, gives add_bos_token,
   // add_eos_token, bos_token and eos_token. Throws Error(Io) when nothing there can be read,
   // Error(InvalidModel) for a malformed file (naming it and the JSON path, or the protobuf field or

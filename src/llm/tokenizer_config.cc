@@ -48,4 +48,9 @@ void apply_tokenizer_config(const std::string& tokenizer_path,
   }
 }
 
+FramingRule tokenizer_config_rule(const std::string& tokenizer_path) {
+  return [tokenizer_path](const std::function<std::optional<int32_t>(std::string_view)>& token_id,
+                          SpecialTokenFraming& framing) { apply_tokenizer_config(tokenizer_path, token_id, framing); };
+}
+
 }  // namespace kiln::llm

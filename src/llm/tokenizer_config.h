@@ -26,4 +26,13 @@ void apply_tokenizer_config(const std::string& tokenizer_path,
                             const std::function<std::optional<int32_t>(std::string_view)>& token_id,
                             SpecialTokenFraming& framing);
 
+// What sets a tokenizer's framing once its vocabulary is read: `framing` arrives with the file's
+// own rule (a SentencePiece model's BOS before the text; a tokenizer.json's post_processor), and
+// `token_id` looks tokens up. A tokenizer file's rule is its tokenizer_config.json's; a GGUF's,
+// its metadata's.
+using FramingRule =
+    std::function<void(const std::function<std::optional<int32_t>(std::string_view)>& token_id, SpecialTokenFraming& framing)>;
+// apply_tokenizer_config for the file at `tokenizer_path`.
+FramingRule tokenizer_config_rule(const std::string& tokenizer_path);
+
 }  // namespace kiln::llm

@@ -94,7 +94,7 @@ void read_post_processor(const JsonAt& spec, SpecialTokenFraming& framing) {
 
 class HfTokenizer final : public Tokenizer {
  public:
-  HfTokenizer(TokenizerJson& file, const std::string& path)
+  HfTokenizer(TokenizerJson& file, const std::string& path, const FramingRule& framing_rule)
       : source_(path),
         model_(read_model(file, JsonAt(file.root, path, "").get("model"), path)),
         added_(read_added_tokens(JsonAt(file.root, path, ""))) {
@@ -106,7 +106,7 @@ class HfTokenizer final : public Tokenizer {
     // Without a tokenizer_config.json, a template's one token before the text is BOS, after it EOS.
     if (framing_.prefix.size() == 1) framing_.bos = framing_.prefix[0];
     if (framing_.suffix.size() == 1) framing_.eos = framing_.suffix[0];
-    apply_tokenizer_config(path, [this](std::string_view token) { return token_to_id(token); }, framing_);
+    framing_rule([this](std::string_view token) { return token_to_id(token); }, framing_);
     for (int32_t id : framing_.prefix) check_id(id);
     for (int32_t id : framing_.suffix) check_id(id);
   }
@@ -171,8 +171,13 @@ class HfTokenizer final : public Tokenizer {
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& text, const std::string& path) {
+  return make_hf_tokenizer(text, path, tokenizer_config_rule(path));
+}
+
+std::unique_ptr<Tokenizer> make_hf_tokenizer(const std::string& text, const std::string& path,
+                                             const FramingRule& framing_rule) {
   TokenizerJson file = parse_tokenizer_json(text, path);
-  return std::make_unique<HfTokenizer>(file, path);
+  return std::make_unique<HfTokenizer>(file, path, framing_rule);
 }
 
 }  // namespace kiln::llm

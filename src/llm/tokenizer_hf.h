@@ -6,11 +6,16 @@
 #include <string>
 
 #include "llm/tokenizer.h"
+#include "llm/tokenizer_config.h"
 
 namespace kiln::llm {
 
 // `text` is the file's content, `path` where it came from (errors name it, and its directory is
 // searched for tokenizer_config.json).
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& text, const std::string& path);
+// The same with another framing rule (GGUF's metadata, gguf_tokenizer.h) in place of
+// tokenizer_config_rule(path).
+std::unique_ptr<Tokenizer> make_hf_tokenizer(const std::string& text, const std::string& path,
+                                             const FramingRule& framing_rule);
 
 }  // namespace kiln::llm

@@ -155,7 +155,7 @@ std::optional<int32_t> id_or_none(int32_t id) { return id >= 0 ? std::optional<i
 
 class SpmTokenizer final : public Tokenizer {
  public:
-  SpmTokenizer(const spm::ModelProto& proto, const std::string& path)
+  SpmTokenizer(const spm::ModelProto& proto, const std::string& path, const FramingRule& framing_rule)
       : source_(path), types_(checked_piece_types(proto, path)), model_(bpe_model(proto, types_, path)) {
     const spm::NormalizerSpec& spec = proto.normalizer_spec();
     normalizer_.add_dummy_prefix = spec.add_dummy_prefix();
@@ -176,7 +176,7 @@ class SpmTokenizer final : public Tokenizer {
     framing_.eos = id_or_none(proto.trainer_spec().eos_id());
     // Llama's tokenizers put BOS before a text, and no EOS after it, unless the config says otherwise.
     if (framing_.bos) framing_.prefix.push_back(*framing_.bos);
-    apply_tokenizer_config(path, [this](std::string_view token) { return token_to_id(token); }, framing_);
+    framing_rule([this](std::string_view token) { return token_to_id(token); }, framing_);
   }
 
   std::vector<int32_t> encode(std::string_view text, bool add_special_tokens) const override {
@@ -262,7 +262,12 @@ std::unique_ptr<Tokenizer> load_spm_tokenizer(const std::string& bytes, const st
   spm::ModelProto proto;
   if (!proto.ParseFromString(bytes))
     fail(path, "neither a tokenizer.json (JSON) nor a SentencePiece tokenizer.model (its protobuf does not parse)");
-  return std::make_unique<SpmTokenizer>(proto, path);
+  return make_spm_tokenizer(proto, path, tokenizer_config_rule(path));
+}
+
+std::unique_ptr<Tokenizer> make_spm_tokenizer(const spm::ModelProto& proto, const std::string& path,
+                                              const FramingRule& framing_rule) {
+  return std::make_unique<SpmTokenizer>(proto, path, framing_rule);
 }
 
 }  // namespace kiln::llm

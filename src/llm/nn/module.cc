@@ -130,6 +130,12 @@ void Module::to(DType dtype) {
   prepare(options_);
 }
 
+void Module::to(WeightQuant quant) {
+  PrepareOptions options = options_;
+  options.quant = quant;
+  prepare(options);
+}
+
 void Module::save(const std::string& path) const {
   std::vector<std::pair<std::string, Tensor>> tensors;
   visit("", [&](const std::string& name, const Slot& slot) {

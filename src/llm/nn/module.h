@@ -61,6 +61,10 @@ class Module {
   void load_state_dict(const StateSource& source, bool strict = true, const Progress& progress = {});
   // Stores every floating-point parameter as `dtype` (Float32, Float16 or BFloat16), then prepares.
   void to(DType dtype);
+  // Computes the linear layers from int8 or int4 weights (or, with WeightQuant::Float, from the
+  // parameters as stored): prepares again with `quant`. The parameters keep their dtype, so save()
+  // writes what was loaded and to(Float) is lossless; the quantized codes are what prepare() builds.
+  void to(WeightQuant quant);
   // Writes the parameters to a safetensors file under their dotted names.
   void save(const std::string& path) const;
 
