@@ -5,6 +5,9 @@
 // SentencePiece's piece types), .bos_token_id / .eos_token_id its BOS and EOS, .add_bos_token
 // (default true) and .add_eos_token (default false) its framing, and .add_space_prefix (default
 // true) its dummy prefix. Whitespace is escaped to "▁" and never collapsed, as llama.cpp does.
+// The "gpt2" tokenizer (byte-level BPE: Llama 3, Qwen2) is read as the tokenizer.json it was
+// converted from: tokens, .merges, control tokens as special added tokens, and the pre-tokenizer
+// that .pre names (gpt-2, default, llama-bpe, qwen2); BOS only when .add_bos_token says so.
 // tokenizer.chat_template is the chat template that tokenizer_config.json would hold.
 #pragma once
 
@@ -18,9 +21,9 @@
 namespace kiln::llm {
 
 // Throws Error(InvalidModel) naming the file and key for missing or inconsistent metadata (array
-// lengths that differ, a token type ggml does not define, an id outside the vocabulary), and
-// Error(NotImplemented) for a tokenizer.ggml.model other than "llama" (such as "gpt2", the
-// byte-level BPE of Llama 3 and Qwen2 GGUFs).
+// lengths that differ, a token type ggml does not define, an id outside the vocabulary, a merge
+// of unknown tokens), and Error(NotImplemented) for a tokenizer.ggml.model other than "llama" and
+// "gpt2", or a .pre Kiln has no pre-tokenizer for.
 std::unique_ptr<Tokenizer> load_gguf_tokenizer(const GgufMetadata& metadata);
 
 // tokenizer.chat_template, with the text of the BOS and EOS tokens. Error(InvalidModel) naming the
