@@ -18,6 +18,7 @@
 #include "llm/sentencepiece_model.pb.h"
 #include "llm/tokenizer.h"
 #include "llm/tokenizer_spm.h"
+#include "spm_goldens.h"
 
 namespace kiln::llm {
 namespace {
@@ -25,48 +26,18 @@ namespace {
 namespace fs = std::filesystem;
 using Piece = spm::ModelProto::SentencePiece;
 
-const std::string kFixtures = KILN_SOURCE_DIR "/tests/tokenizers/spm";
 
-const nlohmann::json& goldens() {
-  static const nlohmann::json g = nlohmann::json::parse(read_file(kFixtures + "/goldens.json"));
-  return g;
-}
-
-std::unique_ptr<Tokenizer> load_fixture(const std::string& name) { return Tokenizer::load(kFixtures + "/" + name + ".model"); }
+std::unique_ptr<Tokenizer> load_fixture(const std::string& name) { return Tokenizer::load(kSpmFixtures + "/" + name + ".model"); }
 
 spm::ModelProto fixture_proto(const std::string& name) {
   spm::ModelProto proto;
-  EXPECT_TRUE(proto.ParseFromString(read_file(kFixtures + "/" + name + ".model")));
+  EXPECT_TRUE(proto.ParseFromString(read_file(kSpmFixtures + "/" + name + ".model")));
   return proto;
 }
 
 class SpmGoldens : public testing::TestWithParam<std::string> {};
 
-TEST_P(SpmGoldens, IdsAndDecodedTextAreSentencePieces) {
-  const std::string& name = GetParam();
-  const nlohmann::json& g = goldens().at(name);
-  const auto t = load_fixture(name);
-  EXPECT_EQ(t->vocab_size(), g.at("vocab_size").get<int32_t>());
-  EXPECT_EQ(t->bos_id(), g.at("bos").get<int32_t>());
-  EXPECT_EQ(t->eos_id(), g.at("eos").get<int32_t>());
-  ASSERT_GE(g.at("cases").size(), 25u);
-  for (const nlohmann::json& c : g.at("cases")) {
-    const std::string text = c.at("text");
-    const std::vector<int32_t> expected = c.at("ids");
-    const std::vector<int32_t> ids = t->encode(text, false);
-    EXPECT_EQ(ids, expected) << name << ": '" << text << "'";
-    EXPECT_EQ(t->decode(expected, true), c.at("decoded").get<std::string>()) << name << ": '" << text << "'";
-    // Streamed text is decoded text, and BOS (the default framing) is skipped as special.
-    std::vector<int32_t> framed = t->encode(text, true);
-    ASSERT_FALSE(framed.empty());
-    EXPECT_EQ(framed.front(), *t->bos_id());
-    StreamingDecoder stream(*t);
-    std::string streamed;
-    for (int32_t id : framed) streamed += stream.push(id);
-    streamed += stream.finish();
-    EXPECT_EQ(streamed, c.at("decoded").get<std::string>()) << name << ": '" << text << "'";
-  }
-}
+TEST_P(SpmGoldens, IdsAndDecodedTextAreSentencePieces) { expect_spm_goldens(*load_fixture(GetParam()), GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(Models, SpmGoldens, testing::Values("llama", "plain"));
 
@@ -152,7 +123,7 @@ TEST(SpmTokenizer, ControlPiecesInTheTextAreMatchedAndShownWhenNotSkipped) {
 TEST(SpmTokenizer, TokenizerConfigSetsTheFraming) {
   const fs::path dir = fs::temp_directory_path() / "kiln_spm_config";
   fs::create_directories(dir);
-  fs::copy_file(kFixtures + "/llama.model", dir / "tokenizer.model", fs::copy_options::overwrite_existing);
+  fs::copy_file(kSpmFixtures + "/llama.model", dir / "tokenizer.model", fs::copy_options::overwrite_existing);
   std::ofstream(dir / "tokenizer_config.json") << R"({"add_bos_token": false, "add_eos_token": true})";
   const auto t = Tokenizer::load(dir.string());
   const std::vector<int32_t> ids = t->encode("x");
@@ -221,7 +192,7 @@ TEST(SpmTokenizer, MalformedAndUnsupportedModelsNameTheProblem) {
     c.change(m);
     expect_error(m.SerializeAsString(), c.what, c.message, c.code);
   }
-  const std::string valid = read_file(kFixtures + "/llama.model");
+  const std::string valid = read_file(kSpmFixtures + "/llama.model");
   expect_error(valid.substr(0, valid.size() / 2), "truncated", "neither a tokenizer.json (JSON) nor a SentencePiece", ErrorCode::InvalidModel);
   expect_error("", "empty file", "has no pieces", ErrorCode::InvalidModel);
   expect_error("hello, I am not a model", "text", "neither a tokenizer.json", ErrorCode::InvalidModel);
@@ -230,7 +201,7 @@ TEST(SpmTokenizer, MalformedAndUnsupportedModelsNameTheProblem) {
 // Random mutations of a valid model, of its bytes and of its fields: loading, encoding and
 // decoding may fail, but only with kiln::Error (anything else, or a sanitizer report, is a bug).
 TEST(SpmTokenizer, RandomMutationsFailOnlyWithKilnErrors) {
-  const std::string valid = read_file(kFixtures + "/plain.model");
+  const std::string valid = read_file(kSpmFixtures + "/plain.model");
   std::mt19937 rng(5);
   int loaded = 0, encoded = 0;
   for (int trial = 0; trial < 300; ++trial) {

@@ -9,30 +9,19 @@ namespace {
 // Model sizes beyond int32 are no model's, and keep every product of two of them in int64.
 constexpr uint64_t kMaxSize = std::numeric_limits<int32_t>::max();
 
-[[noreturn]] void fail(const GgufMetadata& m, const std::string& key, const std::string& problem) {
-  throw Error(ErrorCode::InvalidModel, m.source() + ": metadata key '" + key + "' " + problem);
-}
-
 int64_t size_of(const GgufMetadata& m, const std::string& key, std::optional<int64_t> fallback = std::nullopt) {
   if (!m.find(key) && fallback) return *fallback;
   const uint64_t value = m.get_uint(key);
   if (value < 1 || value > kMaxSize)
-    fail(m, key, "must be between 1 and " + std::to_string(kMaxSize) + ", it is " + std::to_string(value));
+    m.fail(key, "must be between 1 and " + std::to_string(kMaxSize) + ", it is " + std::to_string(value));
   return static_cast<int64_t>(value);
 }
 
 double positive_number(const GgufMetadata& m, const std::string& key, std::optional<double> fallback = std::nullopt) {
   if (!m.find(key) && fallback) return *fallback;
   const double value = m.get_float(key);
-  if (!(value > 0)) fail(m, key, "must be positive, it is " + std::to_string(value));
+  if (!(value > 0)) m.fail(key, "must be positive, it is " + std::to_string(value));
   return value;
-}
-
-std::optional<int64_t> token_id(const GgufMetadata& m, const std::string& key, int64_t vocab_size) {
-  if (!m.find(key)) return std::nullopt;
-  const uint64_t id = m.get_uint(key);
-  if (id >= static_cast<uint64_t>(vocab_size)) fail(m, key, std::to_string(id) + " is outside the vocabulary");
-  return static_cast<int64_t>(id);
 }
 
 Architecture architecture_of(const GgufMetadata& m) {
@@ -110,11 +99,11 @@ LlamaConfig llama_config_from_gguf(const GgufFile& file) {
   c.num_attention_heads = size_of(m, heads_key);
   c.num_key_value_heads = size_of(m, arch + ".attention.head_count_kv", c.num_attention_heads);
   if (c.num_attention_heads % c.num_key_value_heads != 0)
-    fail(m, arch + ".attention.head_count_kv", std::to_string(c.num_key_value_heads) + " does not divide " + heads_key +
+    m.fail(arch + ".attention.head_count_kv", std::to_string(c.num_key_value_heads) + " does not divide " + heads_key +
                                                    " " + std::to_string(c.num_attention_heads));
   const std::string key_length = arch + ".attention.key_length";
   if (!m.find(key_length) && c.hidden_size % c.num_attention_heads != 0)
-    fail(m, heads_key, std::to_string(c.num_attention_heads) + " does not divide the embedding length " +
+    m.fail(heads_key, std::to_string(c.num_attention_heads) + " does not divide the embedding length " +
                            std::to_string(c.hidden_size) + " and " + key_length + " is not given");
   c.head_dim = size_of(m, key_length, c.hidden_size / c.num_attention_heads);
   const std::string value_length = arch + ".attention.value_length";
@@ -127,7 +116,7 @@ LlamaConfig llama_config_from_gguf(const GgufFile& file) {
   const std::string vocab_size = arch + ".vocab_size";
   if (const GgufValue* tokens = m.find("tokenizer.ggml.tokens")) {
     c.vocab_size = static_cast<int64_t>(m.get_string_array("tokenizer.ggml.tokens").size());
-    if (tokens->size() == 0) fail(m, "tokenizer.ggml.tokens", "is empty");
+    if (tokens->size() == 0) m.fail("tokenizer.ggml.tokens", "is empty");
   } else if (m.find(vocab_size)) {
     c.vocab_size = size_of(m, vocab_size);
   } else {
@@ -137,8 +126,8 @@ LlamaConfig llama_config_from_gguf(const GgufFile& file) {
   check_embedding(file, c);
   c.tie_word_embeddings = !file.find_tensor("output.weight");
   c.attention_bias = c.architecture == Architecture::Qwen2 || file.find_tensor("blk.0.attn_q.bias") != nullptr;
-  c.bos_token_id = token_id(m, "tokenizer.ggml.bos_token_id", c.vocab_size);
-  if (const auto eos = token_id(m, "tokenizer.ggml.eos_token_id", c.vocab_size)) c.eos_token_ids = {*eos};
+  c.bos_token_id = m.find_token_id("tokenizer.ggml.bos_token_id", c.vocab_size);
+  if (const auto eos = m.find_token_id("tokenizer.ggml.eos_token_id", c.vocab_size)) c.eos_token_ids = {*eos};
   return c;
 }
 

@@ -129,10 +129,9 @@ const GgufValue* GgufMetadata::find(const std::string& key) const {
 const GgufValue& GgufMetadata::get(const std::string& key, const char* expected,
                                    bool (*accepts)(const GgufValue&)) const {
   const GgufValue* v = find(key);
-  if (!v) throw Error(ErrorCode::InvalidModel, source_ + ": metadata key '" + key + "' is missing");
+  if (!v) fail(key, "is missing");
   if (!accepts(*v))
-    throw Error(ErrorCode::InvalidModel,
-                source_ + ": metadata key '" + key + "' must be " + expected + ", it is " + describe(*v));
+    fail(key, std::string("must be ") + expected + ", it is " + describe(*v));
   return *v;
 }
 
@@ -144,8 +143,7 @@ uint64_t GgufMetadata::get_uint(const std::string& key) const {
   const GgufValue& v = get(key, "a non-negative integer", [](const GgufValue& candidate) { return is_integer(candidate.type); });
   if (gguf_kind(v.type) == GgufKind::Unsigned) return v.uints[0];
   if (v.ints[0] < 0)
-    throw Error(ErrorCode::InvalidModel, source_ + ": metadata key '" + key + "' must be a non-negative integer, it is " +
-                                             std::to_string(v.ints[0]));
+    fail(key, "must be a non-negative integer, it is " + std::to_string(v.ints[0]));
   return static_cast<uint64_t>(v.ints[0]);
 }
 
@@ -156,6 +154,17 @@ double GgufMetadata::get_float(const std::string& key) const {
     case GgufKind::Signed: return static_cast<double>(v.ints[0]);
     default: return v.floats[0];
   }
+}
+
+std::optional<int64_t> GgufMetadata::find_token_id(const std::string& key, int64_t vocab_size) const {
+  if (!find(key)) return std::nullopt;
+  const uint64_t id = get_uint(key);
+  if (id >= static_cast<uint64_t>(vocab_size)) fail(key, std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocab_size));
+  return static_cast<int64_t>(id);
+}
+
+void GgufMetadata::fail(const std::string& key, const std::string& problem) const {
+  throw Error(ErrorCode::InvalidModel, source_ + ": metadata key '" + key + "' " + problem);
 }
 
 bool GgufMetadata::get_bool(const std::string& key) const {
@@ -185,8 +194,7 @@ std::vector<int64_t> GgufMetadata::get_int_array(const std::string& key) const {
   values.reserve(v.uints.size());
   for (uint64_t u : v.uints) {
     if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      throw Error(ErrorCode::InvalidModel, source_ + ": metadata key '" + key + "' holds " + std::to_string(u) +
-                                               ", which does not fit int64");
+      fail(key, "holds " + std::to_string(u) + ", which does not fit int64");
     values.push_back(static_cast<int64_t>(u));
   }
   return values;

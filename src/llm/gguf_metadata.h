@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,6 +79,10 @@ class GgufMetadata {
   // A float or an integer type.
   double get_float(const std::string& key) const;
   bool get_bool(const std::string& key) const;
+  // A token id (an unsigned integer below `vocab_size`); nullopt when the key is absent.
+  std::optional<int64_t> find_token_id(const std::string& key, int64_t vocab_size) const;
+  // Throws Error(InvalidModel): "<source>: metadata key '<key>' <problem>".
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
   std::vector<std::string> get_string_array(const std::string& key) const;
   // Arrays of a float or an integer type.
   std::vector<double> get_float_array(const std::string& key) const;

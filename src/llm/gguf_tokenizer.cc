@@ -13,10 +13,6 @@ namespace {
 
 using Piece = spm::ModelProto::SentencePiece;
 
-[[noreturn]] void fail(const GgufMetadata& m, const std::string& key, const std::string& problem) {
-  throw Error(ErrorCode::InvalidModel, m.source() + ": '" + key + "' " + problem);
-}
-
 // Per-token values of `key`, when present: one per token.
 template <class Get>
 auto per_token(const GgufMetadata& m, const std::string& key, size_t tokens, Get get)
@@ -24,15 +20,21 @@ auto per_token(const GgufMetadata& m, const std::string& key, size_t tokens, Get
   if (!m.find(key)) return std::nullopt;
   auto values = get(key);
   if (values.size() != tokens)
-    fail(m, key, "has " + std::to_string(values.size()) + " items for " + std::to_string(tokens) + " tokens");
+    m.fail(key, "has " + std::to_string(values.size()) + " items for " + std::to_string(tokens) + " tokens");
   return values;
 }
 
-std::optional<int32_t> optional_id(const GgufMetadata& m, const std::string& key) {
-  if (!m.find(key)) return std::nullopt;
-  const uint64_t id = m.get_uint(key);
-  if (id > static_cast<uint64_t>(INT32_MAX)) fail(m, key, std::to_string(id) + " is not a token id");
-  return static_cast<int32_t>(id);
+// tokenizer.ggml.bos_token_id and .eos_token_id, each checked to be one of `tokens`.
+struct SpecialIds {
+  std::optional<int32_t> bos, eos;
+};
+SpecialIds special_ids(const GgufMetadata& m, size_t tokens) {
+  const auto id = [&](const std::string& key) -> std::optional<int32_t> {
+    const std::optional<int64_t> found = m.find_token_id(key, static_cast<int64_t>(tokens));
+    if (!found) return std::nullopt;
+    return static_cast<int32_t>(*found);
+  };
+  return {id("tokenizer.ggml.bos_token_id"), id("tokenizer.ggml.eos_token_id")};
 }
 
 bool flag(const GgufMetadata& m, const std::string& key, bool absent) { return m.find(key) ? m.get_bool(key) : absent; }
@@ -44,24 +46,20 @@ std::optional<std::vector<int64_t>> token_types(const GgufMetadata& m, size_t to
   if (types)
     for (size_t i = 0; i < types->size(); ++i)
       if (!Piece::Type_IsValid(static_cast<int>((*types)[i])))
-        fail(m, key, "item " + std::to_string(i) + " is " + std::to_string((*types)[i]) +
+        m.fail(key, "item " + std::to_string(i) + " is " + std::to_string((*types)[i]) +
                          ", not a token type (1 normal ... 6 byte)");
   return types;
 }
 
 // BOS before the text and EOS after it as add_bos_token (default `bos_by_default`) and
-// add_eos_token (default false) say, with the metadata's BOS and EOS ids.
-FramingRule metadata_framing(const GgufMetadata& m, bool bos_by_default) {
-  const std::optional<int32_t> bos = optional_id(m, "tokenizer.ggml.bos_token_id");
-  const std::optional<int32_t> eos = optional_id(m, "tokenizer.ggml.eos_token_id");
+// add_eos_token (default false) say.
+FramingRule metadata_framing(const GgufMetadata& m, SpecialIds ids, bool bos_by_default) {
   const bool add_bos = flag(m, "tokenizer.ggml.add_bos_token", bos_by_default);
   const bool add_eos = flag(m, "tokenizer.ggml.add_eos_token", false);
   return [=](const auto&, SpecialTokenFraming& framing) {
-    framing = {};
-    framing.bos = bos;
-    framing.eos = eos;
-    if (add_bos && bos) framing.prefix.push_back(*bos);
-    if (add_eos && eos) framing.suffix.push_back(*eos);
+    framing = {.bos = ids.bos, .eos = ids.eos};
+    if (add_bos && ids.bos) framing.prefix.push_back(*ids.bos);
+    if (add_eos && ids.eos) framing.suffix.push_back(*ids.eos);
   };
 }
 
@@ -69,14 +67,13 @@ std::unique_ptr<Tokenizer> sentencepiece_tokenizer(const GgufMetadata& m) {
   const std::vector<std::string> tokens = m.get_string_array("tokenizer.ggml.tokens");
   const auto scores = per_token(m, "tokenizer.ggml.scores", tokens.size(), [&](const std::string& k) { return m.get_float_array(k); });
   const auto types = token_types(m, tokens.size());
-  const std::optional<int32_t> bos = optional_id(m, "tokenizer.ggml.bos_token_id");
-  const std::optional<int32_t> eos = optional_id(m, "tokenizer.ggml.eos_token_id");
+  const SpecialIds ids = special_ids(m, tokens.size());
 
   spm::ModelProto proto;
   spm::TrainerSpec& trainer = *proto.mutable_trainer_spec();
   trainer.set_model_type(spm::TrainerSpec::BPE);
-  trainer.set_bos_id(bos.value_or(-1));
-  trainer.set_eos_id(eos.value_or(-1));
+  trainer.set_bos_id(ids.bos.value_or(-1));
+  trainer.set_eos_id(ids.eos.value_or(-1));
   trainer.set_pad_id(-1);
   spm::NormalizerSpec& normalizer = *proto.mutable_normalizer_spec();
   normalizer.set_name("identity");
@@ -92,7 +89,7 @@ std::unique_ptr<Tokenizer> sentencepiece_tokenizer(const GgufMetadata& m) {
       if (piece.type() == Piece::BYTE) trainer.set_byte_fallback(true);
     }
   }
-  return make_spm_tokenizer(proto, m.source(), metadata_framing(m, true));
+  return make_spm_tokenizer(proto, m.source(), metadata_framing(m, ids, true));
 }
 
 // The pre-tokenizer (and normalizer) of a byte-level BPE, which GGUF names only by
@@ -154,7 +151,7 @@ std::unique_ptr<Tokenizer> byte_pair_tokenizer(const GgufMetadata& m) {
       {"pre_tokenizer", pre_tokenizer},
       {"decoder", byte_level},
       {"model", {{"type", "BPE"}, {"ignore_merges", family->ignore_merges}, {"vocab", vocab}, {"merges", merges}}}};
-  return make_hf_tokenizer(file.dump(), m.source(), metadata_framing(m, false));
+  return make_hf_tokenizer(file.dump(), m.source(), metadata_framing(m, special_ids(m, tokens.size()), false));
 }
 
 }  // namespace
@@ -172,15 +169,9 @@ ModelChatTemplate load_gguf_chat_template(const GgufMetadata& m) {
   const std::string key = "tokenizer.chat_template";
   if (!m.find(key)) throw Error(ErrorCode::InvalidModel, m.source() + ": has no " + key);
   const std::vector<std::string> tokens = m.get_string_array("tokenizer.ggml.tokens");
-  const auto text_of = [&](const std::string& id_key) {
-    const std::optional<int32_t> id = optional_id(m, id_key);
-    if (!id) return std::string();
-    if (static_cast<size_t>(*id) >= tokens.size())
-      fail(m, id_key, std::to_string(*id) + " is outside the vocabulary of " + std::to_string(tokens.size()));
-    return tokens[static_cast<size_t>(*id)];
-  };
-  return {ChatTemplate::parse(m.get_string(key), m.source() + " " + key), text_of("tokenizer.ggml.bos_token_id"),
-          text_of("tokenizer.ggml.eos_token_id")};
+  const SpecialIds ids = special_ids(m, tokens.size());
+  const auto text_of = [&](std::optional<int32_t> id) { return id ? tokens[static_cast<size_t>(*id)] : std::string(); };
+  return {ChatTemplate::parse(m.get_string(key), m.source() + " " + key), text_of(ids.bos), text_of(ids.eos)};
 }
 
 }  // namespace kiln::llm

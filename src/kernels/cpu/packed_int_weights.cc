@@ -22,7 +22,6 @@ PackedIntWeights pack_int_weights(const WeightMatrixView& w) {
   p.format = w.format;
   p.rows = w.rows;
   p.cols = w.cols;
-  p.group = w.group;
   p.blocks = (w.cols + 31) / 32;
   p.panels = (w.rows + kPanel - 1) / kPanel;
   p.groups = w.cols / w.group;

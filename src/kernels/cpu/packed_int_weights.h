@@ -28,7 +28,7 @@ struct PackedIntWeights {
   static constexpr int64_t kScaleBytes = kPanel * 4;  // a group's 16 float scales
 
   WeightFormat format = WeightFormat::Int8;
-  int64_t rows = 0, cols = 0, group = 0;
+  int64_t rows = 0, cols = 0;
   int64_t blocks = 0;        // ceil(cols / 32)
   int64_t panels = 0;        // ceil(rows / 16)
   int64_t groups = 0;        // scales per output: cols / group (1 when a row has one scale)
