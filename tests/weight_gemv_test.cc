@@ -1,6 +1,6 @@
 // The weight GEMV and dequantization of every stored format against the reference, over odd
 // sizes (vector tails), several x rows, bias and accumulation, on one and three threads; the
-// packed int8/int4 product and the activation quantizer against theirs; and the weight
+// packed float16/bfloat16 and int8/int4 products and the activation quantizer against theirs; and the weight
 // quantizers' rounding, which must reproduce GGUF's Q8_0 and Q4_0 blocks.
 #include "kernels/cpu/weight_gemv.h"
 
@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "kernels/cpu/packed_half_weights.h"
 #include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/quantized_activations.h"
 #include "kernels/cpu/weight_quantize.h"
@@ -124,6 +125,59 @@ INSTANTIATE_TEST_SUITE_P(Levels, WeightGemv, ::testing::ValuesIn(testing::runnab
 bool avx512_runs() {
   const auto levels = testing::runnable_cpu_levels();
   return std::find(levels.begin(), levels.end(), CpuLevel::Avx512) != levels.end();
+}
+
+// The packed float16/bfloat16 GEMV against the reference on the row-major matrix, over partial
+// panels, inputs that are not a multiple of the kernel's step of 4, x tiles of 1 to 8 rows and
+// more than one tile; and its panels unpacked to float, the SGEMM's B for prefill, against the
+// reference dequantization.
+TEST(PackedHalfWeights, MatchTheReferenceGemvAndDequantization) {
+  if (!avx512_runs()) GTEST_SKIP() << "needs AVX-512";
+  const std::vector<MatrixCase> cases = {{WeightFormat::F16, 9, 100, 0},  {WeightFormat::F16, 33, 64, 0},
+                                         {WeightFormat::F16, 16, 3, 0},   {WeightFormat::BF16, 5, 16, 0},
+                                         {WeightFormat::BF16, 40, 37, 0}, {WeightFormat::F16, 1, 1, 0}};
+  std::mt19937 rng(11);
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const MatrixCase& c = cases[n];
+    const Stored w = store(c.format, c.rows, c.cols, c.group, static_cast<uint32_t>(n + 200));
+    const PackedHalfWeights packed = pack_half_weights({&w.view, 1});
+    ASSERT_EQ(packed.panels, (c.rows + 15) / 16);
+    expect_reference_values(c, w, {1, 2, 3, 4, 8, 11, 20}, rng,
+                            [&](const GemvArgs& args, ThreadPool& pool) { packed_half_gemv(packed, args, pool); });
+    std::vector<float> rows(static_cast<size_t>(c.rows * c.cols));
+    dequantize_rows_ref(w.view, 0, c.rows, rows.data(), c.cols);
+    // Unpacked from the second panel on (when there is one), into a wider row stride.
+    const int64_t first = packed.panels > 1 ? 1 : 0, count = packed.panels - first, ld = count * 16 + 3;
+    std::vector<float> b(static_cast<size_t>(c.cols * ld), -1.f);
+    unpack_half_panels(packed, first, count, b.data(), ld);
+    for (int64_t k = 0; k < c.cols; ++k)
+      for (int64_t j = 0; j < count * 16; ++j) {
+        const int64_t r = first * 16 + j;
+        ASSERT_EQ(b[k * ld + j], r < c.rows ? rows[r * c.cols + k] : 0.f)
+            << weight_format_name(c.format) << " " << c.rows << "x" << c.cols << " output " << r << " input " << k;
+      }
+  }
+}
+
+// Parts packed as one (a fused projection) equal the stacked matrix, their panels crossing from
+// one part into the next; parts that differ in format or width are refused.
+TEST(PackedHalfWeights, StackThePartsTheyPack) {
+  if (!avx512_runs()) GTEST_SKIP() << "needs AVX-512";
+  const Stored stacked = store(WeightFormat::F16, 45, 70, 0, 3);
+  const int64_t row_bytes = weight_row_bytes(WeightFormat::F16, 70);
+  const std::vector<WeightMatrixView> parts = {{WeightFormat::F16, 20, 70, 0, stacked.data.data(), nullptr},
+                                               {WeightFormat::F16, 7, 70, 0, stacked.data.data() + 20 * row_bytes, nullptr},
+                                               {WeightFormat::F16, 18, 70, 0, stacked.data.data() + 27 * row_bytes, nullptr}};
+  const PackedHalfWeights packed = pack_half_weights(parts);
+  ASSERT_EQ(packed.rows, 45);
+  std::mt19937 rng(4);
+  expect_reference_values({WeightFormat::F16, 45, 70, 0}, stacked, {1, 5}, rng,
+                          [&](const GemvArgs& args, ThreadPool& pool) { packed_half_gemv(packed, args, pool); });
+  const Stored bf16 = store(WeightFormat::BF16, 4, 70, 0, 1), narrow = store(WeightFormat::F16, 4, 60, 0, 1);
+  EXPECT_THROW(pack_half_weights(std::vector{parts[0], bf16.view}), Error);
+  EXPECT_THROW(pack_half_weights(std::vector{parts[0], narrow.view}), Error);
+  const Stored int8 = store(WeightFormat::Int8, 4, 64, 32, 1);
+  EXPECT_THROW(pack_half_weights({&int8.view, 1}), Error);
 }
 
 // The packed VNNI product against the reference on the row-major matrix: partial panels (rows not

@@ -103,6 +103,16 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
     quantized_ = {};
     scales_ = {};
   }
+  const auto half = [&](const Segment& s) {
+    return s.weights.format == segments_.front().weights.format &&
+           (s.weights.format == WeightFormat::F16 || s.weights.format == WeightFormat::BF16);
+  };
+  if (level == CpuLevel::Avx512 && !segments_.empty() && std::all_of(segments_.begin(), segments_.end(), half)) {
+    std::vector<kernels::WeightMatrixView> views;
+    for (const Segment& s : segments_) views.push_back(s.weights);
+    half_ = kernels::pack_half_weights(views);
+    segments_.clear();
+  }
   if (std::any_of(biases.begin(), biases.end(), [](const Tensor* b) { return b->defined(); })) {
     for (size_t i = 0; i < weights.size(); ++i) {
       if (biases[i]->defined())
@@ -114,7 +124,7 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
 }
 
 int64_t Projection::weight_bytes() const {
-  int64_t bytes = packed_.bytes();
+  int64_t bytes = packed_.bytes() + half_.bytes();
   for (const Segment& s : segments_)
     bytes += s.weights.rows * kernels::weight_row_bytes(s.weights.format, in_) +
              (s.weights.scales ? s.weights.rows * (in_ / s.weights.group) * 4 : 0);
@@ -123,12 +133,11 @@ int64_t Projection::weight_bytes() const {
 
 void Projection::apply(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
                        ThreadPool& pool) const {
-  if (packed_.rows > 0) {
-    const kernels::GemvArgs args{.x = x, .ldx = ldx, .x_rows = rows, .y = y, .ldy = ldy,
-                                 .bias = bias_.empty() ? nullptr : bias_.data(), .accumulate = accumulate};
-    return kernels::packed_int_matmul(packed_, args, pool);
-  }
+  const kernels::GemvArgs every_output{.x = x, .ldx = ldx, .x_rows = rows, .y = y, .ldy = ldy,
+                                       .bias = bias_.empty() ? nullptr : bias_.data(), .accumulate = accumulate};
+  if (packed_.rows > 0) return kernels::packed_int_matmul(packed_, every_output, pool);
   if (rows > kGemvMaxRows) return apply_gemm(x, ldx, rows, y, ldy, accumulate, pool);
+  if (half_.rows > 0) return kernels::packed_half_gemv(half_, every_output, pool);
   for (const Segment& s : segments_) {
     const kernels::GemvArgs args{.x = x,
                                  .ldx = ldx,
@@ -148,25 +157,38 @@ void Projection::apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y,
   // Kept between calls, as prefill slices are megabytes; the workers fill the caller's copy.
   thread_local AlignedBuffer<float> callers_slice;
   AlignedBuffer<float>& slice = callers_slice;
+  // B = W^T, the [in, n] operand whose element (k, j) is W[j][k], for outputs from `first_output`.
+  const auto gemm = [&](const kernels::MatrixView& b, int64_t first_output, int64_t n) {
+    kernels::GemmEpilogue epilogue;
+    epilogue.accumulate = accumulate;
+    epilogue.col_bias = bias_.empty() ? nullptr : bias_.data() + first_output;
+    kernels::sgemm(level_, rows, n, in_, &packed_x, b, y + first_output, ldy, epilogue, &pool);
+  };
+  if (half_.rows > 0) {
+    // Whole panels converted as they are: k-major, 16 columns of B each.
+    constexpr int64_t kPanel = kernels::PackedHalfWeights::kPanel;
+    for (int64_t j0 = 0; j0 < half_.rows; j0 += slice_rows) {
+      const int64_t n = std::min(slice_rows, half_.rows - j0), panels = (n + kPanel - 1) / kPanel;
+      slice.resize_discarding(static_cast<size_t>(panels * kPanel * in_));
+      pool.parallel_for(panels, [&](int64_t p0, int64_t p1) {
+        kernels::unpack_half_panels(half_, j0 / kPanel + p0, p1 - p0, slice.data() + p0 * kPanel, panels * kPanel);
+      });
+      gemm({slice.data(), panels * kPanel, false}, j0, n);
+    }
+    return;
+  }
   for (const Segment& s : segments_) {
     for (int64_t j0 = 0; j0 < s.weights.rows; j0 += slice_rows) {
       const int64_t n = std::min(slice_rows, s.weights.rows - j0);
-      const float* w = nullptr;
       if (s.weights.format == WeightFormat::F32) {
-        w = static_cast<const float*>(s.weights.data) + j0 * in_;
-      } else {
-        slice.resize_discarding(static_cast<size_t>(n * in_));
-        pool.parallel_for(n, [&](int64_t r0, int64_t r1) {
-          kernels::dequantize_rows(level_, s.weights, j0 + r0, r1 - r0, slice.data() + r0 * in_, in_);
-        }, 16);
-        w = slice.data();
+        gemm({static_cast<const float*>(s.weights.data) + j0 * in_, in_, true}, s.first_output + j0, n);
+        continue;
       }
-      kernels::GemmEpilogue epilogue;
-      epilogue.accumulate = accumulate;
-      epilogue.col_bias = bias_.empty() ? nullptr : bias_.data() + s.first_output + j0;
-      // B = W^T: element (k, j) of the [in, n] operand is W[j][k].
-      kernels::sgemm(level_, rows, n, in_, &packed_x, kernels::MatrixView{w, in_, true}, y + s.first_output + j0, ldy,
-                     epilogue, &pool);
+      slice.resize_discarding(static_cast<size_t>(n * in_));
+      pool.parallel_for(n, [&](int64_t r0, int64_t r1) {
+        kernels::dequantize_rows(level_, s.weights, j0 + r0, r1 - r0, slice.data() + r0 * in_, in_);
+      }, 16);
+      gemm({slice.data(), in_, true}, s.first_output + j0, n);
     }
   }
 }

@@ -2,11 +2,13 @@
 // it is stored or quantized to (kernels/cpu/weight_matrix.h). Several layers that read the same
 // input (q, k and v; gate and up) form one projection whose outputs lie side by side.
 //
-// Int8 and Int4 weights on AVX-512 are packed once, here, for the VNNI kernel that serves decode
-// and prefill alike (kernels/cpu/packed_int_weights.h). Otherwise few rows (decode steps) run the
-// weight GEMV, which streams W once in its own format, and many rows (prefill) pack x once and
-// run the SGEMM over slices of W dequantized to float in per-thread scratch: each weight is
-// converted once per call and then used by every row.
+// On AVX-512, weights are packed once, here, in panels of 16 outputs: Int8 and Int4 for the VNNI
+// kernel that serves decode and prefill alike (kernels/cpu/packed_int_weights.h), Float16 and
+// BFloat16 for decode's GEMV and prefill's SGEMM (kernels/cpu/packed_half_weights.h; a copy, the
+// parameters stay as loaded). Otherwise few rows (decode steps) run the weight GEMV, which streams
+// W once in its own format. Many rows (prefill) pack x once and run the SGEMM over slices of W
+// converted to float in per-thread scratch: each weight is converted once per call and then used
+// by every row.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include "core/aligned_buffer.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu/packed_half_weights.h"
 #include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/weight_matrix.h"
 #include "kiln/tensor.h"
@@ -65,6 +68,7 @@ class Projection {
   AlignedBuffer<uint8_t> quantized_;  // the segments' data when quantized and not packed
   AlignedBuffer<float> scales_;
   kernels::PackedIntWeights packed_;  // every output, when quantized on AVX-512
+  kernels::PackedHalfWeights half_;   // every output, when float16 or bfloat16 on AVX-512
   std::vector<float> bias_;  // empty when no weight has one
 };
 

@@ -1,0 +1,49 @@
+// Float16 and BFloat16 weights (kernels/cpu/weight_matrix.h) repacked once, at load, so that a
+// decode step reads the matrix as one sequential stream and needs no horizontal sums.
+//
+// Outputs are taken in panels of 16; a panel stores, input after input, its 16 outputs' weights
+// (32 bytes): one vcvtph2ps (or a shift, for bfloat16) gives a vector of 16 outputs, multiplied
+// into 16 accumulators by x's value at that input broadcast. The row-major float GEMV reads 4 rows
+// side by side instead, as 4 short streams, and reduces every accumulator at the end: decode ran
+// at about half the read bandwidth. A panel read as floats is 16 columns of B = W^T, row after
+// row, which is what the SGEMM takes for prefill. Outputs past `rows` hold zero weights.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/aligned_buffer.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/weight_gemv.h"
+#include "kernels/cpu/weight_matrix.h"
+
+namespace kiln::kernels {
+
+struct PackedHalfWeights {
+  static constexpr int64_t kPanel = 16;
+
+  WeightFormat format = WeightFormat::F16;  // F16 or BF16
+  int64_t rows = 0, cols = 0;
+  int64_t panels = 0;  // ceil(rows / 16)
+  // Panel p's weight for output 16p + n at input k is data[(p * cols + k) * 16 + n].
+  AlignedBuffer<uint16_t> data;
+
+  const uint16_t* panel(int64_t p) const { return data.data() + p * cols * kPanel; }
+  // Bytes the products read.
+  int64_t bytes() const { return panels * cols * kPanel * 2; }
+};
+
+// Repacks F16 or BF16 matrices of one format and width as one, their rows stacked in order (a
+// fused projection's outputs); throws Error(InvalidArgument) for any other format, or parts that
+// differ.
+PackedHalfWeights pack_half_weights(std::span<const WeightMatrixView> parts);
+
+// y = x W^T (+ bias) for up to a few rows of x, the values of weight_gemv_ref on the matrix that
+// was packed (up to float summation order). Needs CpuLevel::Avx512.
+void packed_half_gemv(const PackedHalfWeights& w, const GemvArgs& args, ThreadPool& pool);
+
+// Panels [first, first + count) as floats: out[k * ld + 16 * (p - first) + n] = W[16p + n][k],
+// for every input k. Needs CpuLevel::Avx512.
+void unpack_half_panels(const PackedHalfWeights& w, int64_t first, int64_t count, float* out, int64_t ld);
+
+}  // namespace kiln::kernels
