@@ -2,7 +2,8 @@
 // few rows x of LLM decode steps, reading W once in its own format; and the dequantization to
 // float that lets prefill run the packed SGEMM on slices of W. Int8 and Int4 weights multiply x
 // quantized per block of 32 (quantized_activations.h); on AVX-512 their fast form is packed
-// (packed_int_weights.h), and here they run the reference.
+// (packed_int_weights.h), and here they run the reference. LLM projections also pack float16 and
+// bfloat16 on AVX-512 (packed_half_weights.h); these row-major kernels serve the rest.
 #pragma once
 
 #include <cstdint>
