@@ -4,11 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <map>
 
 #include "llm/nn/layers.h"
 #include "llm/safetensors.h"
+#include "ops/cpu/cast.h"
+#include "level_sweep.h"
 #include "map_state_source.h"
 #include "test_util.h"
 
@@ -84,6 +87,82 @@ TEST(NnModule, LoadsAStateDictAndComputesWithIt) {
     for (int k = 0; k < 4; ++k) expected += x[k] * w.data<float>()[j * 4 + k];
     EXPECT_NEAR(y[j], expected, 1e-5);
   }
+}
+
+// A checkpoint's mapped tensors are taken as they are, and prepare() keeps its own copy of what the
+// forward pass reads: the loaded Linear computes the same after the source buffers are overwritten,
+// at every level and stored dtype (float32 and float16 are copied, float16 on AVX-512 packed).
+TEST(NnModule, LoadingSharesSourceBuffersAndPreparedLayersKeepTheirOwn) {
+  const float x[4] = {1, -2, 0.5f, 3};
+  ThreadPool pool(1);
+  for (const DType dtype : {DType::Float32, DType::Float16}) {
+    for (const CpuLevel level : testing::runnable_cpu_levels()) {
+      std::map<std::string, Tensor> weights;
+      for (auto& [name, t] : full_weights()) weights[name] = ops::cast_tensor(t, dtype, pool);
+      Net net;
+      net.prepare({.level = level});
+      net.load_state_dict(map_source(weights));
+      Tensor w = weights.at("blocks.0.proj.weight");  // shares the buffer
+      EXPECT_EQ(net.parameter("blocks.0.proj.weight").raw(), w.raw());
+      float before[3], after[3];
+      net.blocks[0].proj.forward(x, 4, 1, before, false, pool);
+      std::memset(w.raw(), 0, w.nbytes());
+      net.blocks[0].proj.forward(x, 4, 1, after, false, pool);
+      for (int j = 0; j < 3; ++j) EXPECT_EQ(after[j], before[j]) << dtype_name(dtype) << " at " << cpu_level_name(level);
+    }
+  }
+}
+
+// A source that describes its tensors (a mapped file) keeps them: loading reads none, prepare()
+// reads each one once and holds none afterwards but the embedding table it looks rows up in, and
+// the accessors read them again, converted when to() changed the dtype.
+TEST(NnModule, DefersParametersToASourceThatDescribesThem) {
+  const auto weights = full_weights();
+  std::map<std::string, int> reads;
+  StateSource source = map_source(weights);
+  source.tensor = [&](const std::string& n) {
+    ++reads[n];
+    return weights.at(n);
+  };
+  source.describe = [&](const std::string& n) { return TensorDescription{weights.at(n).shape(), weights.at(n).dtype()}; };
+  Net deferred;
+  deferred.load_state_dict(source);
+  for (const auto& [name, t] : weights) {
+    EXPECT_EQ(reads[name], 1) << name;
+    EXPECT_EQ(t.owner().use_count(), name == "embed.weight" ? 2 : 1) << name << " is held by more than the map";
+  }
+  Net held;
+  held.load_state_dict(map_source(weights));
+  const float x[4] = {1, -2, 0.5f, 3};
+  float from_deferred[3], from_held[3];
+  ThreadPool pool(1);
+  deferred.blocks[1].proj.forward(x, 4, 1, from_deferred, false, pool);
+  held.blocks[1].proj.forward(x, 4, 1, from_held, false, pool);
+  for (int j = 0; j < 3; ++j) EXPECT_EQ(from_deferred[j], from_held[j]);
+  float rows[8], held_rows[8];
+  deferred.embed.forward({4, 0}, rows);
+  held.embed.forward({4, 0}, held_rows);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(rows[i], held_rows[i]);
+
+  EXPECT_EQ(deferred.parameter("blocks.0.norm.weight").raw(), weights.at("blocks.0.norm.weight").raw());
+  EXPECT_EQ(reads["blocks.0.norm.weight"], 2);
+  deferred.to(DType::BFloat16);
+  for (const auto& [name, t] : deferred.named_parameters()) {
+    EXPECT_EQ(t->dtype(), DType::BFloat16) << name;
+    EXPECT_EQ(to_float(t->data<BFloat16>()[1]), to_float(to_bfloat16(weights.at(name).data<float>()[1]))) << name;
+  }
+}
+
+TEST(NnModule, ADeferredTensorMustHaveTheShapeItsSourceDescribed) {
+  auto weights = full_weights();
+  StateSource source = map_source(weights);
+  source.describe = [&](const std::string& n) {
+    return TensorDescription{n == "blocks.1.proj.weight" ? Shape{3, 4} : weights.at(n).shape(), DType::Float32};
+  };
+  weights["blocks.1.proj.weight"] = Tensor::zeros(DType::Float32, {4, 3});
+  Net net;
+  EXPECT_EQ(error_of([&] { net.load_state_dict(source); }),
+            "test weights: tensor 'blocks.1.proj.weight' was described with shape [3,4] but read with shape [4,3]");
 }
 
 TEST(NnModule, StrictLoadingListsMissingAndUnexpectedNames) {

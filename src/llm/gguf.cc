@@ -279,13 +279,36 @@ std::span<const std::byte> GgufFile::raw(const std::string& name) const {
   return {data_section_ + t.offset, static_cast<size_t>(t.bytes)};
 }
 
+Tensor GgufFile::view(const GgufTensorInfo& t, DType dtype) const {
+  const std::byte* src = data_section_ + t.offset;
+  if (reinterpret_cast<uintptr_t>(src) % dtype_size(dtype) != 0) return {};
+  // The mapping is private and writable (core/mapped_file.h), so a view may be written.
+  return Tensor::wrap(dtype, t.shape, const_cast<std::byte*>(src), std::const_pointer_cast<void>(owner_));
+}
+
+DType gguf_dense_dtype(GgmlType type) {
+  switch (type) {
+    case GgmlType::F16: return DType::Float16;
+    case GgmlType::BF16: return DType::BFloat16;
+    default: return DType::Float32;
+  }
+}
+
+Tensor GgufFile::dense(const std::string& name) const {
+  const GgufTensorInfo& t = info(name);
+  if (t.type != GgmlType::F16 && t.type != GgmlType::BF16) return to_float32(name);
+  const DType dtype = gguf_dense_dtype(t.type);
+  if (Tensor v = view(t, dtype); v.defined()) return v;
+  Tensor copy(dtype, t.shape);
+  std::memcpy(copy.raw(), data_section_ + t.offset, t.bytes);
+  return copy;
+}
+
 Tensor GgufFile::to_float32(const std::string& name) const {
   const GgufTensorInfo& t = info(name);
   const std::byte* src = data_section_ + t.offset;
-  if (t.type == GgmlType::F32 && reinterpret_cast<uintptr_t>(src) % alignof(float) == 0) {
-    // The mapping is private and writable (core/mapped_file.h), so a view may be written.
-    return Tensor::wrap(DType::Float32, t.shape, const_cast<std::byte*>(src), std::const_pointer_cast<void>(owner_));
-  }
+  if (t.type == GgmlType::F32)
+    if (Tensor v = view(t, DType::Float32); v.defined()) return v;
   Tensor out(DType::Float32, t.shape);
   float* values = out.data<float>();
   switch (t.type) {

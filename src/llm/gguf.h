@@ -34,6 +34,10 @@ struct GgufTensorInfo {
   uint64_t bytes = 0;
 };
 
+// The dtype GgufFile::dense gives a tensor of `type`: Float16 and BFloat16 for F16 and BF16,
+// Float32 for F32 and the block types.
+DType gguf_dense_dtype(GgmlType type);
+
 class GgufFile {
  public:
   // The data section's alignment when general.alignment is absent.
@@ -60,9 +64,14 @@ class GgufFile {
   // aligned (writing to it changes this process's copy of the page, never the file), every other
   // type is converted or dequantized into new storage.
   Tensor to_float32(const std::string& name) const;
+  // The tensor in gguf_dense_dtype: F16 and BF16 as stored (a view into the mapping when
+  // aligned), every other type as to_float32 gives it.
+  Tensor dense(const std::string& name) const;
 
  private:
   const GgufTensorInfo& info(const std::string& name) const;
+  // A view of `t`'s bytes as `dtype`; undefined when they are not aligned for it.
+  Tensor view(const GgufTensorInfo& t, DType dtype) const;
 
   std::shared_ptr<const void> owner_;
   const std::byte* data_section_ = nullptr;

@@ -176,11 +176,7 @@ Tensor llama_tensor_float32(const GgufFile& file, const GgufLlamaTensor& tensor)
 }
 
 Tensor llama_tensor_dense(const GgufFile& file, const GgufLlamaTensor& tensor) {
-  const GgmlType type = tensor.info->type;
-  if (type != GgmlType::F16 && type != GgmlType::BF16) return llama_tensor_float32(file, tensor);
-  const std::span<const std::byte> bytes = file.raw(tensor.info->name);
-  Tensor values(type == GgmlType::F16 ? DType::Float16 : DType::BFloat16, tensor.info->shape);
-  std::memcpy(values.raw(), bytes.data(), bytes.size());
+  Tensor values = file.dense(tensor.info->name);
   return tensor.permuted_heads ? unpermute_qk_rows(values, tensor.permuted_heads) : values;
 }
 

@@ -15,17 +15,22 @@ bool recomputed_buffer(const std::string& name) {
 
 }  // namespace
 
-nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std::string& name) {
+nn::StateSource checkpoint_state_source(std::shared_ptr<const Checkpoint> checkpoint, const std::string& name) {
   return {.name = name,
           .names =
-              [&checkpoint] {
+              [checkpoint] {
                 std::vector<std::string> names;
-                for (std::string& n : checkpoint.names())
+                for (std::string& n : checkpoint->names())
                   if (!recomputed_buffer(n)) names.push_back(std::move(n));
                 return names;
               },
-          .contains = [&checkpoint](const std::string& n) { return checkpoint.find(n) != nullptr; },
-          .tensor = [&checkpoint](const std::string& n) { return checkpoint.tensor(n); }};
+          .contains = [checkpoint](const std::string& n) { return checkpoint->find(n) != nullptr; },
+          .tensor = [checkpoint](const std::string& n) { return checkpoint->tensor(n); },
+          .describe =
+              [checkpoint](const std::string& n) {
+                const SafetensorsEntry& e = *checkpoint->find(n);
+                return nn::TensorDescription{e.shape, e.dtype};
+              }};
 }
 
 nn::WeightQuant gguf_stored_quant(const GgufFile& file) {
@@ -47,21 +52,27 @@ namespace {
 
 std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::PrepareOptions options,
                                                   const nn::Progress& progress) {
-  const GgufFile file = GgufFile::open(path);
-  auto model = std::make_unique<LlamaForCausalLM>(llama_config_from_gguf(file));
-  if (options.quant.kind == nn::WeightQuant::Float) options.quant = gguf_stored_quant(file);
+  // Shared with the model's deferred parameters, which read the file again when asked for.
+  const auto file = std::make_shared<const GgufFile>(GgufFile::open(path));
+  auto model = std::make_unique<LlamaForCausalLM>(llama_config_from_gguf(*file));
+  if (options.quant.kind == nn::WeightQuant::Float) options.quant = gguf_stored_quant(*file);
   model->prepare(options);
-  std::map<std::string, GgufLlamaTensor> tensors;
-  for (GgufLlamaTensor& t : llama_tensors(file, model->config())) tensors.emplace(t.hf_name, std::move(t));
+  auto tensors = std::make_shared<std::map<std::string, GgufLlamaTensor>>();
+  for (GgufLlamaTensor& t : llama_tensors(*file, model->config())) tensors->emplace(t.hf_name, std::move(t));
   model->load_state_dict({.name = path,
                           .names =
-                              [&tensors] {
+                              [tensors] {
                                 std::vector<std::string> names;
-                                for (const auto& [name, t] : tensors) names.push_back(name);
+                                for (const auto& [name, t] : *tensors) names.push_back(name);
                                 return names;
                               },
-                          .contains = [&tensors](const std::string& n) { return tensors.count(n) > 0; },
-                          .tensor = [&](const std::string& n) { return llama_tensor_dense(file, tensors.at(n)); }},
+                          .contains = [tensors](const std::string& n) { return tensors->count(n) > 0; },
+                          .tensor = [file, tensors](const std::string& n) { return llama_tensor_dense(*file, tensors->at(n)); },
+                          .describe =
+                              [tensors](const std::string& n) {
+                                const GgufTensorInfo& info = *tensors->at(n).info;
+                                return nn::TensorDescription{info.shape, gguf_dense_dtype(info.type)};
+                              }},
                          true, progress);
   return model;
 }
@@ -74,8 +85,8 @@ std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::
   const LlamaConfig config = load_llama_config((std::filesystem::path(path) / "config.json").string());
   auto model = std::make_unique<LlamaForCausalLM>(config);
   model->prepare(options);
-  const Checkpoint checkpoint = Checkpoint::open(path);
-  model->load_state_dict(checkpoint_state_source(checkpoint, path), true, progress);
+  model->load_state_dict(checkpoint_state_source(std::make_shared<const Checkpoint>(Checkpoint::open(path)), path),
+                         true, progress);
   return model;
 }
 

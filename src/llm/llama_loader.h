@@ -12,17 +12,19 @@
 
 namespace kiln::llm {
 
-// The checkpoint as load_state_dict reads it. Transformers' non-persistent RoPE tables
+// The checkpoint as load_state_dict reads it, describing its tensors (so the parameters are
+// deferred to it, and the source shares the checkpoint). Transformers' non-persistent RoPE tables
 // ("...rotary_emb.inv_freq"), which older checkpoints saved, are not offered: Kiln recomputes them.
-nn::StateSource checkpoint_state_source(const Checkpoint& checkpoint, const std::string& name);
+nn::StateSource checkpoint_state_source(std::shared_ptr<const Checkpoint> checkpoint, const std::string& name);
 
 // The weight format that computes with a GGUF's linear layers as they are stored: Q8_0 as Int8
 // and Q4_0 as Int4, both in groups of 32, F32/F16/BF16 as Float. Decided by the layers' weights
 // (blk.*): when they mix types, the most precise one (the others are converted to it).
 nn::WeightQuant gguf_stored_quant(const GgufFile& file);
 
-// `path` is a Hugging Face directory (config.json, *.safetensors) or a GGUF file. The weights are
-// stored as the checkpoint's dtype (a GGUF's block types as float32), prepared with `options`, telling
+// `path` is a Hugging Face directory (config.json, *.safetensors) or a GGUF file. The parameters
+// are the checkpoint's dtype (a GGUF's block types as float32), deferred to the mapped file (see
+// nn::Parameter: the model holds its prepared form only), prepared with `options`, telling
 // `progress` (when given) how far reading and preparing (quantizing) the tensors has come. For a
 // GGUF, a Float `options.quant` means gguf_stored_quant, so Q8_0 and Q4_0 compute as loaded.
 // Errors name the file and the tensor (see load_llama_config, Checkpoint::open, GgufFile::open,

@@ -20,7 +20,7 @@ Linear::Linear(int64_t in, int64_t out, bool bias, Packing packing)
 
 void Linear::prepare_self(const PrepareOptions& options) {
   if (packing_ == Packing::Parent) return;
-  projection_.build(options.level, {&weight_}, bias_ ? std::vector<const Tensor*>{bias_} : std::vector<const Tensor*>{},
+  projection_.build(options.level, {&weight()}, bias_ ? std::vector<const Tensor*>{&bias()} : std::vector<const Tensor*>{},
                     options.quant);
 }
 
@@ -30,10 +30,12 @@ void Linear::forward(const float* x, int64_t ldx, int64_t rows, float* y, bool a
 
 Embedding::Embedding(int64_t vocab, int64_t hidden) : weight_(register_parameter("weight", {vocab, hidden})) {}
 
+void Embedding::prepare_self(const PrepareOptions&) { table_ = weight_.value(); }
+
 void Embedding::forward(const std::vector<int32_t>& tokens, float* out) const {
-  const int64_t vocab = weight_.dim(0), hidden = weight_.dim(1);
+  const int64_t vocab = table_.dim(0), hidden = table_.dim(1);
   const kernels::WeightMatrixView view{
-      .format = float_weight_format(weight_.dtype()), .rows = vocab, .cols = hidden, .data = weight_.raw()};
+      .format = float_weight_format(table_.dtype()), .rows = vocab, .cols = hidden, .data = table_.raw()};
   for (size_t t = 0; t < tokens.size(); ++t) {
     const int64_t id = tokens[t];
     if (id < 0 || id >= vocab)
@@ -48,8 +50,9 @@ RmsNorm::RmsNorm(int64_t hidden, double epsilon)
 
 void RmsNorm::prepare_self(const PrepareOptions&) {
   scale_.clear();
-  if (!weight_.defined()) return;
-  for (int64_t i = 0; i < weight_.numel(); ++i) scale_.push_back(element_as_float(weight_, i));
+  const Tensor& weight = weight_.value();
+  if (!weight.defined()) return;
+  for (int64_t i = 0; i < weight.numel(); ++i) scale_.push_back(element_as_float(weight, i));
 }
 
 void RmsNorm::forward(const float* x, int64_t rows, float* y) const {

@@ -19,8 +19,8 @@ enum class Packing { Self, Parent };
 class Linear : public Module {
  public:
   Linear(int64_t in, int64_t out, bool bias, Packing packing = Packing::Self);
-  const Tensor& weight() const { return weight_; }
-  const Tensor& bias() const { return bias_ ? *bias_ : undefined_; }  // undefined without a bias
+  const Tensor& weight() const { return weight_.value(); }
+  const Tensor& bias() const { return bias_ ? bias_->value() : undefined_; }  // undefined without a bias
   // y [rows, out] = (or += with `accumulate`) x W^T + b, row r of x at x + r * ldx (ldx >= in).
   // Packing::Self only.
   void forward(const float* x, int64_t ldx, int64_t rows, float* y, bool accumulate, ThreadPool& pool) const;
@@ -28,8 +28,8 @@ class Linear : public Module {
  private:
   void prepare_self(const PrepareOptions& options) override;
 
-  Tensor& weight_;
-  Tensor* bias_ = nullptr;
+  Parameter& weight_;
+  Parameter* bias_ = nullptr;
   Tensor undefined_;
   Packing packing_;
   Projection projection_;
@@ -38,13 +38,18 @@ class Linear : public Module {
 class Embedding : public Module {
  public:
   Embedding(int64_t vocab, int64_t hidden);
-  const Tensor& weight() const { return weight_; }
+  const Tensor& weight() const { return weight_.value(); }
   // Row t of `out` [tokens.size(), hidden] = the embedding of tokens[t]; Error(InvalidArgument)
   // naming the token for an id outside [0, vocab).
   void forward(const std::vector<int32_t>& tokens, float* out) const;
 
  private:
-  Tensor& weight_;
+  void prepare_self(const PrepareOptions& options) override;
+
+  Parameter& weight_;
+  // The weight as stored, read in place: a lookup touches a row per token, so it needs no copy
+  // (it may be a view of a checkpoint's mapping).
+  Tensor table_;
 };
 
 class RmsNorm : public Module {
@@ -56,7 +61,7 @@ class RmsNorm : public Module {
  private:
   void prepare_self(const PrepareOptions& options) override;
 
-  Tensor& weight_;
+  Parameter& weight_;
   float epsilon_;
   std::vector<float> scale_;  // the weight as float
 };

@@ -1,6 +1,5 @@
 #include "llm/nn/module.h"
 
-#include <cstring>
 #include <map>
 #include <set>
 
@@ -30,22 +29,32 @@ Tensor converted(const Tensor& t, DType dtype) {
   return ops::cast_tensor(t, dtype, inline_pool);
 }
 
-// Loaded parameters own their storage (large buffers sit on 2 MB pages, core/aligned_alloc.cc)
-// rather than viewing the checkpoint's file mapping: decode streams every weight once per token,
-// and the mapping's 4 KB pages held f16 decode to a tenth of the read bandwidth.
-Tensor owned(const Tensor& t, DType dtype) {
-  Tensor c = converted(t, dtype);
-  if (c.raw() != t.raw()) return c;
-  Tensor copy(dtype, t.shape());
-  std::memcpy(copy.raw(), t.raw(), t.nbytes());
-  return copy;
-}
-
 }  // namespace
 
-Tensor& Module::register_parameter(std::string name, Shape shape) {
-  parameters_.push_back({std::move(name), std::move(shape), std::make_unique<Tensor>()});
-  return *parameters_.back().value;
+const Tensor& Parameter::value() const {
+  if (!value_.defined() && read_) value_ = read_();
+  return value_;
+}
+
+void Parameter::hold(Tensor value) {
+  dtype_ = value.dtype();
+  value_ = std::move(value);
+  read_ = nullptr;
+}
+
+void Parameter::defer(DType dtype, std::function<Tensor()> read) {
+  dtype_ = dtype;
+  value_ = Tensor();
+  read_ = std::move(read);
+}
+
+void Parameter::let_go() const {
+  if (read_) value_ = Tensor();
+}
+
+Parameter& Module::register_parameter(std::string name, Shape shape) {
+  parameters_.push_back({std::move(name), std::make_unique<Parameter>(std::move(shape))});
+  return *parameters_.back().parameter;
 }
 
 void Module::visit(const std::string& prefix, const std::function<void(const std::string&, Slot&)>& fn) {
@@ -60,23 +69,23 @@ void Module::visit(const std::string& prefix, const std::function<void(const std
 
 std::vector<std::pair<std::string, const Tensor*>> Module::named_parameters() const {
   std::vector<std::pair<std::string, const Tensor*>> out;
-  visit("", [&](const std::string& path, const Slot& slot) { out.emplace_back(path, slot.value.get()); });
+  visit("", [&](const std::string& path, const Slot& slot) { out.emplace_back(path, &slot.parameter->value()); });
   return out;
 }
 
 int64_t Module::parameter_count() const {
   int64_t count = 0;
-  visit("", [&](const std::string&, const Slot& slot) { count += shape_numel(slot.shape); });
+  visit("", [&](const std::string&, const Slot& slot) { count += shape_numel(slot.parameter->shape()); });
   return count;
 }
 
 const Tensor& Module::parameter(const std::string& path) const {
-  const Tensor* found = nullptr;
+  const Parameter* found = nullptr;
   visit("", [&](const std::string& p, const Slot& slot) {
-    if (p == path) found = slot.value.get();
+    if (p == path) found = slot.parameter.get();
   });
   if (!found) throw Error(ErrorCode::InvalidArgument, "the module has no parameter '" + path + "'");
-  return *found;
+  return found->value();
 }
 
 void Module::load_state_dict(const StateSource& source, bool strict, const Progress& progress) {
@@ -90,16 +99,31 @@ void Module::load_state_dict(const StateSource& source, bool strict, const Progr
       return;
     }
     taken.insert(path);
-    Tensor t = source.tensor(path);
-    if (t.shape() != slot.shape)
+    Tensor t;
+    const TensorDescription d = source.describe ? source.describe(path) : [&] {
+      t = source.tensor(path);
+      return TensorDescription{t.shape(), t.dtype()};
+    }();
+    Parameter& p = *slot.parameter;
+    if (d.shape != p.shape())
       throw Error(ErrorCode::InvalidModel, source.name + ": tensor '" + path + "' has shape " +
-                                               shape_to_string(t.shape()) + ", the model expects " +
-                                               shape_to_string(slot.shape));
-    if (!is_floating(t.dtype()))
-      throw Error(ErrorCode::InvalidModel, source.name + ": tensor '" + path + "' is " + dtype_name(t.dtype()) +
+                                               shape_to_string(d.shape) + ", the model expects " +
+                                               shape_to_string(p.shape()));
+    if (!is_floating(d.dtype))
+      throw Error(ErrorCode::InvalidModel, source.name + ": tensor '" + path + "' is " + dtype_name(d.dtype) +
                                                ", the model expects floating point");
-    const DType keep = slot.value->defined() ? slot.value->dtype() : t.dtype();
-    *slot.value = owned(t, keep);
+    const DType keep = p.dtype() != DType::Undefined ? p.dtype() : d.dtype;
+    if (source.describe)
+      p.defer(keep, [tensor = source.tensor, source = source.name, path, described = d.shape, keep] {
+        const Tensor t = tensor(path);
+        if (t.shape() != described)
+          throw Error(ErrorCode::InvalidModel, source + ": tensor '" + path + "' was described with shape " +
+                                                   shape_to_string(described) + " but read with shape " +
+                                                   shape_to_string(t.shape()));
+        return converted(t, keep);
+      });
+    else
+      p.hold(converted(t, keep));
     if (progress) progress("loading", ++loaded, total);
   });
   std::vector<std::string> unexpected;
@@ -125,7 +149,11 @@ void Module::to(DType dtype) {
                 std::string("Module::to: parameters are stored as float32, float16 or bfloat16, not ") +
                     dtype_name(dtype));
   visit("", [&](const std::string&, Slot& slot) {
-    if (slot.value->defined()) *slot.value = converted(*slot.value, dtype);
+    Parameter& p = *slot.parameter;
+    if (p.deferred())
+      p.defer(dtype, [read = p.read_, dtype] { return converted(read(), dtype); });
+    else if (p.value().defined())
+      p.hold(converted(p.value(), dtype));
   });
   prepare(options_);
 }
@@ -139,9 +167,9 @@ void Module::to(WeightQuant quant) {
 void Module::save(const std::string& path) const {
   std::vector<std::pair<std::string, Tensor>> tensors;
   visit("", [&](const std::string& name, const Slot& slot) {
-    if (!slot.value->defined())
+    if (!slot.parameter->value().defined())
       throw Error(ErrorCode::InvalidArgument, "Module::save: parameter '" + name + "' was never loaded");
-    tensors.emplace_back(name, *slot.value);
+    tensors.emplace_back(name, slot.parameter->value());
   });
   save_safetensors(path, tensors, {{"format", "pt"}});
 }
@@ -161,6 +189,9 @@ void Module::prepare_tree(const PrepareOptions& options, const Progress& progres
   options_ = options;
   for (auto& [name, child] : children_) child->prepare_tree(options, progress, done, total);
   prepare_self(options);
+  // What prepare_self read of this subtree (a fused projection reads its children's weights) is in
+  // the prepared form now, so at most one module's deferred inputs are in memory at a time.
+  visit("", [](const std::string&, const Slot& slot) { slot.parameter->let_go(); });
   if (progress) progress("preparing", ++done, total);
 }
 

@@ -4,8 +4,11 @@
 // strict checks, to() changes the dtype they are stored in, and save() writes them back out.
 //
 // Parameters are stored, not computed with: after loading or converting, prepare() lets each
-// module build what its forward pass reads (packed GEMM panels, quantized blocks). A forward pass
-// reads a prepared tree only, so one tree serves concurrent sequences.
+// module build what its forward pass reads (packed GEMM panels, quantized blocks, copies). A
+// forward pass reads a prepared tree only, so one tree serves concurrent sequences. That also lets
+// a model loaded from a mapped file hold its parameters there rather than in memory (deferred
+// parameters, see StateSource::describe): a GGUF's Q4_0 weights, which are float32 as parameters,
+// then take their packed size, not eight times the file's.
 #pragma once
 
 #include <functional>
@@ -32,12 +35,50 @@ struct PrepareOptions {
 // "preparing": modules prepared). Called after each unit, from the thread doing the step.
 using Progress = std::function<void(std::string_view stage, int64_t done, int64_t total)>;
 
+// A tensor's shape and dtype, told without its values.
+struct TensorDescription {
+  Shape shape;
+  DType dtype = DType::Undefined;
+};
+
 // Where load_state_dict reads tensors from: a checkpoint, a GGUF file, a map in a test.
 struct StateSource {
   std::string name;                                       // named in errors
   std::function<std::vector<std::string>()> names;        // every tensor it holds
   std::function<bool(const std::string&)> contains;
   std::function<Tensor(const std::string&)> tensor;
+  // Optional: the shape and dtype `tensor` gives for a name, without reading it. A source that
+  // sets it must own what its functions read and stay readable for as long as the module lives (a
+  // mapped checkpoint or GGUF file): the module keeps the source rather than the tensors, and its
+  // parameters are deferred.
+  std::function<TensorDescription(const std::string&)> describe;
+};
+
+// A module's parameter: a tensor of a declared shape, held in memory or deferred to the source it
+// was loaded from. A deferred parameter is read (and converted to its dtype) when prepare() or an
+// accessor asks for its value, and let go again at the end of the prepare() that read it; what
+// the forward pass reads lives in the prepared form. Not for concurrent use: forward passes do not
+// read parameters.
+class Parameter {
+ public:
+  explicit Parameter(Shape shape) : shape_(std::move(shape)) {}
+  const Shape& shape() const { return shape_; }
+  DType dtype() const { return dtype_; }  // Undefined until loaded
+  bool deferred() const { return static_cast<bool>(read_); }
+  // Undefined until loaded. Reading a deferred value throws what its source throws, and
+  // Error(InvalidModel) naming the source and tensor when it gives another shape than it described.
+  const Tensor& value() const;
+
+ private:
+  friend class Module;
+  void hold(Tensor value);
+  void defer(DType dtype, std::function<Tensor()> read);
+  void let_go() const;  // a deferred value only
+
+  Shape shape_;
+  DType dtype_ = DType::Undefined;
+  mutable Tensor value_;
+  std::function<Tensor()> read_;  // set while deferred
 };
 
 class Module {
@@ -48,18 +89,24 @@ class Module {
   Module& operator=(const Module&) = delete;
 
   // Depth first, each module's own parameters before its children's, in registration order.
+  // Deferred parameters are read; the pointers stay valid until the next prepare().
   std::vector<std::pair<std::string, const Tensor*>> named_parameters() const;
   int64_t parameter_count() const;
-  // The parameter at a dotted path; Error(InvalidArgument) naming the path when there is none.
+  // The parameter's value at a dotted path (read when deferred; valid until the next prepare());
+  // Error(InvalidArgument) naming the path when there is none.
   const Tensor& parameter(const std::string& path) const;
 
-  // Copies every parameter from `source`, converting floating-point tensors to the parameter's
-  // dtype. Error(InvalidModel) naming the source when a tensor has the wrong shape or is not
-  // floating point; with `strict`, also when parameters are missing from the source or the
-  // source holds tensors no parameter takes (the message lists both sets). Calls prepare(),
-  // reporting both steps to `progress` when given.
+  // Takes every parameter from `source`, converting floating-point tensors to the parameter's
+  // dtype (the source's, the first time). A tensor already in that dtype is kept as it is,
+  // sharing its buffer: a checkpoint's file mapping is not copied. From a source that can
+  // describe its tensors, nothing is read here: the parameters are deferred to it. Error(InvalidModel)
+  // naming the source when a tensor has the wrong shape or is not floating point; with `strict`,
+  // also when parameters are missing from the source or the source holds tensors no parameter
+  // takes (the message lists both sets). Calls prepare(), reporting both steps to `progress`
+  // when given.
   void load_state_dict(const StateSource& source, bool strict = true, const Progress& progress = {});
   // Stores every floating-point parameter as `dtype` (Float32, Float16 or BFloat16), then prepares.
+  // A deferred parameter stays deferred, converted as it is read.
   void to(DType dtype);
   // Computes the linear layers from int8 or int4 weights (or, with WeightQuant::Float, from the
   // parameters as stored): prepares again with `quant`. The parameters keep their dtype, so save()
@@ -77,7 +124,7 @@ class Module {
  protected:
   // Declares a parameter, unset (undefined) until loaded; the reference stays valid for the
   // module's life.
-  Tensor& register_parameter(std::string name, Shape shape);
+  Parameter& register_parameter(std::string name, Shape shape);
   template <class M>
   M& register_module(std::string name, std::unique_ptr<M> module) {
     M& ref = *module;
@@ -90,8 +137,7 @@ class Module {
  private:
   struct Slot {
     std::string name;
-    Shape shape;
-    std::unique_ptr<Tensor> value;  // stable address for register_parameter's reference
+    std::unique_ptr<Parameter> parameter;  // stable address for register_parameter's reference
   };
   void visit(const std::string& prefix, const std::function<void(const std::string&, Slot&)>& fn);
   void visit(const std::string& prefix, const std::function<void(const std::string&, const Slot&)>& fn) const;

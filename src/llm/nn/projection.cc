@@ -1,6 +1,7 @@
 #include "llm/nn/projection.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/sgemm.h"
@@ -65,22 +66,35 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
   const WeightFormat format = quant.kind == WeightQuant::Int8   ? WeightFormat::Int8
                               : quant.kind == WeightQuant::Int4 ? WeightFormat::Int4
                                                                 : WeightFormat::F32;
+  const DType dtype = weights.front()->dtype();
+  const bool packs_half = quant.kind == WeightQuant::Float && level == CpuLevel::Avx512 &&
+                          (dtype == DType::Float16 || dtype == DType::BFloat16) &&
+                          std::all_of(weights.begin(), weights.end(), [&](const Tensor* w) { return w->dtype() == dtype; });
+  // Parameters may be views of a checkpoint's file mapping (nn::Module loads without copying),
+  // whose 4 KB pages would make every weight row of decode a TLB miss: weights that are computed
+  // with as they are get copied onto buffers of their own (2 MB pages, core/aligned_alloc.cc).
+  // The half-precision packer reads them once and needs no copy.
   if (quant.kind != WeightQuant::Float) {
-    quantized_.resize_discarding(static_cast<size_t>(out * kernels::weight_row_bytes(format, in_)));
+    stored_.resize_discarding(static_cast<size_t>(out * kernels::weight_row_bytes(format, in_)));
     scales_.resize_discarding(static_cast<size_t>(out * (in_ / group)));
+  } else if (!packs_half) {
+    size_t bytes = 0;
+    for (const Tensor* w : weights) bytes += w->nbytes();
+    stored_.resize_discarding(bytes);
   }
   std::vector<float> row(static_cast<size_t>(in_));
   int64_t first = 0;
+  size_t stored_at = 0;
   for (const Tensor* w : weights) {
     const int64_t rows = w->dim(0);
-    kernels::WeightMatrixView view{.rows = rows, .cols = in_};
-    if (quant.kind == WeightQuant::Float) {
-      view.format = float_weight_format(w->dtype());
-      view.data = w->raw();
-    } else {
-      const kernels::WeightMatrixView source{.format = float_weight_format(w->dtype()), .rows = rows, .cols = in_, .data = w->raw()};
+    const kernels::WeightMatrixView source{.format = float_weight_format(w->dtype()), .rows = rows, .cols = in_, .data = w->raw()};
+    kernels::WeightMatrixView view = source;
+    if (quant.kind == WeightQuant::Float && !packs_half) {
+      view.data = std::memcpy(stored_.data() + stored_at, w->raw(), w->nbytes());
+      stored_at += w->nbytes();
+    } else if (quant.kind != WeightQuant::Float) {
       const int64_t row_bytes = kernels::weight_row_bytes(format, in_);
-      uint8_t* q = quantized_.data() + first * row_bytes;
+      uint8_t* q = stored_.data() + first * row_bytes;
       float* s = scales_.data() + first * (in_ / group);
       for (int64_t r = 0; r < rows; ++r) {
         kernels::dequantize_rows(level, source, r, 1, row.data(), in_);
@@ -98,16 +112,12 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
   if (quant.kind != WeightQuant::Float && level == CpuLevel::Avx512) {
     // One packed matrix for every segment: they share inputs and format, so x is quantized once.
     packed_ = kernels::pack_int_weights(
-        {.format = format, .rows = out, .cols = in_, .group = group, .data = quantized_.data(), .scales = scales_.data()});
+        {.format = format, .rows = out, .cols = in_, .group = group, .data = stored_.data(), .scales = scales_.data()});
     segments_.clear();
-    quantized_ = {};
+    stored_ = {};
     scales_ = {};
   }
-  const auto half = [&](const Segment& s) {
-    return s.weights.format == segments_.front().weights.format &&
-           (s.weights.format == WeightFormat::F16 || s.weights.format == WeightFormat::BF16);
-  };
-  if (level == CpuLevel::Avx512 && !segments_.empty() && std::all_of(segments_.begin(), segments_.end(), half)) {
+  if (packs_half) {
     std::vector<kernels::WeightMatrixView> views;
     for (const Segment& s : segments_) views.push_back(s.weights);
     half_ = kernels::pack_half_weights(views);

@@ -4,9 +4,9 @@
 //
 // On AVX-512, weights are packed once, here, in panels of 16 outputs: Int8 and Int4 for the VNNI
 // kernel that serves decode and prefill alike (kernels/cpu/packed_int_weights.h), Float16 and
-// BFloat16 for decode's GEMV and prefill's SGEMM (kernels/cpu/packed_half_weights.h; a copy, the
-// parameters stay as loaded). Otherwise few rows (decode steps) run the weight GEMV, which streams
-// W once in its own format. Many rows (prefill) pack x once and run the SGEMM over slices of W
+// BFloat16 for decode's GEMV and prefill's SGEMM (kernels/cpu/packed_half_weights.h). Otherwise
+// the weights are kept in their own format (copied out of the parameters, which may be views of a
+// file mapping), and few rows (decode steps) run the weight GEMV, which streams W once. Many rows (prefill) pack x once and run the SGEMM over slices of W
 // converted to float in per-thread scratch: each weight is converted once per call and then used
 // by every row.
 #pragma once
@@ -42,7 +42,8 @@ class Projection {
  public:
   // `weights` are [out_i, in] each, the same `in`, any float dtype; `biases` is empty or has one
   // entry per weight, each undefined or [out_i]. Leaves the projection empty when any weight is
-  // undefined (not loaded yet). Float weights are read in place: they must outlive the projection.
+  // undefined (not loaded yet). The projection keeps what it computes with: the weights need not
+  // outlive it.
   void build(CpuLevel level, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases,
              WeightQuant quant = {});
   bool built() const { return out_ > 0; }
@@ -65,7 +66,7 @@ class Projection {
   CpuLevel level_ = CpuLevel::Scalar;
   int64_t in_ = 0, out_ = 0;
   std::vector<Segment> segments_;
-  AlignedBuffer<uint8_t> quantized_;  // the segments' data when quantized and not packed
+  AlignedBuffer<uint8_t> stored_;  // the segments' data when not packed: quantized, or float copied
   AlignedBuffer<float> scales_;
   kernels::PackedIntWeights packed_;  // every output, when quantized on AVX-512
   kernels::PackedHalfWeights half_;   // every output, when float16 or bfloat16 on AVX-512
