@@ -7,6 +7,31 @@
 
 namespace kiln::kernels {
 
+namespace {
+
+// Row r's codes for inputs 32b to 32b + 31, offset to unsigned as the kernel reads them (Int4's
+// stored nibbles already are: code + 8; Int8's +128 flips the sign bit). A zero weight past the
+// matrix's rows or columns is the offset itself.
+void biased_block_codes(const WeightMatrixView& w, int64_t r, int64_t b, uint8_t codes[32]) {
+  const bool int4 = w.format == WeightFormat::Int4;
+  if (r >= w.rows) {
+    std::memset(codes, int4 ? 8 : 128, 32);
+    return;
+  }
+  const auto* row = static_cast<const uint8_t*>(w.data) + r * weight_row_bytes(w.format, w.cols);
+  if (int4) {
+    // Q4_0's layout: byte i of a block holds input i in its low nibble and input i + 16 in its high.
+    for (int64_t i = 0; i < 16; ++i) {
+      codes[i] = row[b * 16 + i] & 0x0F;
+      codes[i + 16] = row[b * 16 + i] >> 4;
+    }
+    return;
+  }
+  for (int64_t k = 0; k < 32; ++k) codes[k] = b * 32 + k < w.cols ? static_cast<uint8_t>(row[b * 32 + k] ^ 0x80) : 128;
+}
+
+}  // namespace
+
 PackedIntWeights pack_int_weights(const WeightMatrixView& w) {
   if (w.format != WeightFormat::Int8 && w.format != WeightFormat::Int4)
     throw Error(ErrorCode::InvalidArgument, std::string("only int8 and int4 weights are packed, not ") +
@@ -27,7 +52,6 @@ PackedIntWeights pack_int_weights(const WeightMatrixView& w) {
   p.groups = w.cols / w.group;
   p.group_blocks = p.blocks / p.groups;
   const bool int4 = w.format == WeightFormat::Int4;
-  const int32_t offset = int4 ? 8 : 128;
   p.data.resize_discarding(static_cast<size_t>(p.bytes()));
   uint8_t* out = p.data.data();
   for (int64_t panel = 0; panel < p.panels; ++panel) {
@@ -41,19 +65,15 @@ PackedIntWeights pack_int_weights(const WeightMatrixView& w) {
       out += PackedIntWeights::kScaleBytes;
       for (int64_t b = g * p.group_blocks; b < (g + 1) * p.group_blocks; ++b, out += p.block_bytes()) {
         for (int64_t n = 0; n < kPanel; ++n) {
-          const int64_t r = panel * kPanel + n;
-          for (int64_t k = 0; k < 32; ++k) {
-            const int64_t c = b * 32 + k;
-            const auto code = static_cast<uint8_t>((r < w.rows && c < w.cols ? weight_code(w, r, c) : 0) + offset);
-            // Input k of the block is byte t = k % 4 of its quad i = k / 4; Int4 packs quads 2v and
-            // 2v + 1 into the low and high nibbles of vector v.
-            const int64_t quad = k / 4, t = k % 4;
-            if (int4) {
-              uint8_t& byte = out[quad / 2 * 64 + 4 * n + t];
-              byte = quad % 2 == 0 ? code : static_cast<uint8_t>(byte | code << 4);
-            } else {
-              out[quad * 64 + 4 * n + t] = code;
-            }
+          uint8_t codes[32];
+          biased_block_codes(w, panel * kPanel + n, b, codes);
+          // Input k of the block is byte t = k % 4 of its quad k / 4; Int4 packs quads 2v and
+          // 2v + 1 into the low and high nibbles of vector v.
+          for (int64_t t = 0; t < 4; ++t) {
+            if (int4)
+              for (int64_t v = 0; v < 4; ++v) out[v * 64 + 4 * n + t] = static_cast<uint8_t>(codes[8 * v + t] | codes[8 * v + 4 + t] << 4);
+            else
+              for (int64_t quad = 0; quad < 8; ++quad) out[quad * 64 + 4 * n + t] = codes[4 * quad + t];
           }
         }
       }
