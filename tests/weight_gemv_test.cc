@@ -128,31 +128,34 @@ bool avx512_runs() {
 }
 
 // The packed float16/bfloat16 GEMV against the reference on the row-major matrix, over partial
-// panels, inputs that are not a multiple of the kernel's step of 4, x tiles of 1 to 8 rows and
-// more than one tile; and its panels unpacked to float, the SGEMM's B for prefill, against the
-// reference dequantization.
+// panels (vectors of a panel past the last output included), odd input counts (one x row takes
+// inputs two at a time), x tiles of 1 to 4 rows and more than one tile; and its panels unpacked
+// to float, the SGEMM's B for prefill, against the reference dequantization.
 TEST(PackedHalfWeights, MatchTheReferenceGemvAndDequantization) {
   if (!avx512_runs()) GTEST_SKIP() << "needs AVX-512";
-  const std::vector<MatrixCase> cases = {{WeightFormat::F16, 9, 100, 0},  {WeightFormat::F16, 33, 64, 0},
-                                         {WeightFormat::F16, 16, 3, 0},   {WeightFormat::BF16, 5, 16, 0},
-                                         {WeightFormat::BF16, 40, 37, 0}, {WeightFormat::F16, 1, 1, 0}};
+  constexpr int64_t kPanel = PackedHalfWeights::kPanel;
+  const std::vector<MatrixCase> cases = {{WeightFormat::F16, 9, 100, 0},   {WeightFormat::F16, 33, 64, 0},
+                                         {WeightFormat::F16, 64, 3, 0},    {WeightFormat::BF16, 5, 16, 0},
+                                         {WeightFormat::BF16, 40, 37, 0},  {WeightFormat::F16, 1, 1, 0},
+                                         {WeightFormat::F16, 150, 45, 0},  {WeightFormat::BF16, 129, 20, 0},
+                                         {WeightFormat::F16, 80, 130, 0}};
   std::mt19937 rng(11);
   for (size_t n = 0; n < cases.size(); ++n) {
     const MatrixCase& c = cases[n];
     const Stored w = store(c.format, c.rows, c.cols, c.group, static_cast<uint32_t>(n + 200));
     const PackedHalfWeights packed = pack_half_weights({&w.view, 1});
-    ASSERT_EQ(packed.panels, (c.rows + 15) / 16);
+    ASSERT_EQ(packed.panels, (c.rows + kPanel - 1) / kPanel);
     expect_reference_values(c, w, {1, 2, 3, 4, 8, 11, 20}, rng,
                             [&](const GemvArgs& args, ThreadPool& pool) { packed_half_gemv(packed, args, pool); });
     std::vector<float> rows(static_cast<size_t>(c.rows * c.cols));
     dequantize_rows_ref(w.view, 0, c.rows, rows.data(), c.cols);
     // Unpacked from the second panel on (when there is one), into a wider row stride.
-    const int64_t first = packed.panels > 1 ? 1 : 0, count = packed.panels - first, ld = count * 16 + 3;
+    const int64_t first = packed.panels > 1 ? 1 : 0, count = packed.panels - first, ld = count * kPanel + 3;
     std::vector<float> b(static_cast<size_t>(c.cols * ld), -1.f);
     unpack_half_panels(packed, first, count, b.data(), ld);
     for (int64_t k = 0; k < c.cols; ++k)
-      for (int64_t j = 0; j < count * 16; ++j) {
-        const int64_t r = first * 16 + j;
+      for (int64_t j = 0; j < count * kPanel; ++j) {
+        const int64_t r = first * kPanel + j;
         ASSERT_EQ(b[k * ld + j], r < c.rows ? rows[r * c.cols + k] : 0.f)
             << weight_format_name(c.format) << " " << c.rows << "x" << c.cols << " output " << r << " input " << k;
       }
@@ -163,15 +166,15 @@ TEST(PackedHalfWeights, MatchTheReferenceGemvAndDequantization) {
 // one part into the next; parts that differ in format or width are refused.
 TEST(PackedHalfWeights, StackThePartsTheyPack) {
   if (!avx512_runs()) GTEST_SKIP() << "needs AVX-512";
-  const Stored stacked = store(WeightFormat::F16, 45, 70, 0, 3);
+  const Stored stacked = store(WeightFormat::F16, 145, 70, 0, 3);
   const int64_t row_bytes = weight_row_bytes(WeightFormat::F16, 70);
   const std::vector<WeightMatrixView> parts = {{WeightFormat::F16, 20, 70, 0, stacked.data.data(), nullptr},
-                                               {WeightFormat::F16, 7, 70, 0, stacked.data.data() + 20 * row_bytes, nullptr},
-                                               {WeightFormat::F16, 18, 70, 0, stacked.data.data() + 27 * row_bytes, nullptr}};
+                                               {WeightFormat::F16, 57, 70, 0, stacked.data.data() + 20 * row_bytes, nullptr},
+                                               {WeightFormat::F16, 68, 70, 0, stacked.data.data() + 77 * row_bytes, nullptr}};
   const PackedHalfWeights packed = pack_half_weights(parts);
-  ASSERT_EQ(packed.rows, 45);
+  ASSERT_EQ(packed.rows, 145);
   std::mt19937 rng(4);
-  expect_reference_values({WeightFormat::F16, 45, 70, 0}, stacked, {1, 5}, rng,
+  expect_reference_values({WeightFormat::F16, 145, 70, 0}, stacked, {1, 5}, rng,
                           [&](const GemvArgs& args, ThreadPool& pool) { packed_half_gemv(packed, args, pool); });
   const Stored bf16 = store(WeightFormat::BF16, 4, 70, 0, 1), narrow = store(WeightFormat::F16, 4, 60, 0, 1);
   EXPECT_THROW(pack_half_weights(std::vector{parts[0], bf16.view}), Error);

@@ -30,7 +30,7 @@ PackedHalfWeights pack_half_weights(std::span<const WeightMatrixView> parts) {
   p.rows = static_cast<int64_t>(rows.size());
   p.panels = (p.rows + kPanel - 1) / kPanel;
   p.data.resize_discarding(static_cast<size_t>(p.panels * kPanel * p.cols));
-  // 16 inputs of the panel's 16 rows at a time: a 512-byte run of the output, written whole.
+  // kPanel inputs of the panel's kPanel rows at a time: a run of the output, written whole.
   for (int64_t panel = 0; panel < p.panels; ++panel) {
     uint16_t* out = p.data.data() + panel * kPanel * p.cols;
     for (int64_t k0 = 0; k0 < p.cols; k0 += kPanel) {

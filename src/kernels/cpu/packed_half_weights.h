@@ -1,12 +1,14 @@
 // Float16 and BFloat16 weights (kernels/cpu/weight_matrix.h) repacked once, at load, so that a
 // decode step reads the matrix as one sequential stream and needs no horizontal sums.
 //
-// Outputs are taken in panels of 16; a panel stores, input after input, its 16 outputs' weights
-// (32 bytes): one vcvtph2ps (or a shift, for bfloat16) gives a vector of 16 outputs, multiplied
-// into 16 accumulators by x's value at that input broadcast. The row-major float GEMV reads 4 rows
-// side by side instead, as 4 short streams, and reduces every accumulator at the end: decode ran
-// at about half the read bandwidth. A panel read as floats is 16 columns of B = W^T, row after
-// row, which is what the SGEMM takes for prefill. Outputs past `rows` hold zero weights.
+// Outputs are taken in panels of 64; a panel stores, input after input, its 64 outputs' weights
+// (128 bytes, two cache lines): four vcvtph2ps (or shifts, for bfloat16) give four vectors of 16
+// outputs, each multiplied into its accumulators by x's value at that input broadcast. The
+// row-major float GEMV reads 4 rows side by side instead, as 4 short streams, and reduces every
+// accumulator at the end: decode ran at about half the read bandwidth. Panels of 16 outputs (one
+// broadcast per 32 bytes of weights) streamed at 22 GB/s on one Zen 4 core, panels of 64 at 28-29
+// (panels of 128: 27). A panel read as floats is 64 columns of B = W^T, row after row, which is
+// what the SGEMM takes for prefill. Outputs past `rows` hold zero weights.
 #pragma once
 
 #include <cstdint>
@@ -20,12 +22,12 @@
 namespace kiln::kernels {
 
 struct PackedHalfWeights {
-  static constexpr int64_t kPanel = 16;
+  static constexpr int64_t kPanel = 64;
 
   WeightFormat format = WeightFormat::F16;  // F16 or BF16
   int64_t rows = 0, cols = 0;
-  int64_t panels = 0;  // ceil(rows / 16)
-  // Panel p's weight for output 16p + n at input k is data[(p * cols + k) * 16 + n].
+  int64_t panels = 0;  // ceil(rows / kPanel)
+  // Panel p's weight for output kPanel * p + n at input k is data[(p * cols + k) * kPanel + n].
   AlignedBuffer<uint16_t> data;
 
   const uint16_t* panel(int64_t p) const { return data.data() + p * cols * kPanel; }
@@ -42,8 +44,8 @@ PackedHalfWeights pack_half_weights(std::span<const WeightMatrixView> parts);
 // was packed (up to float summation order). Needs CpuLevel::Avx512.
 void packed_half_gemv(const PackedHalfWeights& w, const GemvArgs& args, ThreadPool& pool);
 
-// Panels [first, first + count) as floats: out[k * ld + 16 * (p - first) + n] = W[16p + n][k],
-// for every input k. Needs CpuLevel::Avx512.
+// Panels [first, first + count) as floats: out[k * ld + kPanel * (p - first) + n] =
+// W[kPanel * p + n][k], for every input k. Needs CpuLevel::Avx512.
 void unpack_half_panels(const PackedHalfWeights& w, int64_t first, int64_t count, float* out, int64_t ld);
 
 }  // namespace kiln::kernels

@@ -1,5 +1,5 @@
-// The products of packed Float16/BFloat16 weights (packed_half_weights.h): a panel's 16 outputs
-// for up to 8 x rows at a time, input by input, each converted weight vector multiplied into every
+// The products of packed Float16/BFloat16 weights (packed_half_weights.h): a panel's 64 outputs
+// for up to 4 x rows at a time, input by input, each converted weight vector multiplied into every
 // row's accumulator by that row's value broadcast.
 #include <immintrin.h>
 
@@ -10,13 +10,13 @@
 namespace kiln::kernels {
 namespace {
 
-constexpr int kMaxRowsX = 8;
 constexpr int64_t kPanel = PackedHalfWeights::kPanel;
-// Inputs per step: 4 vectors, two 64-byte lines.
-constexpr int64_t kStep = 4;
+constexpr int kVectors = kPanel / 16;  // of 16 outputs each, per input
+// 4 x rows keep 16 accumulators; more rows take further passes over the panel, from L2.
+constexpr int kMaxRowsX = 4;
 // Decode streams the matrix once; every line is requested this far ahead (running on into the
 // next panel, which is next in memory), as the int8/int4 kernel does.
-constexpr int64_t kPrefetchBytes = 8192;
+constexpr int64_t kPrefetchBytes = 16384;
 
 template <bool kBF16>
 __m512 load_weights(const uint16_t* p) {
@@ -25,43 +25,49 @@ __m512 load_weights(const uint16_t* p) {
   return _mm512_cvtph_ps(bits);
 }
 
-// A few rows' FMAs chain on one accumulator each, 4 cycles apart: 1 row keeps 4 accumulators (one
-// per input of a step), 2 rows 2, and 3 or more are enough side by side.
+// One x row's FMAs chain on each accumulator 4 cycles apart; alternating two sets of them by
+// input keeps them from waiting on each other. Two or more rows are enough side by side.
 template <int kX>
-constexpr int kChains = kX == 1 ? 4 : kX == 2 ? 2 : 1;
+constexpr int kChains = kX == 1 ? 2 : 1;
 
 template <bool kBF16, int kX>
 void tile(const PackedHalfWeights& w, const GemvArgs& a, int64_t panel, int64_t r0) {
   constexpr int chains = kChains<kX>;
   const uint16_t* p = w.panel(panel);
   const float* x = a.x + r0 * a.ldx;
-  __m512 acc[chains][kX];
+  __m512 acc[chains][kX][kVectors];
   for (auto& chain : acc)
-    for (auto& v : chain) v = _mm512_setzero_ps();
-  int64_t k = 0;
-  for (; k + kStep <= w.cols; k += kStep) {
-    const auto* line = reinterpret_cast<const char*>(p + k * kPanel) + kPrefetchBytes;
-    _mm_prefetch(line, _MM_HINT_T0);
-    _mm_prefetch(line + 64, _MM_HINT_T0);
-    for (int u = 0; u < kStep; ++u) {
-      const __m512 wv = load_weights<kBF16>(p + (k + u) * kPanel);
-      for (int i = 0; i < kX; ++i)
-        acc[u % chains][i] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[i * a.ldx + k + u]), acc[u % chains][i]);
+    for (auto& row : chain)
+      for (auto& v : row) v = _mm512_setzero_ps();
+  // Input k: its 64 outputs' weights are two lines, each vector converted once for every x row.
+  const auto input = [&](int64_t k, __m512 (&sums)[kX][kVectors]) __attribute__((always_inline)) {
+    const uint16_t* in = p + k * kPanel;
+    const auto* ahead = reinterpret_cast<const char*>(in) + kPrefetchBytes;
+    _mm_prefetch(ahead, _MM_HINT_T0);
+    _mm_prefetch(ahead + 64, _MM_HINT_T0);
+    __m512 xs[kX];
+    for (int i = 0; i < kX; ++i) xs[i] = _mm512_set1_ps(x[i * a.ldx + k]);
+    for (int v = 0; v < kVectors; ++v) {
+      const __m512 wv = load_weights<kBF16>(in + 16 * v);
+      for (int i = 0; i < kX; ++i) sums[i][v] = _mm512_fmadd_ps(wv, xs[i], sums[i][v]);
     }
-  }
-  for (; k < w.cols; ++k) {
-    const __m512 wv = load_weights<kBF16>(p + k * kPanel);
-    for (int i = 0; i < kX; ++i) acc[0][i] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[i * a.ldx + k]), acc[0][i]);
-  }
-  const int64_t j0 = panel * kPanel, n = std::min(kPanel, w.rows - j0);
-  const __mmask16 mask = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-  const __m512 bias = a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + j0) : _mm512_setzero_ps();
-  for (int i = 0; i < kX; ++i) {
-    __m512 v = bias;
-    for (int c = 0; c < chains; ++c) v = _mm512_add_ps(v, acc[c][i]);
-    float* y = a.y + (r0 + i) * a.ldy + j0;
-    if (a.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, y));
-    _mm512_mask_storeu_ps(y, mask, v);
+  };
+  int64_t k = 0;
+  for (; k + chains <= w.cols; k += chains)
+    for (int c = 0; c < chains; ++c) input(k + c, acc[c]);
+  for (; k < w.cols; ++k) input(k, acc[0]);
+  for (int v = 0; v < kVectors; ++v) {
+    const int64_t j0 = panel * kPanel + 16 * v, n = std::min<int64_t>(16, w.rows - j0);
+    if (n <= 0) break;
+    const __mmask16 mask = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    const __m512 bias = a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + j0) : _mm512_setzero_ps();
+    for (int i = 0; i < kX; ++i) {
+      __m512 sum = bias;
+      for (int c = 0; c < chains; ++c) sum = _mm512_add_ps(sum, acc[c][i][v]);
+      float* y = a.y + (r0 + i) * a.ldy + j0;
+      if (a.accumulate) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, y));
+      _mm512_mask_storeu_ps(y, mask, sum);
+    }
   }
 }
 
@@ -74,11 +80,7 @@ void gemv(const PackedHalfWeights& w, const GemvArgs& a, ThreadPool& pool) {
           case 1: tile<kBF16, 1>(w, a, panel, r0); break;
           case 2: tile<kBF16, 2>(w, a, panel, r0); break;
           case 3: tile<kBF16, 3>(w, a, panel, r0); break;
-          case 4: tile<kBF16, 4>(w, a, panel, r0); break;
-          case 5: tile<kBF16, 5>(w, a, panel, r0); break;
-          case 6: tile<kBF16, 6>(w, a, panel, r0); break;
-          case 7: tile<kBF16, 7>(w, a, panel, r0); break;
-          default: tile<kBF16, 8>(w, a, panel, r0); break;
+          default: tile<kBF16, 4>(w, a, panel, r0); break;
         }
       }
   });
@@ -88,7 +90,9 @@ template <bool kBF16>
 void unpack(const PackedHalfWeights& w, int64_t first, int64_t count, float* out, int64_t ld) {
   for (int64_t p = 0; p < count; ++p) {
     const uint16_t* panel = w.panel(first + p);
-    for (int64_t k = 0; k < w.cols; ++k) _mm512_storeu_ps(out + k * ld + p * kPanel, load_weights<kBF16>(panel + k * kPanel));
+    for (int64_t k = 0; k < w.cols; ++k)
+      for (int v = 0; v < kVectors; ++v)
+        _mm512_storeu_ps(out + k * ld + p * kPanel + 16 * v, load_weights<kBF16>(panel + k * kPanel + 16 * v));
   }
 }
 

@@ -114,13 +114,13 @@ void Module::load_state_dict(const StateSource& source, bool strict, const Progr
                                                ", the model expects floating point");
     const DType keep = p.dtype() != DType::Undefined ? p.dtype() : d.dtype;
     if (source.describe)
-      p.defer(keep, [tensor = source.tensor, source = source.name, path, described = d.shape, keep] {
-        const Tensor t = tensor(path);
-        if (t.shape() != described)
-          throw Error(ErrorCode::InvalidModel, source + ": tensor '" + path + "' was described with shape " +
+      p.defer(keep, [tensor = source.tensor, source_name = source.name, path, described = d.shape, keep] {
+        const Tensor read = tensor(path);
+        if (read.shape() != described)
+          throw Error(ErrorCode::InvalidModel, source_name + ": tensor '" + path + "' was described with shape " +
                                                    shape_to_string(described) + " but read with shape " +
-                                                   shape_to_string(t.shape()));
-        return converted(t, keep);
+                                                   shape_to_string(read.shape()));
+        return converted(read, keep);
       });
     else
       p.hold(converted(t, keep));

@@ -175,8 +175,9 @@ void Projection::apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y,
     kernels::sgemm(level_, rows, n, in_, &packed_x, b, y + first_output, ldy, epilogue, &pool);
   };
   if (half_.rows > 0) {
-    // Whole panels converted as they are: k-major, 16 columns of B each.
+    // Whole panels converted as they are: k-major, kPanel columns of B each.
     constexpr int64_t kPanel = kernels::PackedHalfWeights::kPanel;
+    static_assert(64 % kPanel == 0, "slices of a multiple of 64 outputs start on a panel");
     for (int64_t j0 = 0; j0 < half_.rows; j0 += slice_rows) {
       const int64_t n = std::min(slice_rows, half_.rows - j0), panels = (n + kPanel - 1) / kPanel;
       slice.resize_discarding(static_cast<size_t>(panels * kPanel * in_));
