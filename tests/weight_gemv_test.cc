@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -55,6 +56,8 @@ Stored store(WeightFormat format, int64_t rows, int64_t cols, int64_t group, uin
     if (format == WeightFormat::Int8) quantize_int8_row(row, cols, group, reinterpret_cast<int8_t*>(out), s.scales.data() + r * (cols / group));
     if (format == WeightFormat::Int4) quantize_int4_row(row, cols, group, out, s.scales.data() + r * (cols / group));
   }
+  // As nn::Projection keeps them: the packed kernels read float16 scales.
+  round_scales_to_float16(s.scales.data(), static_cast<int64_t>(s.scales.size()));
   s.view = {format, rows, cols, group, s.data.data(), s.scales.empty() ? nullptr : s.scales.data()};
   return s;
 }
@@ -215,6 +218,19 @@ TEST(PackedIntWeights, RejectGroupsThatDoNotTileTheRow) {
   EXPECT_THROW(pack_int_weights(f.view), Error);
 }
 
+// A scale that float16 does not hold would make the packed product differ from the matrix's own
+// values: refused, naming where it is.
+TEST(PackedIntWeights, RejectScalesThatFloat16DoesNotHold) {
+  Stored w = store(WeightFormat::Int4, 3, 64, 32, 2);
+  w.scales[5] = 0.1f;
+  try {
+    pack_int_weights(w.view);
+    FAIL() << "packed a scale of 0.1";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2 group 1"), std::string::npos) << e.what();
+  }
+}
+
 // The AVX-512 quantizer gives the reference's codes, scales and sums exactly, over tails, zero
 // blocks and values at rounding ties.
 TEST(QuantizedActivations, Avx512MatchesTheReferenceExactly) {
@@ -294,6 +310,20 @@ TEST(WeightQuantize, Int8RoundsToTheNearestStepOfMaxOver127) {
   EXPECT_EQ(q[1], 2);
   EXPECT_EQ(q[2], 1);
   EXPECT_EQ(q[3], 0);
+}
+
+TEST(WeightQuantize, ScalesRoundToTheNearestFloat16AndRefuseWhatItCannotHold) {
+  std::vector<float> scales = {0.02f, -0.2f, 0.f, 1e-6f, 65504.f};
+  round_scales_to_float16(scales.data(), static_cast<int64_t>(scales.size()));
+  EXPECT_EQ(scales[0], 0.0200042725f);  // 0x251f: 0.02 lies between it and 0x251e, nearer it
+  EXPECT_EQ(scales[1], -0.199951172f);
+  EXPECT_EQ(scales[2], 0.f);
+  EXPECT_EQ(scales[3], 1.013278961e-06f);  // a subnormal float16
+  EXPECT_EQ(scales[4], 65504.f);
+  for (const float bad : {70000.f, std::numeric_limits<float>::quiet_NaN()}) {
+    float scale = bad;
+    EXPECT_THROW(round_scales_to_float16(&scale, 1), Error) << bad;
+  }
 }
 
 TEST(WeightQuantize, Int4MapsTheSignedExtremeToCodeZeroAndPacksLowNibblesFirst) {

@@ -1,8 +1,11 @@
 #include "kernels/cpu/packed_int_weights.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "kiln/dtype.h"
 #include "kiln/error.h"
 
 namespace kiln::kernels {
@@ -28,6 +31,22 @@ void biased_block_codes(const WeightMatrixView& w, int64_t r, int64_t b, uint8_t
     return;
   }
   for (int64_t k = 0; k < 32; ++k) codes[k] = b * 32 + k < w.cols ? static_cast<uint8_t>(row[b * 32 + k] ^ 0x80) : 128;
+}
+
+// Row r's scale for group g as float16, zero past the matrix's rows.
+Float16 half_scale(const WeightMatrixView& w, int64_t r, int64_t g) {
+  if (r >= w.rows) return to_float16(0.f);
+  const int64_t groups = w.cols / w.group;
+  const float scale = w.scales[r * groups + g];
+  const Float16 half = to_float16(scale);
+  if (to_float(half) != scale) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%.9g", scale);
+    throw Error(ErrorCode::InvalidArgument, "packed weights keep float16 scales; row " + std::to_string(r) + " group " +
+                                                std::to_string(g) + " has " + value +
+                                                ", which float16 does not hold (quantize with weight_quantize.h)");
+  }
+  return half;
 }
 
 }  // namespace
@@ -56,13 +75,16 @@ PackedIntWeights pack_int_weights(const WeightMatrixView& w) {
   uint8_t* out = p.data.data();
   for (int64_t panel = 0; panel < p.panels; ++panel) {
     for (int64_t g = 0; g < p.groups; ++g) {
-      float scales[kPanel];
-      for (int64_t n = 0; n < kPanel; ++n) {
-        const int64_t r = panel * kPanel + n;
-        scales[n] = r < w.rows ? w.scales[r * p.groups + g] : 0.f;
+      if (g % 2 == 0) {
+        std::memset(out, 0, PackedIntWeights::kScaleLineBytes);
+        for (int64_t pair = g; pair < std::min(g + 2, p.groups); ++pair)
+          for (int64_t n = 0; n < kPanel; ++n) {
+            const int64_t r = panel * kPanel + n;
+            const Float16 half = half_scale(w, r, pair);
+            std::memcpy(out + ((pair - g) * kPanel + n) * 2, &half.bits, 2);
+          }
+        out += PackedIntWeights::kScaleLineBytes;
       }
-      std::memcpy(out, scales, sizeof scales);
-      out += PackedIntWeights::kScaleBytes;
       for (int64_t b = g * p.group_blocks; b < (g + 1) * p.group_blocks; ++b, out += p.block_bytes()) {
         for (int64_t n = 0; n < kPanel; ++n) {
           uint8_t codes[32];

@@ -3,8 +3,10 @@
 // and Q8_0 for its CPU kernels.
 //
 // Outputs are taken in panels of 16 and each panel's codes stored block after block of 32
-// inputs, its scales beside them, so a decode step reads the whole matrix as one sequential stream and a prefill tile
-// reuses every loaded vector across up to 8 x rows. In the 64-byte vector for inputs 4i..4i+3 of a
+// inputs, its scales beside them, so a decode step reads the whole matrix as one sequential stream
+// and a prefill tile reuses every loaded vector across up to 8 x rows. Scales are float16, as GGUF's
+// Q8_0 and Q4_0 store them (kernels/cpu/weight_quantize.h rounds them so): 4.5 bits per int4
+// weight in groups of 32 instead of 5, and decode time follows the bytes it reads. In the 64-byte vector for inputs 4i..4i+3 of a
 // panel, byte 4n + t is output n's code at input 4i + t: one vpdpbusd against x's 4 bytes
 // broadcast gives each output lane its 4-input dot.
 //   Int8: codes + 128 (unsigned bytes, as VNNI wants), 8 vectors per block.
@@ -25,7 +27,8 @@ namespace kiln::kernels {
 
 struct PackedIntWeights {
   static constexpr int64_t kPanel = 16;
-  static constexpr int64_t kScaleBytes = kPanel * 4;  // a group's 16 float scales
+  // Two groups' 16 float16 scales, one cache line, so that the codes after it stay 64-byte aligned.
+  static constexpr int64_t kScaleLineBytes = 64;
 
   WeightFormat format = WeightFormat::Int8;
   int64_t rows = 0, cols = 0;
@@ -33,17 +36,19 @@ struct PackedIntWeights {
   int64_t panels = 0;        // ceil(rows / 16)
   int64_t groups = 0;        // scales per output: cols / group (1 when a row has one scale)
   int64_t group_blocks = 0;  // blocks per group
-  // Panel after panel, each its groups in order: the group's 16 scales (one per output), then its
-  // blocks' codes. One sequential stream, so that the scales are prefetched with the codes.
+  // Panel after panel, each its groups in pairs: a line of the pair's scales (group g's 16, one per
+  // output, then group g + 1's, or zeros after a last odd group), then group g's blocks' codes and
+  // group g + 1's. One sequential stream, so that the scales are prefetched with the codes.
   AlignedBuffer<uint8_t> data;
 
   int64_t block_bytes() const { return format == WeightFormat::Int4 ? 256 : 512; }
-  int64_t panel_bytes() const { return groups * (kScaleBytes + group_blocks * block_bytes()); }
+  int64_t panel_bytes() const { return (groups + 1) / 2 * kScaleLineBytes + blocks * block_bytes(); }
   // Bytes the products read.
   int64_t bytes() const { return panels * panel_bytes(); }
 };
 
-// Repacks an Int8 or Int4 matrix; throws Error(InvalidArgument) for any other format.
+// Repacks an Int8 or Int4 matrix; throws Error(InvalidArgument) for any other format, or for a
+// scale that float16 does not hold exactly.
 PackedIntWeights pack_int_weights(const WeightMatrixView& w);
 
 // y = x W^T (+ bias) for any number of x rows, the values of weight_gemv_ref on the matrix that

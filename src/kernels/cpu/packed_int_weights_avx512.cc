@@ -40,14 +40,21 @@ void tile(const PackedIntWeights& w, const QuantizedActivations& x, const GemvAr
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
   __m512 acc[kX];
   for (auto& v : acc) v = _mm512_setzero_ps();
-  // Group by group: its 16 scales, then its blocks. A row with one scale is one group of every
-  // block, its scale applied at the end.
+  // Group by group, each pair's scales first. A row with one scale is one group of every block,
+  // its scale applied at the end.
   const uint8_t* p = panel_start;
-  for (int64_t g0 = 0; g0 < w.blocks; g0 += w.group_blocks) {
-    prefetch(p);
-    const __m512 weight_scale = _mm512_load_ps(reinterpret_cast<const float*>(p));
-    p += PackedIntWeights::kScaleBytes;
-    for (int64_t b = g0; b < g0 + w.group_blocks; ++b, p += w.block_bytes()) {
+  __m512 weight_scale = _mm512_setzero_ps(), next_weight_scale = weight_scale;
+  for (int64_t g = 0; g < w.groups; ++g) {
+    if (g % 2 == 0) {
+      prefetch(p);
+      const __m512i line = _mm512_load_si512(p);
+      weight_scale = _mm512_cvtph_ps(_mm512_castsi512_si256(line));
+      next_weight_scale = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(line, 1));
+      p += PackedIntWeights::kScaleLineBytes;
+    } else {
+      weight_scale = next_weight_scale;
+    }
+    for (int64_t b = g * w.group_blocks; b < (g + 1) * w.group_blocks; ++b, p += w.block_bytes()) {
       const uint8_t* block = p;
       for (int64_t line = 0; line < w.block_bytes(); line += 64) prefetch(block + line);
       __m512i dot[kX];
@@ -78,7 +85,8 @@ void tile(const PackedIntWeights& w, const QuantizedActivations& x, const GemvAr
   const int64_t j0 = panel * kPanel, n = std::min(kPanel, w.rows - j0);
   const __mmask16 mask = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
   const __m512 bias = a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + j0) : _mm512_setzero_ps();
-  const __m512 row_scale = kRowScale ? _mm512_load_ps(reinterpret_cast<const float*>(panel_start)) : _mm512_set1_ps(1.f);
+  const __m512 row_scale =
+      kRowScale ? _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(panel_start))) : _mm512_set1_ps(1.f);
   for (int i = 0; i < kX; ++i) {
     float* y = a.y + (r0 + i) * a.ldy + j0;
     __m512 v = _mm512_fmadd_ps(acc[i], row_scale, bias);

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "kiln/dtype.h"
+#include "kiln/error.h"
 
 namespace kiln::kernels {
 
@@ -25,6 +30,19 @@ void quantize_int4_row(const float* w, int64_t cols, int64_t group, uint8_t* q, 
     auto level = [&](int64_t c) { return static_cast<uint8_t>(std::min(15, static_cast<int>(w[c] * inverse + 8.5f))); };
     for (int64_t b0 = g0; b0 < g0 + group; b0 += 32)
       for (int64_t i = 0; i < 16; ++i) q[b0 / 2 + i] = static_cast<uint8_t>(level(b0 + i) | level(b0 + 16 + i) << 4);
+  }
+}
+
+void round_scales_to_float16(float* scales, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float half = to_float(to_float16(scales[i]));
+    if (!std::isfinite(half)) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", scales[i]);
+      throw Error(ErrorCode::InvalidArgument, std::string("a weight scale of ") + value +
+                                                  " has no float16 (its largest is 65504; NaN or infinite weights have none)");
+    }
+    scales[i] = half;
   }
 }
 

@@ -14,4 +14,10 @@ void quantize_int8_row(const float* w, int64_t cols, int64_t group, int8_t* q, f
 // One row into `q` (cols / 2 bytes, the Int4 layout) and cols / group scales; group % 32 == 0.
 void quantize_int4_row(const float* w, int64_t cols, int64_t group, uint8_t* q, float* scales);
 
+// Rounds scales to float16 as GGUF stores them: after the quantizers above, the values are then
+// Q8_0's and Q4_0's exactly (ggml also rounds the codes with the float scale), and they are what
+// the packed kernels (packed_int_weights.h) read. Throws Error(InvalidArgument) for a scale past
+// float16's range or NaN.
+void round_scales_to_float16(float* scales, int64_t count);
+
 }  // namespace kiln::kernels

@@ -103,6 +103,7 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
         else
           kernels::quantize_int4_row(row.data(), in_, group, q + r * row_bytes, s + r * (in_ / group));
       }
+      kernels::round_scales_to_float16(s, rows * (in_ / group));
       view = {.format = format, .rows = rows, .cols = in_, .group = group, .data = q, .scales = s};
     }
     segments_.push_back({view, first});
