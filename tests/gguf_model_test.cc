@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "kernels/cpu/weight_gemv.h"
 #include "llm/gguf_llama.h"
 #include "llm/llama_loader.h"
 #include "map_state_source.h"
@@ -138,6 +139,18 @@ TEST_P(GgufModel, ComputesWhatTheSameWeightsComputeFromAHuggingFaceCheckpoint) {
   for (const char* name : {"model.layers.0.self_attn.k_proj.weight", "model.layers.1.mlp.up_proj.weight"})
     EXPECT_EQ(GetParam().type == GgmlType::F32, float_values(stored.at(name)) == float_values(weights.hf.at(name)))
         << name << ": exact only when stored as F32, with the Q/K rows back in order";
+  // Q8_0 and Q4_0 tensors' codes as stored, Q/K rows included, are the file's values; the GGUF
+  // model computes with them, the Hugging Face one quantizes the values again.
+  for (const GgufLlamaTensor& t : llama_tensors(file, config)) {
+    const std::optional<nn::StoredCodes> codes = llama_tensor_codes(file, t);
+    const bool blocks = t.info->shape.size() == 2 && t.info->type != GgmlType::F32 &&
+                        (GetParam().type == GgmlType::Q8_0 || GetParam().type == GgmlType::Q4_0);
+    ASSERT_EQ(codes.has_value(), blocks) << t.hf_name;
+    if (!codes) continue;
+    std::vector<float> values(static_cast<size_t>(codes->rows * codes->cols));
+    kernels::dequantize_rows_ref(codes->view(), 0, codes->rows, values.data(), codes->cols);
+    EXPECT_EQ(values, float_values(stored.at(t.hf_name))) << t.hf_name;
+  }
   LlamaForCausalLM from_hf(config);
   from_hf.prepare({.level = options.level, .quant = GetParam().expected_quant});
   from_hf.load_state_dict(map_source(stored));

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <random>
 
+#include "kernels/cpu/weight_gemv.h"
 #include "llm/nn/layers.h"
 #include "llm/safetensors.h"
 #include "ops/cpu/cast.h"
@@ -163,6 +165,56 @@ TEST(NnModule, ADeferredTensorMustHaveTheShapeItsSourceDescribed) {
   Net net;
   EXPECT_EQ(error_of([&] { net.load_state_dict(source); }),
             "test weights: tensor 'blocks.1.proj.weight' was described with shape [3,4] but read with shape [4,3]");
+}
+
+class OneLinear : public Module {
+ public:
+  OneLinear() : proj(register_module("proj", std::make_unique<Linear>(64, 5, false))) {}
+  Linear& proj;
+};
+
+TEST(NnModule, ProjectionsTakeTheCodesTheirSourceStores) {
+  // Int4 codes that quantizing their own values again would not give back: no block holds code 0,
+  // which ggml's quantizer gives every block's extreme (importance-weighted Q4_0 searches the scale).
+  StoredCodes codes{.format = kernels::WeightFormat::Int4, .rows = 5, .cols = 64, .group = 32};
+  std::mt19937 rng(3);
+  for (int i = 0; i < 5 * 32; ++i) codes.codes.push_back(static_cast<uint8_t>((9 + rng() % 7) | (9 + rng() % 7) << 4));
+  for (int i = 0; i < 10; ++i) codes.scales.push_back(to_float(to_float16(0.01f * static_cast<float>(1 + i % 3))));
+  Tensor values = Tensor::zeros(DType::Float32, {5, 64});
+  kernels::dequantize_rows_ref(codes.view(), 0, 5, values.data<float>(), 64);
+  const std::map<std::string, Tensor> weights = {{"proj.weight", values}};
+  StateSource source = map_source(weights);
+  source.describe = [&](const std::string&) { return TensorDescription{{5, 64}, DType::Float32}; };
+  source.codes = [&](const std::string&) { return std::optional<StoredCodes>(codes); };
+  std::vector<float> x(64), expected(5), y(5);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  for (float& v : x) v = uniform(rng);
+  kernels::weight_gemv_ref(codes.view(), {.x = x.data(), .ldx = 64, .x_rows = 1, .y = expected.data(), .ldy = 5}, 0, 5);
+  ThreadPool pool(1);
+  const auto product = [&](const StateSource& from, CpuLevel level) {
+    OneLinear net;
+    net.prepare({.level = level, .quant = {WeightQuant::Int4, 32}});
+    net.load_state_dict(from);
+    net.proj.forward(x.data(), 64, 1, y.data(), false, pool);
+    return y;
+  };
+  for (const CpuLevel level : testing::runnable_cpu_levels()) {
+    const std::vector<float> from_codes = product(source, level);
+    for (int j = 0; j < 5; ++j)
+      EXPECT_NEAR(from_codes[j], expected[j], 1e-4 * (1 + std::abs(expected[j]))) << cpu_level_name(level) << " output " << j;
+  }
+  StateSource values_only = source;
+  values_only.codes = nullptr;
+  const std::vector<float> requantized = product(values_only, default_cpu_level());
+  float largest_difference = 0;
+  for (int j = 0; j < 5; ++j) largest_difference = std::max(largest_difference, std::abs(requantized[j] - expected[j]));
+  EXPECT_GT(largest_difference, 1e-3f) << "quantizing the values again should have moved them";
+  // Codes of another shape than the tensor's are refused, naming it.
+  codes.rows = 4;
+  OneLinear net;
+  net.prepare({.level = default_cpu_level(), .quant = {WeightQuant::Int4, 32}});
+  EXPECT_EQ(error_of([&] { net.load_state_dict(source); }),
+            "test weights: tensor 'proj.weight' was described with shape [5,64] but its codes are 4x64");
 }
 
 TEST(NnModule, StrictLoadingListsMissingAndUnexpectedNames) {

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <limits>
 
+#include "llm/ggml_blocks.h"
+
 namespace kiln::llm {
 namespace {
 
@@ -178,6 +180,46 @@ Tensor llama_tensor_float32(const GgufFile& file, const GgufLlamaTensor& tensor)
 Tensor llama_tensor_dense(const GgufFile& file, const GgufLlamaTensor& tensor) {
   Tensor values = file.dense(tensor.info->name);
   return tensor.permuted_heads ? unpermute_qk_rows(values, tensor.permuted_heads) : values;
+}
+
+namespace {
+
+template <class Block>
+nn::StoredCodes codes_of_blocks(std::span<const std::byte> raw, kernels::WeightFormat format, int64_t rows, int64_t cols) {
+  constexpr int64_t kCodeBytes = sizeof(Block::qs);
+  const int64_t blocks = rows * cols / Block::kElements;
+  nn::StoredCodes c{.format = format, .rows = rows, .cols = cols, .group = Block::kElements};
+  c.codes.resize(static_cast<size_t>(blocks * kCodeBytes));
+  c.scales.resize(static_cast<size_t>(blocks));
+  for (int64_t b = 0; b < blocks; ++b) {
+    Block block;
+    std::memcpy(&block, raw.data() + b * static_cast<int64_t>(sizeof(Block)), sizeof(Block));
+    std::memcpy(c.codes.data() + b * kCodeBytes, block.qs, kCodeBytes);
+    c.scales[static_cast<size_t>(b)] = to_float(block.d);
+  }
+  return c;
+}
+
+}  // namespace
+
+std::optional<nn::StoredCodes> llama_tensor_codes(const GgufFile& file, const GgufLlamaTensor& tensor) {
+  const GgufTensorInfo& info = *tensor.info;
+  if (info.shape.size() != 2 || (info.type != GgmlType::Q8_0 && info.type != GgmlType::Q4_0)) return std::nullopt;
+  const std::span<const std::byte> raw = file.raw(info.name);
+  const int64_t rows = info.shape[0], cols = info.shape[1];
+  nn::StoredCodes c = info.type == GgmlType::Q8_0
+                          ? codes_of_blocks<BlockQ8_0>(raw, kernels::WeightFormat::Int8, rows, cols)
+                          : codes_of_blocks<BlockQ4_0>(raw, kernels::WeightFormat::Int4, rows, cols);
+  if (tensor.permuted_heads) {
+    // A row's blocks are contiguous in both arrays, so reordering whole rows undoes the permutation.
+    nn::StoredCodes ordered = c;
+    unpermute_qk_rows(std::as_bytes(std::span(c.codes)), std::as_writable_bytes(std::span(ordered.codes)), rows,
+                      tensor.permuted_heads);
+    unpermute_qk_rows(std::as_bytes(std::span(c.scales)), std::as_writable_bytes(std::span(ordered.scales)), rows,
+                      tensor.permuted_heads);
+    return ordered;
+  }
+  return c;
 }
 
 void unpermute_qk_rows(std::span<const std::byte> src, std::span<std::byte> dst, int64_t row_count, int64_t n_head) {

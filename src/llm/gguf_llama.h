@@ -17,6 +17,7 @@
 
 #include "llm/gguf.h"
 #include "llm/llama_config.h"
+#include "llm/nn/parameter.h"
 
 namespace kiln::llm {
 
@@ -50,6 +51,10 @@ Tensor llama_tensor_float32(const GgufFile& file, const GgufLlamaTensor& tensor)
 // types (Q8_0, Q4_0) as float32.
 Tensor llama_tensor_dense(const GgufFile& file, const GgufLlamaTensor& tensor);
 
+// The codes of a Q8_0 or Q4_0 matrix as stored, in Hugging Face's row order: Q8_0 as Int8 and Q4_0
+// as Int4 in groups of 32 (the blocks' own layout), each block's float16 scale as a float; nullopt
+// for any other type or a tensor that is not a matrix.
+std::optional<nn::StoredCodes> llama_tensor_codes(const GgufFile& file, const GgufLlamaTensor& tensor);
 // Hugging Face's row order from llama.cpp's, for `rows` of any dense dtype whose first dim is
 // n_head * head_dim rows (a 1-D bias: rows of one element).
 Tensor unpermute_qk_rows(const Tensor& rows, int64_t n_head);

@@ -72,7 +72,8 @@ std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::P
                               [tensors](const std::string& n) {
                                 const GgufTensorInfo& info = *tensors->at(n).info;
                                 return nn::TensorDescription{info.shape, gguf_dense_dtype(info.type)};
-                              }},
+                              },
+                          .codes = [file, tensors](const std::string& n) { return llama_tensor_codes(*file, tensors->at(n)); }},
                          true, progress);
   return model;
 }

@@ -44,7 +44,7 @@ LlamaAttention::LlamaAttention(const LlamaConfig& c)
       o_proj(register_module("o_proj", make<Linear>(q_width(c), c.hidden_size, o_bias(c)))) {}
 
 void LlamaAttention::prepare_self(const nn::PrepareOptions& options) {
-  qkv.build(options.level, {&q_proj.weight(), &k_proj.weight(), &v_proj.weight()},
+  qkv.build(options.level, {&q_proj.weight_parameter(), &k_proj.weight_parameter(), &v_proj.weight_parameter()},
             {&q_proj.bias(), &k_proj.bias(), &v_proj.bias()}, options.quant);
 }
 
@@ -54,7 +54,7 @@ LlamaMlp::LlamaMlp(const LlamaConfig& c)
       down_proj(register_module("down_proj", make<Linear>(c.intermediate_size, c.hidden_size, false))) {}
 
 void LlamaMlp::prepare_self(const nn::PrepareOptions& options) {
-  gate_up.build(options.level, {&gate_proj.weight(), &up_proj.weight()}, {}, options.quant);
+  gate_up.build(options.level, {&gate_proj.weight_parameter(), &up_proj.weight_parameter()}, {}, options.quant);
 }
 
 LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfig& c)
@@ -78,7 +78,8 @@ LlamaForCausalLM::LlamaForCausalLM(const LlamaConfig& config)
 }
 
 void LlamaForCausalLM::prepare_self(const nn::PrepareOptions& options) {
-  head_.build(options.level, {lm_head_ ? &lm_head_->weight() : &model_.embed_tokens.weight()}, {}, options.quant);
+  head_.build(options.level,
+              {lm_head_ ? &lm_head_->weight_parameter() : &model_.embed_tokens.weight_parameter()}, {}, options.quant);
 }
 
 KvCacheShape LlamaForCausalLM::kv_cache_shape(int64_t blocks, int64_t block_size, kernels::KvDtype dtype) const {

@@ -20,7 +20,7 @@ Linear::Linear(int64_t in, int64_t out, bool bias, Packing packing)
 
 void Linear::prepare_self(const PrepareOptions& options) {
   if (packing_ == Packing::Parent) return;
-  projection_.build(options.level, {&weight()}, bias_ ? std::vector<const Tensor*>{&bias()} : std::vector<const Tensor*>{},
+  projection_.build(options.level, {&weight_}, bias_ ? std::vector<const Tensor*>{&bias()} : std::vector<const Tensor*>{},
                     options.quant);
 }
 

@@ -20,6 +20,7 @@ class Linear : public Module {
  public:
   Linear(int64_t in, int64_t out, bool bias, Packing packing = Packing::Self);
   const Tensor& weight() const { return weight_.value(); }
+  const Parameter& weight_parameter() const { return weight_; }
   const Tensor& bias() const { return bias_ ? bias_->value() : undefined_; }  // undefined without a bias
   // y [rows, out] = (or += with `accumulate`) x W^T + b, row r of x at x + r * ldx (ldx >= in).
   // Packing::Self only.
@@ -39,6 +40,7 @@ class Embedding : public Module {
  public:
   Embedding(int64_t vocab, int64_t hidden);
   const Tensor& weight() const { return weight_.value(); }
+  const Parameter& weight_parameter() const { return weight_; }
   // Row t of `out` [tokens.size(), hidden] = the embedding of tokens[t]; Error(InvalidArgument)
   // naming the token for an id outside [0, vocab).
   void forward(const std::vector<int32_t>& tokens, float* out) const;

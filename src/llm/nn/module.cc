@@ -31,27 +31,6 @@ Tensor converted(const Tensor& t, DType dtype) {
 
 }  // namespace
 
-const Tensor& Parameter::value() const {
-  if (!value_.defined() && read_) value_ = read_();
-  return value_;
-}
-
-void Parameter::hold(Tensor value) {
-  dtype_ = value.dtype();
-  value_ = std::move(value);
-  read_ = nullptr;
-}
-
-void Parameter::defer(DType dtype, std::function<Tensor()> read) {
-  dtype_ = dtype;
-  value_ = Tensor();
-  read_ = std::move(read);
-}
-
-void Parameter::let_go() const {
-  if (read_) value_ = Tensor();
-}
-
 Parameter& Module::register_parameter(std::string name, Shape shape) {
   parameters_.push_back({std::move(name), std::make_unique<Parameter>(std::move(shape))});
   return *parameters_.back().parameter;
@@ -113,16 +92,29 @@ void Module::load_state_dict(const StateSource& source, bool strict, const Progr
       throw Error(ErrorCode::InvalidModel, source.name + ": tensor '" + path + "' is " + dtype_name(d.dtype) +
                                                ", the model expects floating point");
     const DType keep = p.dtype() != DType::Undefined ? p.dtype() : d.dtype;
-    if (source.describe)
-      p.defer(keep, [tensor = source.tensor, source_name = source.name, path, described = d.shape, keep] {
-        const Tensor read = tensor(path);
-        if (read.shape() != described)
-          throw Error(ErrorCode::InvalidModel, source_name + ": tensor '" + path + "' was described with shape " +
-                                                   shape_to_string(described) + " but read with shape " +
-                                                   shape_to_string(read.shape()));
-        return converted(read, keep);
-      });
-    else
+    if (source.describe) {
+      std::function<std::optional<StoredCodes>()> codes;
+      if (source.codes)
+        codes = [read = source.codes, source_name = source.name, path, described = d.shape]() -> std::optional<StoredCodes> {
+          std::optional<StoredCodes> c = read(path);
+          if (c && Shape{c->rows, c->cols} != described)
+            throw Error(ErrorCode::InvalidModel, source_name + ": tensor '" + path + "' was described with shape " +
+                                                     shape_to_string(described) + " but its codes are " +
+                                                     std::to_string(c->rows) + "x" + std::to_string(c->cols));
+          return c;
+        };
+      p.defer(
+          keep,
+          [tensor = source.tensor, source_name = source.name, path, described = d.shape, keep] {
+            const Tensor read = tensor(path);
+            if (read.shape() != described)
+              throw Error(ErrorCode::InvalidModel, source_name + ": tensor '" + path + "' was described with shape " +
+                                                       shape_to_string(described) + " but read with shape " +
+                                                       shape_to_string(read.shape()));
+            return converted(read, keep);
+          },
+          std::move(codes));
+    } else
       p.hold(converted(t, keep));
     if (progress) progress("loading", ++loaded, total);
   });

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,7 @@
 
 #include "core/cpu_features.h"
 #include "kiln/tensor.h"
+#include "llm/nn/parameter.h"
 #include "llm/nn/projection.h"
 
 namespace kiln::llm::nn {
@@ -52,33 +54,10 @@ struct StateSource {
   // mapped checkpoint or GGUF file): the module keeps the source rather than the tensors, and its
   // parameters are deferred.
   std::function<TensorDescription(const std::string&)> describe;
-};
-
-// A module's parameter: a tensor of a declared shape, held in memory or deferred to the source it
-// was loaded from. A deferred parameter is read (and converted to its dtype) when prepare() or an
-// accessor asks for its value, and let go again at the end of the prepare() that read it; what
-// the forward pass reads lives in the prepared form. Not for concurrent use: forward passes do not
-// read parameters.
-class Parameter {
- public:
-  explicit Parameter(Shape shape) : shape_(std::move(shape)) {}
-  const Shape& shape() const { return shape_; }
-  DType dtype() const { return dtype_; }  // Undefined until loaded
-  bool deferred() const { return static_cast<bool>(read_); }
-  // Undefined until loaded. Reading a deferred value throws what its source throws, and
-  // Error(InvalidModel) naming the source and tensor when it gives another shape than it described.
-  const Tensor& value() const;
-
- private:
-  friend class Module;
-  void hold(Tensor value);
-  void defer(DType dtype, std::function<Tensor()> read);
-  void let_go() const;  // a deferred value only
-
-  Shape shape_;
-  DType dtype_ = DType::Undefined;
-  mutable Tensor value_;
-  std::function<Tensor()> read_;  // set while deferred
+  // Optional, with `describe`: a tensor's codes when the source stores it quantized (GGUF's Q8_0
+  // and Q4_0 blocks), nullopt for one it does not. A projection computed in that very format takes
+  // them as they are rather than quantizing the float values again (Parameter::stored_codes).
+  std::function<std::optional<StoredCodes>(const std::string&)> codes;
 };
 
 class Module {

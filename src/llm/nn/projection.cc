@@ -1,6 +1,8 @@
 #include "llm/nn/projection.h"
 
 #include <algorithm>
+#include <numeric>
+#include <optional>
 #include <cstring>
 
 #include "kernels/cpu/packed_int_weights.h"
@@ -42,14 +44,67 @@ void append_as_float(const Tensor& t, std::vector<float>& out) {
 
 }  // namespace
 
-void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights,
+void Projection::build(CpuLevel level, const std::vector<const Parameter*>& weights,
                        const std::vector<const Tensor*>& biases, WeightQuant quant) {
   *this = Projection();
-  if (std::any_of(weights.begin(), weights.end(), [](const Tensor* w) { return !w->defined(); })) return;
+  if (std::any_of(weights.begin(), weights.end(), [](const Parameter* w) { return w->dtype() == DType::Undefined; }))
+    return;
   level_ = level;
-  in_ = weights.front()->dim(1);
-  int64_t out = 0;
-  for (const Tensor* w : weights) out += w->dim(0);
+  in_ = weights.front()->shape()[1];
+  std::vector<int64_t> rows;
+  for (const Parameter* w : weights) rows.push_back(w->shape()[0]);
+  out_ = std::accumulate(rows.begin(), rows.end(), int64_t{0});
+  if (!build_from_codes(weights, quant)) {
+    std::vector<const Tensor*> values;
+    for (const Parameter* w : weights) values.push_back(&w->value());
+    build_from_values(values, quant);
+  }
+  if (std::any_of(biases.begin(), biases.end(), [](const Tensor* b) { return b->defined(); })) {
+    for (size_t i = 0; i < weights.size(); ++i) {
+      if (biases[i]->defined())
+        append_as_float(*biases[i], bias_);
+      else
+        bias_.resize(bias_.size() + static_cast<size_t>(rows[i]), 0.f);
+    }
+  }
+}
+
+bool Projection::build_from_codes(const std::vector<const Parameter*>& weights, WeightQuant quant) {
+  if (quant.kind == WeightQuant::Float) return false;
+  const WeightFormat format = quant.kind == WeightQuant::Int8 ? WeightFormat::Int8 : WeightFormat::Int4;
+  const int64_t group = quant.group ? quant.group : quant.kind == WeightQuant::Int8 ? in_ : 32;
+  std::vector<StoredCodes> stored;
+  for (const Parameter* w : weights) {
+    std::optional<StoredCodes> codes = w->stored_codes();
+    if (!codes || codes->format != format || codes->group != group) return false;
+    stored.push_back(std::move(*codes));
+  }
+  const int64_t row_bytes = kernels::weight_row_bytes(format, in_);
+  stored_.resize_discarding(static_cast<size_t>(out_ * row_bytes));
+  scales_.resize_discarding(static_cast<size_t>(out_ * (in_ / group)));
+  int64_t first = 0;
+  for (const StoredCodes& c : stored) {
+    if (c.cols != in_ || c.codes.size() != static_cast<size_t>(c.rows * row_bytes) ||
+        c.scales.size() != static_cast<size_t>(c.rows * (in_ / group)))
+      throw Error(ErrorCode::InvalidArgument, "stored codes of " + std::to_string(c.rows) + "x" + std::to_string(c.cols) +
+                                                  " hold " + std::to_string(c.codes.size()) + " bytes and " +
+                                                  std::to_string(c.scales.size()) + " scales, not a " +
+                                                  std::to_string(c.rows) + "x" + std::to_string(in_) + " matrix's");
+    uint8_t* q = stored_.data() + first * row_bytes;
+    float* s = scales_.data() + first * (in_ / group);
+    std::copy(c.codes.begin(), c.codes.end(), q);
+    std::copy(c.scales.begin(), c.scales.end(), s);
+    kernels::round_scales_to_float16(s, c.rows * (in_ / group));
+    segments_.push_back({{.format = format, .rows = c.rows, .cols = in_, .group = group, .data = q, .scales = s}, first});
+    first += c.rows;
+  }
+  pack_quantized(format, group);
+  return true;
+}
+
+void Projection::build_from_values(const std::vector<const Tensor*>& weights, WeightQuant quant) {
+  const CpuLevel level = level_;
+  const int64_t out = out_;
   int64_t group = quant.group ? quant.group : quant.kind == WeightQuant::Int8 ? in_ : 32;
   if (quant.kind != WeightQuant::Float && group != in_ && group % 32 == 0 && in_ % group != 0) {
     // Rows that the groups cannot tile (TinyLlama-style SwiGLU widths are multiples of 32, but
@@ -109,29 +164,23 @@ void Projection::build(CpuLevel level, const std::vector<const Tensor*>& weights
     segments_.push_back({view, first});
     first += rows;
   }
-  out_ = out;
-  if (quant.kind != WeightQuant::Float && level == CpuLevel::Avx512) {
-    // One packed matrix for every segment: they share inputs and format, so x is quantized once.
-    packed_ = kernels::pack_int_weights(
-        {.format = format, .rows = out, .cols = in_, .group = group, .data = stored_.data(), .scales = scales_.data()});
-    segments_.clear();
-    stored_ = {};
-    scales_ = {};
-  }
+  if (quant.kind != WeightQuant::Float) pack_quantized(format, group);
   if (packs_half) {
     std::vector<kernels::WeightMatrixView> views;
     for (const Segment& s : segments_) views.push_back(s.weights);
     half_ = kernels::pack_half_weights(views);
     segments_.clear();
   }
-  if (std::any_of(biases.begin(), biases.end(), [](const Tensor* b) { return b->defined(); })) {
-    for (size_t i = 0; i < weights.size(); ++i) {
-      if (biases[i]->defined())
-        append_as_float(*biases[i], bias_);
-      else
-        bias_.resize(bias_.size() + static_cast<size_t>(weights[i]->dim(0)), 0.f);
-    }
-  }
+}
+
+void Projection::pack_quantized(WeightFormat format, int64_t group) {
+  if (level_ != CpuLevel::Avx512) return;
+  // One packed matrix for every segment: they share inputs and format, so x is quantized once.
+  packed_ = kernels::pack_int_weights(
+      {.format = format, .rows = out_, .cols = in_, .group = group, .data = stored_.data(), .scales = scales_.data()});
+  segments_.clear();
+  stored_ = {};
+  scales_ = {};
 }
 
 int64_t Projection::weight_bytes() const {

@@ -21,6 +21,7 @@
 #include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/weight_matrix.h"
 #include "kiln/tensor.h"
+#include "llm/nn/parameter.h"
 
 namespace kiln::llm::nn {
 
@@ -42,9 +43,11 @@ class Projection {
  public:
   // `weights` are [out_i, in] each, the same `in`, any float dtype; `biases` is empty or has one
   // entry per weight, each undefined or [out_i]. Leaves the projection empty when any weight is
-  // undefined (not loaded yet). The projection keeps what it computes with: the weights need not
-  // outlive it.
-  void build(CpuLevel level, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases,
+  // not loaded yet. When every weight's source stores it as `quant` asks (Parameter::stored_codes:
+  // a GGUF's Q8_0 blocks for Int8 in groups of 32, Q4_0's for Int4 in groups of 32), those codes
+  // are taken as they are; otherwise the weights' values are read and quantized. The projection
+  // keeps what it computes with: the weights need not outlive it.
+  void build(CpuLevel level, const std::vector<const Parameter*>& weights, const std::vector<const Tensor*>& biases,
              WeightQuant quant = {});
   bool built() const { return out_ > 0; }
   int64_t in() const { return in_; }
@@ -60,6 +63,12 @@ class Projection {
     kernels::WeightMatrixView weights;
     int64_t first_output = 0;
   };
+  // The two ways build() fills the segments; build_from_codes declines (false) when a weight has
+  // no stored codes in the format asked for.
+  bool build_from_codes(const std::vector<const Parameter*>& weights, WeightQuant quant);
+  void build_from_values(const std::vector<const Tensor*>& weights, WeightQuant quant);
+  // On AVX-512, the segments as one packed matrix.
+  void pack_quantized(kernels::WeightFormat format, int64_t group);
   void apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
                   ThreadPool& pool) const;
 
