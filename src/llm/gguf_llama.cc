@@ -212,7 +212,9 @@ std::optional<nn::StoredCodes> llama_tensor_codes(const GgufFile& file, const Gg
                           : codes_of_blocks<BlockQ4_0>(raw, kernels::WeightFormat::Int4, rows, cols);
   if (tensor.permuted_heads) {
     // A row's blocks are contiguous in both arrays, so reordering whole rows undoes the permutation.
-    nn::StoredCodes ordered = c;
+    nn::StoredCodes ordered{.format = c.format, .rows = rows, .cols = cols, .group = c.group};
+    ordered.codes.resize(c.codes.size());
+    ordered.scales.resize(c.scales.size());
     unpermute_qk_rows(std::as_bytes(std::span(c.codes)), std::as_writable_bytes(std::span(ordered.codes)), rows,
                       tensor.permuted_heads);
     unpermute_qk_rows(std::as_bytes(std::span(c.scales)), std::as_writable_bytes(std::span(ordered.scales)), rows,

@@ -6,9 +6,9 @@
 // inputs, its scales beside them, so a decode step reads the whole matrix as one sequential stream
 // and a prefill tile reuses every loaded vector across up to 8 x rows. Scales are float16, as GGUF's
 // Q8_0 and Q4_0 store them (kernels/cpu/weight_quantize.h rounds them so): 4.5 bits per int4
-// weight in groups of 32 instead of 5, and decode time follows the bytes it reads. In the 64-byte vector for inputs 4i..4i+3 of a
-// panel, byte 4n + t is output n's code at input 4i + t: one vpdpbusd against x's 4 bytes
-// broadcast gives each output lane its 4-input dot.
+// weight in groups of 32 instead of 5, and decode time follows the bytes it reads. In the 64-byte
+// vector for inputs 4i..4i+3 of a panel, byte 4n + t is output n's code at input 4i + t: one
+// vpdpbusd against x's 4 bytes broadcast gives each output lane its 4-input dot.
 //   Int8: codes + 128 (unsigned bytes, as VNNI wants), 8 vectors per block.
 //   Int4: codes 0..15, 4 vectors per block; vector v holds inputs 8v..8v+3 in its low nibbles and
 //         8v+4..8v+7 in its high ones.

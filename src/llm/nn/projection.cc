@@ -1,9 +1,9 @@
 #include "llm/nn/projection.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <optional>
-#include <cstring>
 
 #include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/sgemm.h"
@@ -94,17 +94,14 @@ bool Projection::build_from_codes(const std::vector<const Parameter*>& weights, 
     float* s = scales_.data() + first * (in_ / group);
     std::copy(c.codes.begin(), c.codes.end(), q);
     std::copy(c.scales.begin(), c.scales.end(), s);
-    kernels::round_scales_to_float16(s, c.rows * (in_ / group));
     segments_.push_back({{.format = format, .rows = c.rows, .cols = in_, .group = group, .data = q, .scales = s}, first});
     first += c.rows;
   }
-  pack_quantized(format, group);
+  finish_quantized(format, group);
   return true;
 }
 
 void Projection::build_from_values(const std::vector<const Tensor*>& weights, WeightQuant quant) {
-  const CpuLevel level = level_;
-  const int64_t out = out_;
   int64_t group = quant.group ? quant.group : quant.kind == WeightQuant::Int8 ? in_ : 32;
   if (quant.kind != WeightQuant::Float && group != in_ && group % 32 == 0 && in_ % group != 0) {
     // Rows that the groups cannot tile (TinyLlama-style SwiGLU widths are multiples of 32, but
@@ -122,7 +119,7 @@ void Projection::build_from_values(const std::vector<const Tensor*>& weights, We
                               : quant.kind == WeightQuant::Int4 ? WeightFormat::Int4
                                                                 : WeightFormat::F32;
   const DType dtype = weights.front()->dtype();
-  const bool packs_half = quant.kind == WeightQuant::Float && level == CpuLevel::Avx512 &&
+  const bool packs_half = quant.kind == WeightQuant::Float && level_ == CpuLevel::Avx512 &&
                           (dtype == DType::Float16 || dtype == DType::BFloat16) &&
                           std::all_of(weights.begin(), weights.end(), [&](const Tensor* w) { return w->dtype() == dtype; });
   // Parameters may be views of a checkpoint's file mapping (nn::Module loads without copying),
@@ -130,8 +127,8 @@ void Projection::build_from_values(const std::vector<const Tensor*>& weights, We
   // with as they are get copied onto buffers of their own (2 MB pages, core/aligned_alloc.cc).
   // The half-precision packer reads them once and needs no copy.
   if (quant.kind != WeightQuant::Float) {
-    stored_.resize_discarding(static_cast<size_t>(out * kernels::weight_row_bytes(format, in_)));
-    scales_.resize_discarding(static_cast<size_t>(out * (in_ / group)));
+    stored_.resize_discarding(static_cast<size_t>(out_ * kernels::weight_row_bytes(format, in_)));
+    scales_.resize_discarding(static_cast<size_t>(out_ * (in_ / group)));
   } else if (!packs_half) {
     size_t bytes = 0;
     for (const Tensor* w : weights) bytes += w->nbytes();
@@ -152,19 +149,18 @@ void Projection::build_from_values(const std::vector<const Tensor*>& weights, We
       uint8_t* q = stored_.data() + first * row_bytes;
       float* s = scales_.data() + first * (in_ / group);
       for (int64_t r = 0; r < rows; ++r) {
-        kernels::dequantize_rows(level, source, r, 1, row.data(), in_);
+        kernels::dequantize_rows(level_, source, r, 1, row.data(), in_);
         if (format == WeightFormat::Int8)
           kernels::quantize_int8_row(row.data(), in_, group, reinterpret_cast<int8_t*>(q + r * row_bytes), s + r * (in_ / group));
         else
           kernels::quantize_int4_row(row.data(), in_, group, q + r * row_bytes, s + r * (in_ / group));
       }
-      kernels::round_scales_to_float16(s, rows * (in_ / group));
       view = {.format = format, .rows = rows, .cols = in_, .group = group, .data = q, .scales = s};
     }
     segments_.push_back({view, first});
     first += rows;
   }
-  if (quant.kind != WeightQuant::Float) pack_quantized(format, group);
+  if (quant.kind != WeightQuant::Float) finish_quantized(format, group);
   if (packs_half) {
     std::vector<kernels::WeightMatrixView> views;
     for (const Segment& s : segments_) views.push_back(s.weights);
@@ -173,7 +169,9 @@ void Projection::build_from_values(const std::vector<const Tensor*>& weights, We
   }
 }
 
-void Projection::pack_quantized(WeightFormat format, int64_t group) {
+void Projection::finish_quantized(WeightFormat format, int64_t group) {
+  // Float16 scales, as GGUF stores them and the packed kernel reads them, at every level alike.
+  kernels::round_scales_to_float16(scales_.data(), static_cast<int64_t>(scales_.size()));
   if (level_ != CpuLevel::Avx512) return;
   // One packed matrix for every segment: they share inputs and format, so x is quantized once.
   packed_ = kernels::pack_int_weights(

@@ -67,8 +67,9 @@ class Projection {
   // no stored codes in the format asked for.
   bool build_from_codes(const std::vector<const Parameter*>& weights, WeightQuant quant);
   void build_from_values(const std::vector<const Tensor*>& weights, WeightQuant quant);
-  // On AVX-512, the segments as one packed matrix.
-  void pack_quantized(kernels::WeightFormat format, int64_t group);
+  // Rounds the quantized segments' scales to float16 and, on AVX-512, packs the segments as one
+  // matrix.
+  void finish_quantized(kernels::WeightFormat format, int64_t group);
   void apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
                   ThreadPool& pool) const;
 
