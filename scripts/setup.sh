@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ pkg-config
+  cmake ninja-build g++ pkg-config ccache
   libprotobuf-dev protobuf-compiler libonnx-dev   # ONNX protobuf classes, checker, shape inference
   libcli11-dev                                    # the kiln CLI
   nlohmann-json3-dev                              # JSON: safetensors headers, Hugging Face configs

@@ -1,6 +1,6 @@
-// The public C++ API for running an ONNX model.
+// The public C++ API for running an ONNX model or a Kiln engine file (`kiln build`).
 //
-//   kiln::Session session("model.onnx");
+//   kiln::Session session("model.onnx");  // or "model.kiln"
 //   auto outputs = session.run({{"image", input}});
 //   const kiln::Tensor& logits = outputs.at("logits");
 //
@@ -38,6 +38,25 @@ struct SessionOptions {
   std::map<std::string, int64_t> dim_overrides;
   // Optimizer passes not to run, by name (`kiln passes` lists them); an unknown name is an error.
   std::vector<std::string> disabled_passes;
+  // Records a Chrome trace (chrome://tracing, Perfetto) in ONNX Runtime's event format: session
+  // creation's phases (import, each optimizer pass, kernel preparation) and every node of every
+  // run. Session::end_profiling writes it. Off, a run pays one untaken branch per node.
+  bool enable_profiling = false;
+  // end_profiling writes <prefix>_<date>_<time>.json unless given a path.
+  std::string profile_file_prefix = "kiln_profile";
+  // When set, session creation writes the optimized model here (ONNX Runtime's
+  // optimized_model_filepath): a Kiln engine file when the path ends in ".kiln", otherwise ONNX
+  // with Kiln's fused ops, as `kiln optimize` writes it.
+  std::string optimized_model_path;
+};
+
+// What the model file says about itself (ONNX's ModelProto fields; ONNX Runtime's ModelMetadata).
+struct ModelMetadata {
+  std::string producer_name, producer_version;
+  std::string graph_name, graph_description;
+  std::string domain, description;
+  int64_t version = 0;
+  std::map<std::string, std::string> custom_metadata_map;
 };
 
 // What one optimizer pass did while the session was created.
@@ -79,15 +98,29 @@ struct MemoryPlan {
 
 class Session {
  public:
+  // `model_path` is an ONNX model or a Kiln engine file, told apart by their contents. An engine
+  // was optimized and packed when it was built: the options that shaped that (optimization level,
+  // disabled passes, dim overrides, CPU level) were fixed then, and a session ignores its own
+  // optimization level and disabled passes; dim overrides, or a CPU level other than the engine's,
+  // are an error naming the option.
   explicit Session(const std::string& model_path, const SessionOptions& options = {});
-  // `base_dir` resolves external data files for a model given as bytes.
+  // The same from the file's bytes, which the session copies what it needs from (an engine's
+  // weights included). `base_dir` resolves an ONNX model's external data files.
   Session(const void* model_bytes, size_t size, const SessionOptions& options = {}, const std::string& base_dir = "");
   ~Session();
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
 
+  // The inputs a run must feed.
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
+  // Initializers the model also lists as graph inputs (IR version 4 and later): a run may feed
+  // them by name to replace their values, and takes the model's values otherwise. They are not
+  // constants, so the optimizer does not fold them and kernels do not pack them.
+  const std::vector<TensorInfo>& overridable_initializers() const;
+  const ModelMetadata& metadata() const;
+  // The kernels' instruction set: "scalar", "avx2" or "avx512".
+  std::string cpu_level() const;
   // Every pass the optimizer ran, in order.
   const std::vector<PassReport>& optimizer_report() const;
 
@@ -98,6 +131,11 @@ class Session {
   // The memory plan of runs with these feeds' shapes (all outputs asked for); runs once to make it
   // when no run with those shapes has.
   MemoryPlan memory_plan(const std::map<std::string, Tensor>& feeds) const;
+
+  // Stops profiling (SessionOptions::enable_profiling) and writes the trace as JSON to `path`, or
+  // when empty to <profile_file_prefix>_<date>_<time>.json; returns the path written, or "" when
+  // profiling was off or already ended. A run in flight when it is called is recorded whole or not at all.
+  std::string end_profiling(const std::string& path = "");
 
  private:
   std::shared_ptr<const runtime::Plan> plan_;
