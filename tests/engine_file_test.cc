@@ -211,7 +211,7 @@ TEST(EngineFile, RoundTripsEveryAttributeKind) {
   model.graph.initializers["unused_weights"] = Tensor::wrap(DType::Float32, {1000, 1000}, nullptr, nullptr);
   const TempDir dir("engine_attributes");
   const std::string path = (dir.path() / "a.kiln").string();
-  engine::write_engine(path, {.build = engine::describe_build(CpuLevel::Scalar, "test", "", 0), .model = &model});
+  engine::write_engine(path, {.build = engine::describe_build(CpuLevel::Scalar, "test", 0, 0), .model = &model});
   const ir::Model back = engine::EngineFile::open(path)->model();
   ASSERT_EQ(back.graph.nodes.size(), 1u);
   const ir::Node& n = back.graph.nodes[0];

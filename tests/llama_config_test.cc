@@ -88,6 +88,40 @@ TEST(LlamaConfig, ExplicitHeadDimNeedNotDivideTheHiddenSize) {
   EXPECT_EQ(c.head_dim, 32);
 }
 
+// llama_config_json writes what parse_llama_config reads back to the same config, for each family
+// and the options they carry (RoPE scaling, several EOS ids, biases, tied embeddings, windows).
+TEST(LlamaConfig, JsonReadsBackToTheSameConfig) {
+  LlamaConfig llama31 = parse_llama_config(R"({
+    "architectures": ["LlamaForCausalLM"], "bos_token_id": 128000, "eos_token_id": [128001, 128009],
+    "hidden_act": "silu", "hidden_size": 4096, "intermediate_size": 14336, "max_position_embeddings": 131072,
+    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "rms_norm_eps": 1e-05,
+    "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+    "rope_theta": 500000.0, "torch_dtype": "bfloat16", "vocab_size": 128256})", "llama31.json");
+  LlamaConfig qwen = parse_llama_config(R"({
+    "architectures": ["Qwen2ForCausalLM"], "hidden_size": 896, "intermediate_size": 4864, "num_attention_heads": 14,
+    "num_hidden_layers": 24, "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+    "sliding_window": 4096, "use_sliding_window": true, "tie_word_embeddings": true, "vocab_size": 151936})", "qwen.json");
+  LlamaConfig mistral = parse_llama_config(R"({
+    "architectures": ["MistralForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336, "head_dim": 160,
+    "num_attention_heads": 32, "num_hidden_layers": 32, "vocab_size": 32000, "rms_norm_eps": 0.1234567890123})",
+                                           "mistral.json");
+  for (const LlamaConfig* c : {&llama31, &qwen, &mistral}) {
+    const std::string written = llama_config_json(*c);
+    const LlamaConfig back = parse_llama_config(written, "written.json");
+    EXPECT_EQ(llama_config_json(back), written);
+    EXPECT_EQ(back.architecture, c->architecture);
+    EXPECT_EQ(back.head_dim, c->head_dim);
+    EXPECT_EQ(back.rms_norm_eps, c->rms_norm_eps);
+    EXPECT_EQ(back.rope_scaling.has_value(), c->rope_scaling.has_value());
+    EXPECT_EQ(back.sliding_window, c->sliding_window);
+    EXPECT_EQ(back.tie_word_embeddings, c->tie_word_embeddings);
+    EXPECT_EQ(back.attention_bias, c->attention_bias);
+    EXPECT_EQ(back.bos_token_id, c->bos_token_id);
+    EXPECT_EQ(back.eos_token_ids, c->eos_token_ids);
+  }
+}
+
 TEST(LlamaConfig, ConfigsKilnCannotRunGiveClearErrors) {
   const std::string base = R"("hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
     "num_hidden_layers": 2, "vocab_size": 100)";

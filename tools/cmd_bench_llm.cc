@@ -51,7 +51,7 @@ double run_once(const llm::LlamaForCausalLM& model, const Test& test, kernels::K
 }
 
 void bench_llm(const BenchLlmArgs& args) {
-  const CpuLevel level = args.weights.prepare_options().level;
+  const CpuLevel level = args.weights.prepare_options(args.model).level;
   const auto load_start = Clock::now();
   const auto model = load_llm(args.model, args.weights);
   const kernels::KvDtype kv_dtype = kernels::kv_dtype_from_name(args.kv_cache);
@@ -62,7 +62,7 @@ void bench_llm(const BenchLlmArgs& args) {
   const double params_b = static_cast<double>(model->parameter_count()) / 1e9;
   if (!args.json)
     std::cout << "model: " << args.model << " (" << std::fixed << std::setprecision(2) << params_b
-              << " B parameters, weights " << args.weights.quant << ", KV cache " << args.kv_cache << ", loaded in "
+              << " B parameters, weights " << llm::nn::weight_quant_name(model->prepared_for().quant.kind) << ", KV cache " << args.kv_cache << ", loaded in "
               << std::setprecision(0) << load_ms
               << " ms, cpu level " << cpu_level_name(level) << ")\n| test | threads | tokens/s | reps |\n| --- | --: | --: | --: |\n";
   std::mt19937 rng(1234);
@@ -78,7 +78,7 @@ void bench_llm(const BenchLlmArgs& args) {
         std::cout << "{\"engine\": \"kiln\", \"model\": " << json_quote(args.model) << ", \"test\": \"" << test.name
                   << "\", \"threads\": " << threads << ", \"tokens_per_s\": " << json_number(s.median)
                   << ", \"min_tokens_per_s\": " << json_number(s.min) << ", \"max_tokens_per_s\": "
-                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << args.weights.quant
+                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << llm::nn::weight_quant_name(model->prepared_for().quant.kind)
                   << "\", \"kv_cache\": \"" << args.kv_cache << "\", \"cpu_level\": \"" << cpu_level_name(level)
                   << "\", \"load_ms\": " << json_number(load_ms) << "}" << std::endl;
       else

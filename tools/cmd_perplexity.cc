@@ -35,7 +35,8 @@ void perplexity(const PerplexityArgs& args) {
               static_cast<long long>(r.tokens), r.nll, r.perplexity());
   std::fflush(stdout);
   std::fprintf(stderr, "scored in %.2f s, %.0f tokens/s (weights %s)\n", seconds,
-               static_cast<double>(r.tokens + r.lines) / seconds, args.weights.quant.c_str());
+               static_cast<double>(r.tokens + r.lines) / seconds,
+               llm::nn::weight_quant_name(model->prepared_for().quant.kind));
 }
 
 }  // namespace

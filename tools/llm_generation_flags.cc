@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
+
+#include "llm/model_files.h"
 
 namespace kiln::cli {
 namespace {
@@ -70,9 +71,7 @@ void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
 LlmGenerationSession LlmGenerationSession::open(const LlmGenerationFlags& flags) {
   LlmGenerationSession s;
   s.model_dir = resolve_model_dir(flags.model);
-  // A GGUF file has no generation_config.json: its sampling defaults are Kiln's.
-  if (std::filesystem::is_directory(s.model_dir))
-    s.config = llm::load_generation_config(s.model_dir + "/generation_config.json");
+  s.config = llm::load_generation_config(llm::ModelFiles::open(s.model_dir));
   s.options.sampling = llm::resolve_sampling(flags.sampling, s.config);
   for (const std::string& stop : flags.stop) s.options.stop_strings.push_back(unescaped(stop));
   s.options.max_new_tokens = flags.max_tokens;

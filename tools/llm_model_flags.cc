@@ -5,22 +5,28 @@
 #include "core/cpu_features.h"
 #include "kiln/error.h"
 #include "llm/llama_loader.h"
+#include "llm/llm_engine.h"
 #include "progress_bar.h"
 
 namespace kiln::cli {
 
-llm::nn::PrepareOptions LlmWeightFlags::prepare_options() const {
-  llm::nn::PrepareOptions options{.level = requested_cpu_level(cpu_level, "--cpu-level")};
-  if (quant == "int8") options.quant = {.kind = llm::nn::WeightQuant::Int8, .group = group};
-  if (quant == "int4") options.quant = {.kind = llm::nn::WeightQuant::Int4, .group = group};
+llm::nn::PrepareOptions LlmWeightFlags::prepare_options(const std::string& model) const {
+  // An engine was prepared for one level and format: those are the defaults for it, and a flag
+  // asking for others is refused when it loads.
+  llm::nn::PrepareOptions options =
+      llm::is_llm_engine(model) ? llm::llm_engine_options(model) : llm::nn::PrepareOptions{.level = default_cpu_level()};
+  if (!cpu_level.empty()) options.level = requested_cpu_level(cpu_level, "--cpu-level");
+  const auto kind = llm::nn::parse_weight_quant(quant, "--quant");
+  if (kind != llm::nn::WeightQuant::Float || !llm::is_llm_engine(model)) options.quant = {.kind = kind, .group = group};
   return options;
 }
 
 void add_llm_weight_flags(CLI::App& cmd, LlmWeightFlags& flags) {
-  cmd.add_option("--cpu-level", flags.cpu_level, "kernel instruction set (default: the best this CPU has)")
+  cmd.add_option("--cpu-level", flags.cpu_level,
+                 "kernel instruction set (default: an engine's own, else the best this CPU has)")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512"}));
   cmd.add_option("--quant", flags.quant,
-                 "weights as stored (none; a GGUF's Q8_0/Q4_0 stay so), or quantized at load: int8, int4")
+                 "weights as stored (none; a GGUF's Q8_0/Q4_0 and an engine's stay so), or quantized at load: int8, int4")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "int8", "int4"}));
   cmd.add_option("--group", flags.group,
@@ -43,7 +49,7 @@ std::string resolve_model_dir(const std::string& model) {
 }
 
 std::unique_ptr<llm::LlamaForCausalLM> load_llm(const std::string& model_dir, const LlmWeightFlags& flags) {
-  return llm::load_llama(model_dir, flags.prepare_options(), terminal_progress_bar());
+  return llm::load_llama(model_dir, flags.prepare_options(model_dir), terminal_progress_bar());
 }
 
 }  // namespace kiln::cli

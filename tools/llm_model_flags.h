@@ -18,8 +18,8 @@ struct LlmWeightFlags {
   std::string quant = "none";
   int64_t group = 0;  // WeightQuant's: each kind's default
 
-  // Error(InvalidArgument) for a cpu level this CPU lacks.
-  llm::nn::PrepareOptions prepare_options() const;
+  // The options to load `model` with; Error(InvalidArgument) for a cpu level this CPU lacks.
+  llm::nn::PrepareOptions prepare_options(const std::string& model) const;
 };
 
 void add_llm_weight_flags(CLI::App& cmd, LlmWeightFlags& flags);

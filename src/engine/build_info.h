@@ -21,11 +21,13 @@ struct BuildInfo {
   std::vector<std::string> disabled_passes;
   std::map<std::string, int64_t> dim_overrides;
   int64_t created_unix_seconds = 0;
+  std::string weight_quant;  // LLM engines: "none", "int8" or "int4"
+  int64_t weight_group = 0;
 };
 
-// The source's identity (name, size and XXH64 of its bytes) and the CPU level's features; the
-// caller fills in the options it built with.
-BuildInfo describe_build(CpuLevel level, const std::string& source_name, const void* source, size_t source_bytes);
+// The CPU level's features, this Kiln's version and now, with the source's identity (its name,
+// size and XXH64); the caller fills in the options it built with.
+BuildInfo describe_build(CpuLevel level, const std::string& source_name, uint64_t source_xxh64, uint64_t source_bytes);
 
 // The Kiln version written into engines (and printed by `kiln --version`).
 const char* kiln_version();

@@ -162,6 +162,8 @@ void EngineFile::check() {
   if (b->dim_overrides())
     for (const fb::DimOverride* d : *b->dim_overrides()) build_.dim_overrides[str(d->name())] = d->size();
   build_.created_unix_seconds = b->created_unix_seconds();
+  build_.weight_quant = str(b->weight_quant());
+  build_.weight_group = b->weight_group();
   std::string missing;
   for (const std::string& f : build_.cpu_features)
     if (!cpu_has_feature(f)) missing += (missing.empty() ? "" : ", ") + f;

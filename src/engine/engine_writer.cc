@@ -56,7 +56,7 @@ flatbuffers::Offset<fb::BuildInfo> write_build(flatbuffers::FlatBufferBuilder& b
   return fb::CreateBuildInfo(b, b.CreateString(info.kiln_version), b.CreateString(cpu_level_name(info.cpu_level)),
                              b.CreateVector(features), b.CreateString(info.source_name), info.source_xxh64,
                              info.source_bytes, info.optimization_level, b.CreateVector(passes), b.CreateVector(dims),
-                             info.created_unix_seconds);
+                             info.created_unix_seconds, b.CreateString(info.weight_quant), info.weight_group);
 }
 
 void check_unique(const std::vector<std::string>& keys, const char* what) {

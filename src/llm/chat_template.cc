@@ -1,12 +1,10 @@
 #include "llm/chat_template.h"
 
-#include <filesystem>
-
-#include "core/read_file.h"
 #include "kiln/error.h"
 #include "llm/chat_template_eval.h"
 #include "llm/gguf.h"
 #include "llm/gguf_tokenizer.h"
+#include "llm/model_files.h"
 #include "llm/chat_template_lexer.h"
 #include "llm/chat_template_parser.h"
 
@@ -94,12 +92,18 @@ std::string template_source(const json& field, const std::string& template_name,
 
 }  // namespace
 
-ModelChatTemplate load_chat_template(const std::string& model_dir, const std::string& template_name) {
-  if (std::filesystem::is_regular_file(model_dir)) return load_gguf_chat_template(GgufFile::open(model_dir).metadata());
-  const std::string path = (std::filesystem::path(model_dir) / "tokenizer_config.json").string();
+ModelChatTemplate load_chat_template(const std::string& model_path, const std::string& template_name) {
+  return load_chat_template(ModelFiles::open(model_path), template_name);
+}
+
+ModelChatTemplate load_chat_template(const ModelFiles& files, const std::string& template_name) {
+  if (std::optional<GgufFile> gguf = files.gguf()) return load_gguf_chat_template(gguf->metadata());
+  const std::string path = files.path("tokenizer_config.json");
+  const std::optional<std::string> text = files.read("tokenizer_config.json");
+  if (!text) throw Error(ErrorCode::Io, "cannot open '" + path + "'");
   json config;
   try {
-    config = json::parse(read_file(path));
+    config = json::parse(*text);
   } catch (const json::exception& e) {
     bad_config(path, std::string("not JSON (") + e.what() + ")");
   }
@@ -108,10 +112,9 @@ ModelChatTemplate load_chat_template(const std::string& model_dir, const std::st
   const auto field = config.find("chat_template");
   if (field != config.end() && !field->is_null())
     return {ChatTemplate::parse(template_source(*field, template_name, path), path + " chat_template"), bos, eos};
-  const std::string jinja_path = (std::filesystem::path(model_dir) / "chat_template.jinja").string();
-  if (!std::filesystem::exists(jinja_path))
-    bad_config(path, "has no chat_template, and there is no chat_template.jinja beside it");
-  return {ChatTemplate::parse(read_file(jinja_path), jinja_path), bos, eos};
+  const std::optional<std::string> jinja = files.read("chat_template.jinja");
+  if (!jinja) bad_config(path, "has no chat_template, and there is no chat_template.jinja beside it");
+  return {ChatTemplate::parse(*jinja, files.path("chat_template.jinja")), bos, eos};
 }
 
 }  // namespace kiln::llm

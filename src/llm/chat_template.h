@@ -16,6 +16,8 @@
 
 namespace kiln::llm {
 
+class ModelFiles;
+
 struct ChatMessage {
   std::string role;  // "system", "user", "assistant", ...
   std::string content;
@@ -73,13 +75,15 @@ struct ModelChatTemplate {
   std::string eos_token;
 };
 
-// A GGUF file's template (gguf_tokenizer.h) when `model_dir` is a file. Otherwise reads
-// `model_dir`/tokenizer_config.json: chat_template as one string, or as a list of
-// {"name", "template"} entries from which `template_name` is taken; bos_token and eos_token as
-// strings or as added-token objects ({"content": ...}). Without a chat_template there, reads
-// `model_dir`/chat_template.jinja, where newer exports keep it. Throws Error(Io) when neither can
-// be read, Error(InvalidModel) naming the file for a malformed config or a missing template, and
-// the parse errors of ChatTemplate::parse naming the file.
-ModelChatTemplate load_chat_template(const std::string& model_dir, const std::string& template_name = "default");
+// A GGUF's template (gguf_tokenizer.h) when the files are a GGUF's. Otherwise reads
+// tokenizer_config.json: chat_template as one string, or as a list of {"name", "template"}
+// entries from which `template_name` is taken; bos_token and eos_token as strings or as
+// added-token objects ({"content": ...}). Without a chat_template there, reads
+// chat_template.jinja, where newer exports keep it. Throws Error(Io) when neither can be read,
+// Error(InvalidModel) naming the file for a malformed config or a missing template, and the parse
+// errors of ChatTemplate::parse naming the file.
+ModelChatTemplate load_chat_template(const ModelFiles& files, const std::string& template_name = "default");
+// The same for the model at `model_path`: a directory, a GGUF file or an LLM engine.
+ModelChatTemplate load_chat_template(const std::string& model_path, const std::string& template_name = "default");
 
 }  // namespace kiln::llm

@@ -7,6 +7,7 @@
 #include "core/read_file.h"
 #include "kiln/error.h"
 #include "llm/json_fields.h"
+#include "llm/model_files.h"
 
 namespace kiln::llm {
 namespace {
@@ -77,6 +78,11 @@ GenerationConfig load_generation_config(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error) && !error) return {};  // an error is read_file's to report
   return parse_generation_config(read_file(path), path);
+}
+
+GenerationConfig load_generation_config(const ModelFiles& files) {
+  const std::optional<std::string> text = files.read("generation_config.json");
+  return text ? parse_generation_config(*text, files.path("generation_config.json")) : GenerationConfig{};
 }
 
 SamplingParams resolve_sampling(const SamplingOverrides& request, const GenerationConfig& config) {

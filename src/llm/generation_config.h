@@ -19,6 +19,8 @@
 
 namespace kiln::llm {
 
+class ModelFiles;
+
 // Sampling fields one layer may set; unset ones come from the layer below.
 struct SamplingOverrides {
   std::optional<float> temperature;
@@ -57,6 +59,9 @@ GenerationConfig parse_generation_config(const std::string& json_text, const std
 // A file that does not exist is a config with every field absent; Error(Io) when it exists but
 // cannot be read.
 GenerationConfig load_generation_config(const std::string& path);
+// The model's generation_config.json (model_files.h); defaults when it has none (a GGUF has none:
+// its sampling defaults are Kiln's).
+GenerationConfig load_generation_config(const ModelFiles& files);
 
 // The three layers combined (see the top of this file): what the request sets explicitly over the
 // config over Kiln's defaults, validated: Error(InvalidArgument) naming the field when the

@@ -97,5 +97,8 @@ struct GgufTensorToWrite {
 // last dim that is not a multiple of the block size, or a value that cannot be quantized (the
 // partial file is then removed), and Error(Io) when the file cannot be written.
 void save_gguf(const std::string& path, const GgufMetadata& metadata, const std::vector<GgufTensorToWrite>& tensors);
+// A GGUF file's bytes with `metadata` and no tensors (what an LLM engine built from a GGUF keeps of
+// it: the config, tokenizer and chat template).
+std::string gguf_metadata_file(const GgufMetadata& metadata);
 
 }  // namespace kiln::llm

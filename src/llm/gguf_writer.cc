@@ -146,14 +146,30 @@ uint64_t checked_bytes(const GgufTensorToWrite& t) {
 
 }  // namespace
 
-void save_gguf(const std::string& path, const GgufMetadata& metadata, const std::vector<GgufTensorToWrite>& tensors) {
-  const uint64_t alignment = gguf_alignment(metadata, ErrorCode::InvalidArgument);
+namespace {
+
+// The header up to the tensor infos: magic, version, counts and the metadata.
+Encoder header_start(const GgufMetadata& metadata, size_t tensors) {
   Encoder header;
   header.put<uint32_t>(0x46554747);  // "GGUF" read as a little-endian uint32
   header.put<uint32_t>(3);
-  header.put<uint64_t>(tensors.size());
+  header.put<uint64_t>(tensors);
   header.put<uint64_t>(metadata.entries().size());
   for (const auto& [key, value] : metadata.entries()) put_value(header, key, value);
+  return header;
+}
+
+}  // namespace
+
+std::string gguf_metadata_file(const GgufMetadata& metadata) {
+  Encoder header = header_start(metadata, 0);
+  header.pad_to(gguf_alignment(metadata, ErrorCode::InvalidArgument));
+  return header.bytes();
+}
+
+void save_gguf(const std::string& path, const GgufMetadata& metadata, const std::vector<GgufTensorToWrite>& tensors) {
+  const uint64_t alignment = gguf_alignment(metadata, ErrorCode::InvalidArgument);
+  Encoder header = header_start(metadata, tensors.size());
   std::set<std::string> names;
   std::vector<uint64_t> sizes;
   uint64_t offset = 0;

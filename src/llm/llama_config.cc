@@ -94,4 +94,38 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
 
 LlamaConfig load_llama_config(const std::string& path) { return parse_llama_config(read_file(path), path); }
 
+std::string llama_config_json(const LlamaConfig& c) {
+  const char* architecture = c.architecture == Architecture::Mistral ? "MistralForCausalLM"
+                             : c.architecture == Architecture::Qwen2 ? "Qwen2ForCausalLM"
+                                                                     : "LlamaForCausalLM";
+  json j = {{"architectures", {architecture}},
+            {"hidden_act", "silu"},
+            {"vocab_size", c.vocab_size},
+            {"hidden_size", c.hidden_size},
+            {"intermediate_size", c.intermediate_size},
+            {"num_hidden_layers", c.num_hidden_layers},
+            {"num_attention_heads", c.num_attention_heads},
+            {"num_key_value_heads", c.num_key_value_heads},
+            {"head_dim", c.head_dim},
+            {"max_position_embeddings", c.max_position_embeddings},
+            {"rms_norm_eps", c.rms_norm_eps},
+            {"rope_theta", c.rope_theta},
+            {"tie_word_embeddings", c.tie_word_embeddings},
+            {"attention_bias", c.attention_bias},
+            {"eos_token_id", c.eos_token_ids}};
+  if (c.rope_scaling)
+    j["rope_scaling"] = {{"rope_type", "llama3"},
+                         {"factor", c.rope_scaling->factor},
+                         {"low_freq_factor", c.rope_scaling->low_freq_factor},
+                         {"high_freq_factor", c.rope_scaling->high_freq_factor},
+                         {"original_max_position_embeddings", c.rope_scaling->original_max_position_embeddings}};
+  if (c.sliding_window) {
+    j["use_sliding_window"] = true;
+    j["sliding_window"] = *c.sliding_window;
+  }
+  if (c.bos_token_id) j["bos_token_id"] = *c.bos_token_id;
+  if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
+  return j.dump(2);
+}
+
 }  // namespace kiln::llm

@@ -48,5 +48,8 @@ struct LlamaConfig {
 LlamaConfig parse_llama_config(const std::string& json_text, const std::string& source);
 // Reads and parses the file; Error(Io) when it cannot be read.
 LlamaConfig load_llama_config(const std::string& path);
+// The config as a config.json that parse_llama_config reads back to it (how an LLM engine built
+// from a GGUF keeps the config its metadata and tensors gave).
+std::string llama_config_json(const LlamaConfig& config);
 
 }  // namespace kiln::llm

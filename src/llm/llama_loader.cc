@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <map>
 
+#include "engine/engine_format.h"
 #include "llm/gguf_llama.h"
+#include "llm/llm_engine.h"
 
 namespace kiln::llm {
 namespace {
@@ -51,7 +53,7 @@ nn::WeightQuant gguf_stored_quant(const GgufFile& file) {
 namespace {
 
 std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::PrepareOptions options,
-                                                  const nn::Progress& progress) {
+                                                  const nn::Progress& progress, WeightStore* weights) {
   // Shared with the model's deferred parameters, which read the file again when asked for.
   const auto file = std::make_shared<const GgufFile>(GgufFile::open(path));
   auto model = std::make_unique<LlamaForCausalLM>(llama_config_from_gguf(*file));
@@ -74,20 +76,29 @@ std::unique_ptr<LlamaForCausalLM> load_llama_gguf(const std::string& path, nn::P
                                 return nn::TensorDescription{info.shape, gguf_dense_dtype(info.type)};
                               },
                           .codes = [file, tensors](const std::string& n) { return llama_tensor_codes(*file, tensors->at(n)); }},
-                         true, progress);
+                         true, progress, weights);
   return model;
 }
 
 }  // namespace
 
+LlamaConfig llama_config_of(const ModelFiles& files) {
+  if (std::optional<std::string> text = files.read("config.json")) return parse_llama_config(*text, files.path("config.json"));
+  if (std::optional<GgufFile> gguf = files.gguf()) return llama_config_from_gguf(*gguf);
+  throw Error(ErrorCode::Io, files.path("config.json") + ": no such file");
+}
+
 std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options,
-                                             const nn::Progress& progress) {
-  if (std::filesystem::is_regular_file(path)) return load_llama_gguf(path, options, progress);
+                                             const nn::Progress& progress, WeightStore* weights) {
+  if (std::filesystem::is_regular_file(path)) {
+    if (engine::is_engine_file(path)) return load_llm_engine(path, options, progress);
+    return load_llama_gguf(path, options, progress, weights);
+  }
   const LlamaConfig config = load_llama_config((std::filesystem::path(path) / "config.json").string());
   auto model = std::make_unique<LlamaForCausalLM>(config);
   model->prepare(options);
   model->load_state_dict(checkpoint_state_source(std::make_shared<const Checkpoint>(Checkpoint::open(path)), path),
-                         true, progress);
+                         true, progress, weights);
   return model;
 }
 

@@ -8,6 +8,7 @@
 #include "llm/checkpoint.h"
 #include "llm/gguf.h"
 #include "llm/llama_model.h"
+#include "llm/model_files.h"
 #include "llm/nn/module.h"
 
 namespace kiln::llm {
@@ -29,7 +30,14 @@ nn::WeightQuant gguf_stored_quant(const GgufFile& file);
 // GGUF, a Float `options.quant` means gguf_stored_quant, so Q8_0 and Q4_0 compute as loaded.
 // Errors name the file and the tensor (see load_llama_config, Checkpoint::open, GgufFile::open,
 // llama_config_from_gguf and Module::load_state_dict).
+//
+// `path` may also be an LLM engine file (llm_engine.h), which is loaded with its prepared weights
+// (load_llm_engine). `weights` is where the modules' prepared weights come from (see
+// Module::prepare); build_llm_engine records them through it.
 std::unique_ptr<LlamaForCausalLM> load_llama(const std::string& path, const nn::PrepareOptions& options,
-                                             const nn::Progress& progress = {});
+                                             const nn::Progress& progress = {}, WeightStore* weights = nullptr);
+
+// The model's config: its config.json, else its GGUF metadata (llama_config_from_gguf).
+LlamaConfig llama_config_of(const ModelFiles& files);
 
 }  // namespace kiln::llm

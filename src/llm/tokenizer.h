@@ -18,18 +18,23 @@
 
 namespace kiln::llm {
 
+class ModelFiles;
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
 
   // `path`: a tokenizer.json, a tokenizer.model, a GGUF file (its tokenizer.ggml.* metadata:
-  // gguf_tokenizer.h), or a model directory holding tokenizer.json or tokenizer.model (tokenizer.json
+  // gguf_tokenizer.h), an LLM engine file (llm_engine.h), or a model directory holding tokenizer.json or tokenizer.model (tokenizer.json
   // preferred). A tokenizer_config.json beside it, when there is one, gives add_bos_token,
   // add_eos_token, bos_token and eos_token. Throws Error(Io) when nothing there can be read,
   // Error(InvalidModel) for a malformed file (naming it and the JSON path, or the protobuf field or
   // piece, of what is wrong), and Error(NotImplemented) for a valid tokenizer that uses what Kiln
   // does not support.
   static std::unique_ptr<Tokenizer> load(const std::string& path);
+  // The tokenizer of a model's files (model_files.h): its GGUF metadata, else its tokenizer.json
+  // or tokenizer.model (tokenizer.json preferred) with its tokenizer_config.json.
+  static std::unique_ptr<Tokenizer> load(const ModelFiles& files);
 
   // The ids of `text`, which must be valid UTF-8 (Error(InvalidArgument) naming the byte offset
   // otherwise). Added tokens written in the text (such as "<|im_start|>") are matched first;

@@ -1,19 +1,16 @@
 #include "llm/tokenizer_config.h"
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "core/read_file.h"
 #include "llm/tokenizer_json.h"
 
 namespace kiln::llm {
 
-void apply_tokenizer_config(const std::string& tokenizer_path,
+namespace {
+
+void apply_tokenizer_config(const std::string& text, const std::string& path,
                             const std::function<std::optional<int32_t>(std::string_view)>& token_id,
                             SpecialTokenFraming& framing) {
-  const std::string path = (std::filesystem::path(tokenizer_path).parent_path() / "tokenizer_config.json").string();
-  if (!std::filesystem::is_regular_file(path)) return;
-  const std::string text = read_file(path);
   if (text.size() > kMaxTokenizerFileBytes) throw Error(ErrorCode::InvalidModel, path + ": larger than any tokenizer config");
   nlohmann::json root;
   try {
@@ -48,9 +45,16 @@ void apply_tokenizer_config(const std::string& tokenizer_path,
   }
 }
 
-FramingRule tokenizer_config_rule(const std::string& tokenizer_path) {
-  return [tokenizer_path](const std::function<std::optional<int32_t>(std::string_view)>& token_id,
-                          SpecialTokenFraming& framing) { apply_tokenizer_config(tokenizer_path, token_id, framing); };
+}  // namespace
+
+FramingRule tokenizer_config_rule(const ModelFiles& files) {
+  const std::string name = "tokenizer_config.json";
+  std::optional<std::string> text = files.read(name);
+  if (!text) return [](const auto&, SpecialTokenFraming&) {};
+  return [text = std::move(*text), path = files.path(name)](
+             const std::function<std::optional<int32_t>(std::string_view)>& token_id, SpecialTokenFraming& framing) {
+    apply_tokenizer_config(text, path, token_id, framing);
+  };
 }
 
 }  // namespace kiln::llm

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "llm/model_files.h"
+
 namespace kiln::llm {
 
 // The ids put around every encoded text, and the BOS and EOS ids.
@@ -17,22 +19,17 @@ struct SpecialTokenFraming {
   std::optional<int32_t> bos, eos;
 };
 
-// Applies the tokenizer_config.json in the directory of `tokenizer_path`, when there is one:
-// bos_token and eos_token (a string or an object with "content") replace `framing`'s BOS and EOS;
-// when add_bos_token or add_eos_token is given, the framing becomes [BOS if add_bos_token] text
-// [EOS if add_eos_token]. `token_id` looks tokens up. Throws Error(InvalidModel) naming the file
-// and field for a malformed value or a token not in the vocabulary.
-void apply_tokenizer_config(const std::string& tokenizer_path,
-                            const std::function<std::optional<int32_t>(std::string_view)>& token_id,
-                            SpecialTokenFraming& framing);
-
 // What sets a tokenizer's framing once its vocabulary is read: `framing` arrives with the file's
 // own rule (a SentencePiece model's BOS before the text; a tokenizer.json's post_processor), and
 // `token_id` looks tokens up. A tokenizer file's rule is its tokenizer_config.json's; a GGUF's,
 // its metadata's.
 using FramingRule =
     std::function<void(const std::function<std::optional<int32_t>(std::string_view)>& token_id, SpecialTokenFraming& framing)>;
-// apply_tokenizer_config for the file at `tokenizer_path`.
-FramingRule tokenizer_config_rule(const std::string& tokenizer_path);
+// The rule of the model's tokenizer_config.json, when it has one (none: the file's own rule
+// stands): bos_token and eos_token (a string or an object with "content") replace the framing's
+// BOS and EOS; when add_bos_token or add_eos_token is given, the framing becomes [BOS if
+// add_bos_token] text [EOS if add_eos_token]. The rule throws Error(InvalidModel) naming the file
+// and field for a malformed value or a token not in the vocabulary.
+FramingRule tokenizer_config_rule(const ModelFiles& files);
 
 }  // namespace kiln::llm

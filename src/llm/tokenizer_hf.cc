@@ -171,7 +171,7 @@ class HfTokenizer final : public Tokenizer {
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& text, const std::string& path) {
-  return make_hf_tokenizer(text, path, tokenizer_config_rule(path));
+  return make_hf_tokenizer(text, path, tokenizer_config_rule(ModelFiles::directory(parent_directory(path))));
 }
 
 std::unique_ptr<Tokenizer> make_hf_tokenizer(const std::string& text, const std::string& path,

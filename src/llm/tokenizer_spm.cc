@@ -256,13 +256,18 @@ class SpmTokenizer final : public Tokenizer {
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_spm_tokenizer(const std::string& bytes, const std::string& path) {
+  return load_spm_tokenizer(bytes, path, tokenizer_config_rule(ModelFiles::directory(parent_directory(path))));
+}
+
+std::unique_ptr<Tokenizer> load_spm_tokenizer(const std::string& bytes, const std::string& path,
+                                              const FramingRule& framing_rule) {
   if (bytes.size() > kMaxTokenizerFileBytes)
     fail(path, std::to_string(bytes.size()) + " bytes is larger than any tokenizer (" +
                    std::to_string(kMaxTokenizerFileBytes >> 20) + " MB at most)");
   spm::ModelProto proto;
   if (!proto.ParseFromString(bytes))
     fail(path, "neither a tokenizer.json (JSON) nor a SentencePiece tokenizer.model (its protobuf does not parse)");
-  return make_spm_tokenizer(proto, path, tokenizer_config_rule(path));
+  return make_spm_tokenizer(proto, path, framing_rule);
 }
 
 std::unique_ptr<Tokenizer> make_spm_tokenizer(const spm::ModelProto& proto, const std::string& path,

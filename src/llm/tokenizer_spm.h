@@ -16,14 +16,16 @@ namespace kiln::llm {
 // SentencePiece model or is inconsistent (naming the field or piece), Error(NotImplemented) for a
 // model other than BPE or a normalizer with a character map.
 std::unique_ptr<Tokenizer> load_spm_tokenizer(const std::string& bytes, const std::string& path);
+// The same with the framing rule of another source (tokenizer_config_rule of the model's files).
+std::unique_ptr<Tokenizer> load_spm_tokenizer(const std::string& bytes, const std::string& path,
+                                              const FramingRule& framing_rule);
 
 namespace spm {
 class ModelProto;
 }
 
 // A SentencePiece model already in memory (GGUF files carry one as tokenizer.ggml.*), with the
-// same checks and errors as load_spm_tokenizer; `path` names it in errors. load_spm_tokenizer's
-// framing rule is tokenizer_config_rule (tokenizer_config.h).
+// same checks and errors as load_spm_tokenizer; `path` names it in errors.
 std::unique_ptr<Tokenizer> make_spm_tokenizer(const spm::ModelProto& proto, const std::string& path,
                                               const FramingRule& framing_rule);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/hash.h"
 #include "engine/engine_file.h"
 #include "engine/engine_format.h"
 #include "engine/engine_writer.h"
@@ -43,7 +44,7 @@ std::shared_ptr<runtime::Plan> plan_from_model(ir::Model model, const SessionOpt
     TraceSpan span(setup.trace.get(), "engine_writing", "Session");
     const std::string bytes = source();
     engine::EngineContents contents;
-    contents.build = engine::describe_build(plan->cpu_level(), source_name, bytes.data(), bytes.size());
+    contents.build = engine::describe_build(plan->cpu_level(), source_name, xxh64(bytes.data(), bytes.size()), bytes.size());
     contents.build.optimization_level = options.optimization_level;
     contents.build.disabled_passes = options.disabled_passes;
     contents.build.dim_overrides = options.dim_overrides;

@@ -166,6 +166,14 @@ void Module::save(const std::string& path) const {
   save_safetensors(path, tensors, {{"format", "pt"}});
 }
 
+std::vector<std::pair<std::string, TensorDescription>> Module::describe_parameters() const {
+  std::vector<std::pair<std::string, TensorDescription>> out;
+  visit("", [&](const std::string& name, const Slot& slot) {
+    out.emplace_back(name, TensorDescription{slot.parameter->shape(), slot.parameter->dtype()});
+  });
+  return out;
+}
+
 void Module::prepare(const PrepareOptions& options, const Progress& progress, WeightStore* weights) {
   int64_t done = 0;
   prepare_tree(options, weights ? *weights : fresh_weight_store(), progress, done, progress ? module_count() : 0);

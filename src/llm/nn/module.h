@@ -72,6 +72,9 @@ class Module {
   // Deferred parameters are read; the pointers stay valid until the next prepare().
   std::vector<std::pair<std::string, const Tensor*>> named_parameters() const;
   int64_t parameter_count() const;
+  // Every parameter's dotted path, shape and dtype (Undefined until loaded), in
+  // named_parameters' order, without reading deferred ones.
+  std::vector<std::pair<std::string, TensorDescription>> describe_parameters() const;
   // The parameter's value at a dotted path (read when deferred; valid until the next prepare());
   // Error(InvalidArgument) naming the path when there is none.
   const Tensor& parameter(const std::string& path) const;

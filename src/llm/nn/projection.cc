@@ -23,6 +23,22 @@ constexpr int64_t kSliceFloats = int64_t{2} << 20;
 
 }  // namespace
 
+const char* weight_quant_name(WeightQuant::Kind kind) {
+  switch (kind) {
+    case WeightQuant::Float: return "none";
+    case WeightQuant::Int8: return "int8";
+    case WeightQuant::Int4: return "int4";
+  }
+  return "unknown";
+}
+
+WeightQuant::Kind parse_weight_quant(std::string_view name, std::string_view what) {
+  for (WeightQuant::Kind kind : {WeightQuant::Float, WeightQuant::Int8, WeightQuant::Int4})
+    if (name == weight_quant_name(kind)) return kind;
+  throw Error(ErrorCode::InvalidArgument,
+              std::string(what) + " is '" + std::string(name) + "'; weights are 'none', 'int8' or 'int4'");
+}
+
 WeightFormat float_weight_format(DType dtype) {
   switch (dtype) {
     case DType::Float32: return WeightFormat::F32;

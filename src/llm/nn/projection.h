@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -34,6 +35,10 @@ struct WeightQuant {
   enum Kind { Float, Int8, Int4 } kind = Float;
   int64_t group = 0;
 };
+// Kinds as engines and the CLI spell them: "none", "int8", "int4"; parsing another name is an
+// Error(InvalidArgument) naming `what`.
+const char* weight_quant_name(WeightQuant::Kind kind);
+WeightQuant::Kind parse_weight_quant(std::string_view name, std::string_view what);
 
 // The stored format of a float parameter (Float32, Float16 or BFloat16); Error(InvalidArgument)
 // for any other dtype.
