@@ -14,12 +14,9 @@
 #include <string>
 #include <vector>
 
-namespace kiln::llm {
+#include "kiln/llm_types.h"
 
-struct ChatMessage {
-  std::string role;  // "system", "user", "assistant", ...
-  std::string content;
-};
+namespace kiln::llm {
 
 // What one render may do before it fails: bounds for malformed or hostile templates, far above
 // any real prompt.
