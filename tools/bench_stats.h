@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/trace.h"  // json_quote, for the JSON reports
+
 namespace kiln::cli {
 
 using Clock = std::chrono::steady_clock;
@@ -23,8 +25,6 @@ Summary summarize(std::vector<double> values);
 // This process's peak RSS in MB.
 double peak_rss_mb();
 
-// `text` as a JSON string literal.
-std::string json_string(const std::string& text);
 // A number for JSON, null when not finite.
 std::string json_number(double value);
 

@@ -14,6 +14,7 @@
 #include "core/cpu_features.h"
 #include "feeds.h"
 #include "optimizer_flags.h"
+#include "profile_flag.h"
 #include "kiln/session.h"
 
 namespace kiln::cli {
@@ -34,6 +35,7 @@ struct BenchArgs {
   bool load_only = false;
   bool json = false;
   OptimizerFlags optimizer;
+  std::string profile;
 };
 
 struct Result {
@@ -48,11 +50,11 @@ void print_json(const BenchArgs& args, const Result& r) {
   const Summary s = summarize(r.latencies_ms);
   const double runs = static_cast<double>(r.latencies_ms.size());
   const auto num = json_number;
-  std::cout << "{\"model\": " << json_string(args.model) << ", \"threads\": " << r.threads
+  std::cout << "{\"model\": " << json_quote(args.model) << ", \"threads\": " << r.threads
             << ", \"median_ms\": " << num(s.median) << ", \"p90_ms\": " << num(s.p90) << ", \"min_ms\": " << num(s.min)
             << ", \"runs\": " << r.latencies_ms.size() << ", \"load_ms\": " << num(r.load_ms)
             << ", \"peak_rss_mb\": " << num(peak_rss_mb()) << ", \"max_ms\": " << num(s.max)
-            << ", \"runs_per_s\": " << num(runs / r.seconds) << ", \"cpu_level\": " << json_string(r.cpu_level)
+            << ", \"runs_per_s\": " << num(runs / r.seconds) << ", \"cpu_level\": " << json_quote(r.cpu_level)
             << ", \"latencies_ms\": [";
   for (size_t i = 0; i < r.latencies_ms.size(); ++i) std::cout << (i ? ", " : "") << num(r.latencies_ms[i]);
   std::cout << "]}\n";
@@ -78,6 +80,7 @@ void bench_model(const BenchArgs& args) {
   options.cpu_level = args.cpu_level;
   options.spin_wait_us = args.spin_wait_us;
   args.optimizer.apply(options);
+  apply_profile_flag(args.profile, options);
   Result r;
   r.threads = args.threads > 0 ? args.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   r.cpu_level = args.cpu_level.empty() ? cpu_level_name(default_cpu_level()) : args.cpu_level;
@@ -106,6 +109,7 @@ void bench_model(const BenchArgs& args) {
       r.latencies_ms.push_back(ms_since(run_start));
     }
     r.seconds = ms_since(start) / 1000.0;
+    finish_profile(args.profile, session);
   }
   args.json ? print_json(args, r) : print_text(args, r);
 }
@@ -116,7 +120,7 @@ void add_bench_command(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("bench", "Time session creation and repeated runs of a model (latency, throughput, peak RSS)");
   auto args = std::make_shared<BenchArgs>();
-  cmd->add_option("model", args->model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "ONNX model or engine file (.kiln)")->required()->check(CLI::ExistingFile);
   add_feed_options(*cmd, args->inputs, args->free_dim);
   cmd->add_option("-t,--threads", args->threads, "threads to run with (0: one per core)")
       ->check(CLI::NonNegativeNumber);
@@ -137,11 +141,12 @@ void add_bench_command(CLI::App& app) {
                        ->capture_default_str()
                        ->check(CLI::Range(0.001, 1e6))
                        ->excludes(iterations);
-  cmd->add_flag("--load-only", args->load_only, "only time session creation (the median of several)")
-      ->excludes(duration);
+  auto* load_only = cmd->add_flag("--load-only", args->load_only, "only time session creation (the median of several)")
+                        ->excludes(duration);
   cmd->add_flag("--json", args->json,
                 "print one JSON line: model, threads, median_ms, p90_ms, min_ms, runs, load_ms, peak_rss_mb, ...");
   add_optimizer_flags(*cmd, args->optimizer);
+  add_profile_flag(*cmd, args->profile)->excludes(load_only);
   cmd->callback([args] { bench_model(*args); });
 }
 

@@ -75,7 +75,7 @@ void bench_llm(const BenchLlmArgs& args) {
       for (int r = 0; r < args.reps; ++r) rates.push_back(test.tokens / run_once(*model, test, kv_dtype, pool, rng));
       const Summary s = summarize(rates);
       if (args.json)
-        std::cout << "{\"engine\": \"kiln\", \"model\": " << json_string(args.model) << ", \"test\": \"" << test.name
+        std::cout << "{\"engine\": \"kiln\", \"model\": " << json_quote(args.model) << ", \"test\": \"" << test.name
                   << "\", \"threads\": " << threads << ", \"tokens_per_s\": " << json_number(s.median)
                   << ", \"min_tokens_per_s\": " << json_number(s.min) << ", \"max_tokens_per_s\": "
                   << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << args.load.quant

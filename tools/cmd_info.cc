@@ -1,13 +1,17 @@
-// `kiln info MODEL`: inputs, outputs, opsets, op histogram and parameter count. With `--plan`, the
+// `kiln info MODEL`: inputs, outputs, opsets, op histogram and parameter count; for an engine file
+// (.kiln) also how it was built and what it holds, its graph being the optimized one. With `--plan`, the
 // optimized session's memory plan for the given (or random) inputs: planned peak, the memory
 // without reuse, and the largest buffers with the steps they live through.
 #include <algorithm>
+#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
 
 #include "commands.h"
+#include "engine/engine_file.h"
+#include "engine/engine_format.h"
 #include "feeds.h"
 #include "kiln/session.h"
 #include "onnx/importer.h"
@@ -71,10 +75,40 @@ void print_memory_plan(const InfoArgs& args) {
   }
 }
 
+std::string seconds_to_utc(int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
+  return text;
+}
+
+// Prints how the engine was built and returns its (optimized) model.
+ir::Model engine_info(const std::string& path) {
+  const auto engine = engine::EngineFile::open(path);
+  const engine::BuildInfo& b = engine->build();
+  std::cout << "engine: " << path << " (" << human_bytes(engine->size()) << ", format version "
+            << engine::kEngineFormatVersion << ")\n";
+  std::cout << "built by: kiln " << b.kiln_version << " on " << seconds_to_utc(b.created_unix_seconds) << "\n";
+  std::cout << "source: " << b.source_name << " (" << b.source_bytes << " bytes, xxh64 " << std::hex << std::setw(16)
+            << std::setfill('0') << b.source_xxh64 << std::dec << std::setfill(' ') << ")\n";
+  std::cout << "cpu level: " << cpu_level_name(b.cpu_level) << ", needs:";
+  for (const std::string& f : b.cpu_features) std::cout << " " << f;
+  std::cout << (b.cpu_features.empty() ? " nothing beyond x86-64" : "") << "\n";
+  std::cout << "optimization level: " << b.optimization_level;
+  for (const std::string& p : b.disabled_passes) std::cout << ", without " << p;
+  for (const auto& [name, size] : b.dim_overrides) std::cout << ", " << name << "=" << size;
+  std::cout << "\nprepared weights: " << human_bytes(engine->prepared_bytes()) << "\n";
+  if (!engine->has_model()) throw Error(ErrorCode::InvalidArgument, path + " is an LLM engine; `kiln info` reads ONNX engines");
+  return engine->model();
+}
+
 void run_info(const std::string& path) {
-  const ir::Model model = onnx_io::load_model(path);
+  const bool engine = engine::is_engine_file(path);
+  const ir::Model model = engine ? engine_info(path) : onnx_io::load_model(path);
   const ir::Graph& g = model.graph;
-  std::cout << "model: " << path << "\n";
+  if (!engine) std::cout << "model: " << path << "\n";
   std::cout << "producer: " << (model.producer_name.empty() ? "(none)" : model.producer_name) << " "
             << model.producer_version << ", IR version " << model.ir_version << "\n";
   std::cout << "opsets:";
@@ -86,13 +120,21 @@ void run_info(const std::string& path) {
   for (const auto& o : g.outputs) outputs.push_back(o.dtype == DType::Undefined ? g.find_value(o.name).value_or(o) : o);
   print_values("outputs", outputs);
   int64_t params = 0;
-  size_t param_bytes = 0;
-  for (const auto& [name, t] : g.initializers) {
-    params += t.numel();
-    param_bytes += t.nbytes();
+  size_t param_bytes = 0, held_bytes = 0;
+  for (const auto* initializers : {&g.initializers, &g.input_defaults})
+    for (const auto& [name, t] : *initializers) {
+      params += t.numel();
+      param_bytes += t.nbytes();
+      if (t.raw()) held_bytes += t.nbytes();
+    }
+  std::cout << "parameters: " << params << " in " << g.initializers.size() + g.input_defaults.size()
+            << " initializers (" << param_bytes << " bytes)\n";
+  if (engine) std::cout << "stored as they are: " << held_bytes << " bytes (the rest only as prepared weights)\n";
+  if (!g.input_defaults.empty()) {
+    std::cout << "overridable initializers:";
+    for (const auto& [name, t] : g.input_defaults) std::cout << " " << name;
+    std::cout << "\n";
   }
-  std::cout << "parameters: " << params << " in " << g.initializers.size() << " initializers (" << param_bytes
-            << " bytes)\n";
   std::map<std::string, int> histogram;
   for (const auto& n : g.nodes) histogram[n.domain.empty() ? n.op_type : n.domain + "." + n.op_type]++;
   std::cout << "nodes: " << g.nodes.size() << "\n";
@@ -104,7 +146,7 @@ void run_info(const std::string& path) {
 void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Show a model's inputs, outputs, opsets, op histogram and parameter count");
   auto args = std::make_shared<InfoArgs>();
-  cmd->add_option("model", args->model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "ONNX model or engine file (.kiln)")->required()->check(CLI::ExistingFile);
   cmd->add_flag("--plan", args->plan,
                 "also run the optimized model once and print its memory plan for those input shapes");
   cmd->add_option("--largest", args->largest, "buffers listed by --plan, largest first (default 10)")

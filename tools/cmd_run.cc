@@ -10,6 +10,7 @@
 #include "core/npy.h"
 #include "feeds.h"
 #include "optimizer_flags.h"
+#include "profile_flag.h"
 #include "kiln/session.h"
 
 namespace kiln::cli {
@@ -23,6 +24,7 @@ struct RunArgs {
   int threads = 1;
   int64_t free_dim = 1;
   OptimizerFlags optimizer;
+  std::string profile;
 };
 
 void print_summary(const std::string& name, const Tensor& t) {
@@ -60,9 +62,11 @@ void run_model(const RunArgs& args) {
   SessionOptions options;
   options.threads = args.threads;
   args.optimizer.apply(options);
+  apply_profile_flag(args.profile, options);
   Session session(args.model, options);
   if (args.optimizer.verbose) print_optimizer_report(session.optimizer_report(), std::cerr);
   const auto outputs = session.run(make_feeds(session, args.inputs, args.free_dim));
+  finish_profile(args.profile, session);
   if (!args.output_dir.empty()) std::filesystem::create_directories(args.output_dir);
   for (const auto& info : session.outputs()) {
     const Tensor& t = outputs.at(info.name);
@@ -81,13 +85,14 @@ void run_model(const RunArgs& args) {
 void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a model once on .npy inputs (random inputs when none are given)");
   auto args = std::make_shared<RunArgs>();
-  cmd->add_option("model", args->model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "ONNX model or engine file (.kiln)")->required()->check(CLI::ExistingFile);
   add_feed_options(*cmd, args->inputs, args->free_dim);
   cmd->add_option("-o,--output-dir", args->output_dir, "write each output to DIR/NAME.npy");
   cmd->add_option("--labels", args->labels,
                   "FILE.npy of true class labels: print the first output's argmax per row beside them, and the accuracy");
   cmd->add_option("-t,--threads", args->threads, "threads to run with (0: one per core)")->check(CLI::NonNegativeNumber);
   add_optimizer_flags(*cmd, args->optimizer);
+  add_profile_flag(*cmd, args->profile);
   cmd->callback([args] { run_model(*args); });
 }
 

@@ -16,5 +16,7 @@ void add_bench_llm_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
+void add_build_command(CLI::App& app);
+void add_profile_command(CLI::App& app);
 
 }  // namespace kiln::cli

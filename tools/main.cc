@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   kiln::cli::add_generate_command(app);
   kiln::cli::add_chat_command(app);
   kiln::cli::add_perplexity_command(app);
+  kiln::cli::add_build_command(app);
+  kiln::cli::add_profile_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

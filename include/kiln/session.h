@@ -138,7 +138,9 @@ class Session {
   std::string end_profiling(const std::string& path = "");
 
  private:
-  std::shared_ptr<const runtime::Plan> plan_;
+  std::shared_ptr<runtime::Plan> plan_;
+  ModelMetadata metadata_;
+  SessionOptions options_;
 };
 
 }  // namespace kiln

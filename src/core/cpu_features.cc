@@ -40,28 +40,43 @@ CpuFeatures detect() {
   return f;
 }
 
+struct NamedFeature {
+  const char* name;
+  bool CpuFeatures::*present;
+  CpuLevel needed_from;
+};
+constexpr NamedFeature kFeatures[] = {
+    {"AVX2", &CpuFeatures::avx2, CpuLevel::Avx2},
+    {"FMA", &CpuFeatures::fma, CpuLevel::Avx2},
+    {"AVX512F", &CpuFeatures::avx512f, CpuLevel::Avx512},
+    {"AVX512BW", &CpuFeatures::avx512bw, CpuLevel::Avx512},
+    {"AVX512VL", &CpuFeatures::avx512vl, CpuLevel::Avx512},
+    {"AVX512DQ", &CpuFeatures::avx512dq, CpuLevel::Avx512},
+    {"AVX512-VNNI", &CpuFeatures::avx512vnni, CpuLevel::Avx512},
+    {"AVX512-BF16", &CpuFeatures::avx512bf16, CpuLevel::Avx512},
+};
+
 std::string missing_features(CpuLevel level) {
-  const CpuFeatures& f = cpu_features();
   std::string missing;
-  auto need = [&](bool present, const char* name) {
-    if (!present) missing += missing.empty() ? name : std::string(", ") + name;
-  };
-  if (level >= CpuLevel::Avx2) {
-    need(f.avx2, "AVX2");
-    need(f.fma, "FMA");
-  }
-  if (level >= CpuLevel::Avx512) {
-    need(f.avx512f, "AVX512F");
-    need(f.avx512bw, "AVX512BW");
-    need(f.avx512vl, "AVX512VL");
-    need(f.avx512dq, "AVX512DQ");
-    need(f.avx512vnni, "AVX512-VNNI");
-    need(f.avx512bf16, "AVX512-BF16");
-  }
+  for (const std::string& name : cpu_level_features(level))
+    if (!cpu_has_feature(name)) missing += (missing.empty() ? "" : ", ") + name;
   return missing;
 }
 
 }  // namespace
+
+std::vector<std::string> cpu_level_features(CpuLevel level) {
+  std::vector<std::string> names;
+  for (const NamedFeature& f : kFeatures)
+    if (level >= f.needed_from) names.emplace_back(f.name);
+  return names;
+}
+
+bool cpu_has_feature(std::string_view name) {
+  for (const NamedFeature& f : kFeatures)
+    if (name == f.name) return cpu_features().*f.present;
+  return false;
+}
 
 const CpuFeatures& cpu_features() {
   static const CpuFeatures features = detect();

@@ -4,7 +4,9 @@
 // an error, never a crash at the first unsupported instruction.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace kiln {
 
@@ -22,6 +24,10 @@ enum class CpuLevel {
 };
 
 const CpuFeatures& cpu_features();
+// The features a level's kernels use, by name ("AVX2", "FMA", "AVX512-VNNI", ...).
+std::vector<std::string> cpu_level_features(CpuLevel level);
+// Whether this CPU has the named feature; false for a name Kiln does not know.
+bool cpu_has_feature(std::string_view name);
 // The highest level this CPU supports.
 CpuLevel detected_cpu_level();
 // The level sessions use when their options name none: KILN_CPU_LEVEL if set (scalar, avx2,

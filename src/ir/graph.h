@@ -55,8 +55,12 @@ struct Node {
 class Graph {
  public:
   std::string name;
+  std::string doc_string;
   std::vector<Node> nodes;
   std::vector<Value> inputs;   // graph inputs the caller feeds (initializers excluded)
+  // Inputs that have a value when the caller feeds none (ONNX's initializers that are also graph
+  // inputs, IR version 4 on): not constants, since a run may replace them.
+  std::map<std::string, Tensor> input_defaults;
   std::vector<Value> outputs;
   std::map<std::string, Value> value_info;  // dtype/shape of intermediate values, where known
   std::map<std::string, Tensor> initializers;
@@ -78,6 +82,10 @@ struct Model {
   int64_t ir_version = 0;
   std::string producer_name;
   std::string producer_version;
+  std::string domain;
+  std::string doc_string;
+  int64_t model_version = 0;
+  std::map<std::string, std::string> metadata_props;
 
   // The opset version the model imports for `domain` ("ai.onnx" and "" are the same domain).
   // Throws InvalidModel when the domain has no opset import.

@@ -73,11 +73,14 @@ void attribute_to_proto(const std::string& name, const ir::Attribute& attribute,
 
 void graph_to_proto(const ir::Graph& graph, onnx::GraphProto& proto) {
   proto.set_name(graph.name);
-  for (const auto& [name, tensor] : graph.initializers) {
-    if (tensor.numel() > 0 && !tensor.raw())
-      throw Error(ErrorCode::InvalidArgument, "initializer '" + name + "' no longer holds its elements (a session packed it)");
-    *proto.add_initializer() = tensor_to_proto(tensor, name);
-  }
+  proto.set_doc_string(graph.doc_string);
+  for (const auto* initializers : {&graph.initializers, &graph.input_defaults})
+    for (const auto& [name, tensor] : *initializers) {
+      if (tensor.numel() > 0 && !tensor.raw())
+        throw Error(ErrorCode::InvalidArgument,
+                    "initializer '" + name + "' no longer holds its elements (a session packed it)");
+      *proto.add_initializer() = tensor_to_proto(tensor, name);
+    }
   for (const ir::Value& v : graph.inputs) value_to_proto(v, *proto.add_input());
   for (const ir::Value& v : graph.outputs) value_to_proto(v, *proto.add_output());
   // The types of values the graph still computes (fusions leave entries for the ones they removed).
@@ -106,6 +109,14 @@ onnx::ModelProto model_to_proto(const ir::Model& model) {
   proto.set_ir_version(std::max<int64_t>(model.ir_version, 8));
   proto.set_producer_name("kiln");
   proto.set_producer_version("0.1.0");
+  proto.set_domain(model.domain);
+  proto.set_doc_string(model.doc_string);
+  proto.set_model_version(model.model_version);
+  for (const auto& [key, value] : model.metadata_props) {
+    auto* prop = proto.add_metadata_props();
+    prop->set_key(key);
+    prop->set_value(value);
+  }
   for (const auto& [domain, version] : model.opset_imports) {
     auto* opset = proto.add_opset_import();
     opset->set_domain(domain);

@@ -47,16 +47,18 @@ ir::Value value_from_proto(const onnx::ValueInfoProto& info) {
 
 // The protos are consumed: each initializer's raw bytes are freed once its tensor holds them, so
 // that loading never holds a model's weights twice over.
-ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir);
+ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir, int64_t ir_version);
 
-ir::Attribute attribute_from_proto(onnx::AttributeProto& a, const ir::Node& node, const std::string& base_dir) {
+ir::Attribute attribute_from_proto(onnx::AttributeProto& a, const ir::Node& node, const std::string& base_dir,
+                                   int64_t ir_version) {
   const std::string what = node.describe() + " attribute '" + a.name() + "'";
   switch (a.type()) {
     case onnx::AttributeProto::FLOAT: return a.f();
     case onnx::AttributeProto::INT: return a.i();
     case onnx::AttributeProto::STRING: return a.s();
     case onnx::AttributeProto::TENSOR: return tensor_from_proto(a.t(), base_dir, what);
-    case onnx::AttributeProto::GRAPH: return std::make_shared<ir::Graph>(graph_from_proto(*a.mutable_g(), base_dir));
+    case onnx::AttributeProto::GRAPH:
+      return std::make_shared<ir::Graph>(graph_from_proto(*a.mutable_g(), base_dir, ir_version));
     case onnx::AttributeProto::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
     case onnx::AttributeProto::INTS: return std::vector<int64_t>(a.ints().begin(), a.ints().end());
     case onnx::AttributeProto::STRINGS: return std::vector<std::string>(a.strings().begin(), a.strings().end());
@@ -67,7 +69,8 @@ ir::Attribute attribute_from_proto(onnx::AttributeProto& a, const ir::Node& node
     }
     case onnx::AttributeProto::GRAPHS: {
       std::vector<std::shared_ptr<ir::Graph>> gs;
-      for (auto& sub : *a.mutable_graphs()) gs.push_back(std::make_shared<ir::Graph>(graph_from_proto(sub, base_dir)));
+      for (auto& sub : *a.mutable_graphs())
+        gs.push_back(std::make_shared<ir::Graph>(graph_from_proto(sub, base_dir, ir_version)));
       return gs;
     }
     case onnx::AttributeProto::SPARSE_TENSOR:
@@ -80,9 +83,10 @@ ir::Attribute attribute_from_proto(onnx::AttributeProto& a, const ir::Node& node
   }
 }
 
-ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir) {
+ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir, int64_t ir_version) {
   ir::Graph graph;
   graph.name = g.name();
+  graph.doc_string = g.doc_string();
   for (auto& init : *g.mutable_initializer()) {
     if (init.name().empty()) bad("graph '" + g.name() + "' has an initializer without a name");
     Tensor t = tensor_from_proto(init, base_dir, "initializer '" + init.name() + "'");
@@ -92,9 +96,18 @@ ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir) {
   }
   if (g.sparse_initializer_size() > 0)
     throw Error(ErrorCode::NotImplemented, "graph '" + g.name() + "' has sparse initializers, which are not supported");
-  // Before IR version 4 every initializer was also listed as an input; such inputs are constants.
-  for (const auto& in : g.input())
-    if (!graph.initializers.count(in.name())) graph.inputs.push_back(value_from_proto(in));
+  // Before IR version 4 every initializer was also listed as an input, and such inputs are
+  // constants; from version 4 an initializer listed as an input is a default a run may replace
+  // (as ONNX Runtime's overridable initializers).
+  for (const auto& in : g.input()) {
+    auto init = graph.initializers.find(in.name());
+    if (init == graph.initializers.end()) {
+      graph.inputs.push_back(value_from_proto(in));
+    } else if (ir_version >= 4) {
+      graph.inputs.push_back(value_from_proto(in));
+      graph.input_defaults.insert(graph.initializers.extract(init));
+    }
+  }
   for (const auto& out : g.output()) graph.outputs.push_back(value_from_proto(out));
   for (const auto& vi : g.value_info()) graph.value_info[vi.name()] = value_from_proto(vi);
   int unnamed = 0;
@@ -107,7 +120,7 @@ ir::Graph graph_from_proto(onnx::GraphProto& g, const std::string& base_dir) {
     node.inputs.assign(n.input().begin(), n.input().end());
     node.outputs.assign(n.output().begin(), n.output().end());
     for (auto& a : *n.mutable_attribute()) {
-      if (!node.attributes.emplace(a.name(), attribute_from_proto(a, node, base_dir)).second)
+      if (!node.attributes.emplace(a.name(), attribute_from_proto(a, node, base_dir, ir_version)).second)
         bad(node.describe() + " has attribute '" + a.name() + "' twice");
     }
     graph.nodes.push_back(std::move(node));
@@ -144,6 +157,10 @@ ir::Model model_from_proto(onnx::ModelProto& proto, const std::string& base_dir)
   model.ir_version = proto.ir_version();
   model.producer_name = proto.producer_name();
   model.producer_version = proto.producer_version();
+  model.domain = proto.domain();
+  model.doc_string = proto.doc_string();
+  model.model_version = proto.model_version();
+  for (const auto& prop : proto.metadata_props()) model.metadata_props[prop.key()] = prop.value();
   for (const auto& op : proto.opset_import()) {
     const std::string domain = op.domain() == "ai.onnx" ? "" : op.domain();
     if (!model.opset_imports.emplace(domain, op.version()).second)
@@ -155,7 +172,7 @@ ir::Model model_from_proto(onnx::ModelProto& proto, const std::string& base_dir)
     throw Error(ErrorCode::NotImplemented, "the model imports ai.onnx opset " + std::to_string(it->second) +
                                                "; Kiln supports opsets " + std::to_string(kMinOpset) + " to " +
                                                std::to_string(kMaxOpset));
-  model.graph = graph_from_proto(*proto.mutable_graph(), base_dir);
+  model.graph = graph_from_proto(*proto.mutable_graph(), base_dir, model.ir_version);
   check_domains(model.graph, model);
   model.graph.validate();
   // Only a structurally valid graph reaches ONNX's inference functions (see type_inference.h).

@@ -10,6 +10,7 @@
 #include "core/cpu_features.h"
 #include "core/tensor_arena.h"
 #include "core/thread_pool.h"
+#include "core/weight_store.h"
 #include "ir/graph.h"
 #include "kiln/tensor.h"
 
@@ -17,13 +18,17 @@ namespace kiln::ops {
 
 class KernelInfo {
  public:
+  // `weights`: where the kernel's prepared weights come from (fresh_weight_store() when null), scoped
+  // to this node.
   KernelInfo(const ir::Node& node, int64_t opset, std::vector<DType> input_dtypes,
-             std::vector<const Tensor*> constant_inputs, CpuLevel cpu_level = CpuLevel::Scalar)
+             std::vector<const Tensor*> constant_inputs, CpuLevel cpu_level = CpuLevel::Scalar,
+             WeightStore* weights = nullptr)
       : node_(node),
         opset_(opset),
         input_dtypes_(std::move(input_dtypes)),
         constant_inputs_(std::move(constant_inputs)),
-        cpu_level_(cpu_level) {}
+        cpu_level_(cpu_level),
+        weights_(weights ? *weights : fresh_weight_store()) {}
 
   const ir::Node& node() const { return node_; }
   int64_t opset() const { return opset_; }
@@ -33,8 +38,13 @@ class KernelInfo {
   bool has_input(size_t i) const { return i < node_.inputs.size() && !node_.inputs[i].empty(); }
   // Dtype of input i as known at session creation (Undefined when absent).
   DType input_dtype(size_t i) const { return i < input_dtypes_.size() ? input_dtypes_[i] : DType::Undefined; }
-  // Input i's value when it is an initializer (weights, constant shapes); nullptr otherwise.
+  // Input i's value when it is an initializer (weights, constant shapes); nullptr otherwise. Its
+  // elements may be absent (data() null) when the session comes from an engine file and no
+  // kernel reads them (OpKernel::reads_constant_data): a kernel that prepares weights from them
+  // reads them only inside its WeightStore's pack function, which an engine's store never calls.
   const Tensor* constant_input(size_t i) const { return i < constant_inputs_.size() ? constant_inputs_[i] : nullptr; }
+  // Where the kernel gets what it prepares from constant inputs (packed weights, padded biases).
+  WeightStore& weights() const { return weights_; }
 
   bool has_attr(const std::string& name) const { return node_.attributes.count(name) != 0; }
   // Typed attribute getters: the first form throws when the attribute is missing, the second
@@ -61,6 +71,7 @@ class KernelInfo {
   std::vector<DType> input_dtypes_;
   std::vector<const Tensor*> constant_inputs_;
   CpuLevel cpu_level_;
+  WeightStore& weights_;
 };
 
 class KernelContext {

@@ -129,13 +129,22 @@ std::vector<PassReport> optimize(ir::Model& model, const OptimizeOptions& option
     for (int round = 0; round < kMaxRounds; ++round) {
       // Levels 1 and 2 match on shapes, which each round's rewrites may have made more precise
       // (a Reshape target now constant) or left unrecorded (the values they created).
-      if (level <= 2) ops::infer_shapes(model);
+      if (level <= 2) {
+        TraceSpan span(options.trace, "ShapeInference", "Optimizer");
+        ops::infer_shapes(model);
+        span.record("\"level\": " + std::to_string(level) + ", \"round\": " + std::to_string(round + 1));
+      }
       bool changed = false;
       for (size_t i = 0; i < passes.size(); ++i) {
         PassReport& report = reports[first + i];
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = Trace::Clock::now();
         const int changes = passes[i]->run(model);
-        report.milliseconds += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        const auto elapsed = Trace::Clock::now() - start;
+        report.milliseconds += std::chrono::duration<double, std::milli>(elapsed).count();
+        if (options.trace)
+          options.trace->add({report.name, "Optimizer", start, elapsed, Trace::thread_id(),
+                              "\"level\": " + std::to_string(level) + ", \"round\": " + std::to_string(round + 1) +
+                                  ", \"changes\": " + std::to_string(changes)});
         ++report.rounds;
         report.changes += changes;
         changed = changed || changes > 0;

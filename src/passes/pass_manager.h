@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "core/trace.h"
 #include "ir/graph.h"
 #include "kiln/session.h"
 
@@ -18,6 +19,7 @@ struct OptimizeOptions {
   // NCHWc block they compute with.
   CpuLevel cpu_level = CpuLevel::Scalar;
   std::vector<std::string> disabled_passes;  // by name; an unknown name is an InvalidArgument error
+  Trace* trace = nullptr;  // when given, gets an event per pass per round
 };
 
 // Applies every enabled pass of each level up to `options.level`, each level repeated until no

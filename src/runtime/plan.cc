@@ -59,12 +59,49 @@ const ops::KernelEntry& find_kernel(const ir::Node& node, int64_t opset, const s
 // Keeps a tensor's dtype and shape (what a run still passes to its readers) and drops its elements.
 void release_elements(Tensor& t) { t = Tensor::wrap(t.dtype(), t.shape(), nullptr, nullptr); }
 
+// ONNX Runtime's spelling of the types and shapes in a node event's args:
+// [{"float": [1, 3, 224, 224]}, ...].
+std::string type_shapes_json(const std::vector<std::pair<DType, Shape>>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    out += std::string(i ? ", " : "") + "{" + json_quote(dtype_name(values[i].first)) + ": [";
+    for (size_t d = 0; d < values[i].second.size(); ++d) out += (d ? ", " : "") + std::to_string(values[i].second[d]);
+    out += "]}";
+  }
+  return out + "]";
+}
+
 }  // namespace
 
-Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(model)) {
-  const CpuLevel cpu_level = requested_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
-  ir::set_symbolic_dims(model_.graph, options.dim_overrides);
-  optimizer_report_ = passes::optimize(model_, {options.optimization_level, cpu_level, options.disabled_passes});
+// One step of a profiled run: when its kernel ran, and the dtypes and shapes it read and wrote.
+struct Plan::StepTiming {
+  size_t step;
+  Trace::Clock::time_point start;
+  Trace::Clock::duration duration;
+  std::vector<std::pair<DType, Shape>> inputs, outputs;
+};
+
+Plan::Plan(ir::Model model, const SessionOptions& options, const PlanSetup& setup)
+    : model_(std::move(model)), trace_(setup.trace) {
+  if (setup.prebuilt_for) {
+    cpu_level_ = *setup.prebuilt_for;
+    if (!options.dim_overrides.empty())
+      throw Error(ErrorCode::InvalidArgument,
+                  "SessionOptions::dim_overrides: an engine file's dims were fixed when it was built; rebuild it with "
+                  "`kiln build MODEL.onnx --dim NAME=SIZE` to change them");
+    if (!options.cpu_level.empty() &&
+        parse_cpu_level(options.cpu_level, "SessionOptions::cpu_level") != cpu_level_)
+      throw Error(ErrorCode::InvalidArgument, "SessionOptions::cpu_level is '" + options.cpu_level +
+                                                  "', but the engine file was built for '" + cpu_level_name(cpu_level_) +
+                                                  "'; rebuild it with `kiln build MODEL.onnx --cpu-level " +
+                                                  options.cpu_level + "`");
+  } else {
+    cpu_level_ = requested_cpu_level(options.cpu_level, "SessionOptions::cpu_level");
+    ir::set_symbolic_dims(model_.graph, options.dim_overrides);
+    optimizer_report_ = passes::optimize(
+        model_, {options.optimization_level, cpu_level_, options.disabled_passes, trace_.get()});
+  }
+  if (setup.on_optimized) setup.on_optimized(model_);
   const ir::Graph& g = model_.graph;
   auto add_slot = [&](const std::string& name) {
     const int s = static_cast<int>(slot_count_++);
@@ -72,9 +109,15 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
     return s;
   };
   for (const auto& v : g.inputs) {
-    input_infos_.push_back(info_of(v));
-    input_slots_.push_back(add_slot(v.name));
+    const bool has_default = g.input_defaults.count(v.name) != 0;
+    (has_default ? overridable_infos_ : input_infos_).push_back(info_of(v));
+    add_slot(v.name);
   }
+  for (const auto* infos : {&input_infos_, &overridable_infos_})
+    for (const TensorInfo& info : *infos) {
+      auto fallback = g.input_defaults.find(info.name);
+      feedables_.push_back({&info, slots_.at(info.name), fallback == g.input_defaults.end() ? nullptr : &fallback->second});
+    }
   for (const auto& [name, t] : g.initializers) constants_.emplace_back(add_slot(name), &t);
   for (const auto& n : g.nodes)
     for (const auto& o : n.outputs) add_slot(o);
@@ -84,7 +127,19 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
       if (auto known = g.find_value(v.name)) info = info_of(*known);
     output_infos_.push_back(info);
   }
+  build_steps(cpu_level_, setup.weights ? *setup.weights : fresh_weight_store());
 
+  const int threads = options.threads > 0 ? options.threads
+                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (options.spin_wait_us < 0)
+    throw Error(ErrorCode::InvalidArgument,
+                "SessionOptions::spin_wait_us must not be negative, got " + std::to_string(options.spin_wait_us));
+  pool_ = std::make_unique<ThreadPool>(threads, options.spin_wait_us);
+  profiling_ = options.enable_profiling && trace_;
+}
+
+void Plan::build_steps(const CpuLevel cpu_level, WeightStore& weights) {
+  const ir::Graph& g = model_.graph;
   // Initializers freed as soon as their last reader is built, when no reader reads their elements.
   std::map<std::string, int> unbuilt_readers;
   std::set<std::string> data_read;
@@ -96,8 +151,10 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
   std::vector<int> last_reader(slot_count_, -1);
   for (size_t index : g.topological_order()) {
     const ir::Node& node = g.nodes[index];
+    TraceSpan span(trace_.get(), node.name + "_prepare", "Session");
     Step step;
     step.node = &node;
+    step.node_index = index;
     step.opset = model_.opset(node.domain);
     std::vector<DType> dtypes;
     std::vector<const Tensor*> constants;
@@ -109,10 +166,11 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
       constants.push_back(init == g.initializers.end() ? nullptr : &init->second);
       if (!in.empty()) last_reader[static_cast<size_t>(slots_.at(in))] = static_cast<int>(steps_.size());
     }
-    for (const auto& o : node.outputs) step.outputs.push_back(o.empty() ? add_slot("") : slots_.at(o));
+    for (const auto& o : node.outputs) step.outputs.push_back(o.empty() ? static_cast<int>(slot_count_++) : slots_.at(o));
     const auto& entry = find_kernel(node, step.opset, dtypes);
+    ScopedWeightStore node_weights(weights, "n" + std::to_string(index) + "/");
     try {
-      step.kernel = entry.factory(ops::KernelInfo(node, step.opset, dtypes, constants, cpu_level));
+      step.kernel = entry.factory(ops::KernelInfo(node, step.opset, dtypes, constants, cpu_level, &node_weights));
     } catch (const Error& e) {
       throw Error(e.code(), node.describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
     }
@@ -123,6 +181,7 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
       if (--unbuilt_readers[in] == 0 && !data_read.count(in)) release_elements(model_.graph.initializers.at(in));
     }
     steps_.push_back(std::move(step));
+    span.record("\"op_name\": " + json_quote(node.op_type));
   }
   last_reader.resize(slot_count_, -1);
   // Graph outputs and initializers stay alive for the whole run.
@@ -130,8 +189,9 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
   for (const auto& [slot, t] : constants_) last_reader[static_cast<size_t>(slot)] = -1;
   for (size_t s = 0; s < slot_count_; ++s)
     if (last_reader[s] >= 0) steps_[static_cast<size_t>(last_reader[s])].release.push_back(static_cast<int>(s));
-  // Graph inputs belong to the caller; graph outputs and initializers never have a last reader.
-  for (int slot : input_slots_) last_reader[static_cast<size_t>(slot)] = -1;
+  // Fed values belong to the caller (or are the model's defaults); graph outputs and initializers
+  // never have a last reader.
+  for (const Feedable& f : feedables_) last_reader[static_cast<size_t>(f.slot)] = -1;
   for (size_t index = 0; index < steps_.size(); ++index) {
     Step& step = steps_[index];
     for (size_t i = 0; i < step.inputs.size(); ++i) {
@@ -141,13 +201,6 @@ Plan::Plan(ir::Model model, const SessionOptions& options) : model_(std::move(mo
         step.overwritable_inputs.push_back(i);
     }
   }
-
-  const int threads = options.threads > 0 ? options.threads
-                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (options.spin_wait_us < 0)
-    throw Error(ErrorCode::InvalidArgument,
-                "SessionOptions::spin_wait_us must not be negative, got " + std::to_string(options.spin_wait_us));
-  pool_ = std::make_unique<ThreadPool>(threads, options.spin_wait_us);
 }
 
 int Plan::slot_of(const std::string& name) const {
@@ -175,23 +228,33 @@ std::vector<Tensor> Plan::run(const std::map<std::string, Tensor>& feeds,
 
 std::vector<Tensor> Plan::execute(const std::map<std::string, Tensor>& feeds,
                                   const std::vector<std::string>& output_names, PatternKey& key) const {
+  // Read once: a run is recorded whole or not at all when end_profiling comes in the middle.
+  const bool profile = profiling_.load(std::memory_order_relaxed);
+  const Trace::Clock::time_point run_start = profile ? Trace::Clock::now() : Trace::Clock::time_point{};
+  std::vector<StepTiming> timings;
+  if (profile) timings.reserve(steps_.size());
+
   std::vector<Tensor> values(slot_count_);
   for (const auto& [slot, t] : constants_) values[static_cast<size_t>(slot)] = *t;
   for (const auto& [name, t] : feeds) {
-    auto it = std::find_if(input_infos_.begin(), input_infos_.end(), [&](const auto& i) { return i.name == name; });
-    if (it == input_infos_.end()) {
+    auto it = std::find_if(feedables_.begin(), feedables_.end(), [&](const Feedable& f) { return f.info->name == name; });
+    if (it == feedables_.end()) {
       throw Error(ErrorCode::InvalidArgument,
-                  "the model has no input '" + name + "'; its inputs are: " + names_of(input_infos_));
+                  "the model has no input '" + name + "'; its inputs are: " + names_of(input_infos_) +
+                      (overridable_infos_.empty() ? "" : "; its overridable initializers: " + names_of(overridable_infos_)));
     }
-    check_feed(*it, t);
-    values[static_cast<size_t>(input_slots_[static_cast<size_t>(it - input_infos_.begin())])] = t;
+    check_feed(*it->info, t);
+    values[static_cast<size_t>(it->slot)] = t;
   }
   key.clear();
-  for (size_t i = 0; i < input_infos_.size(); ++i) {
-    const Tensor& feed = values[static_cast<size_t>(input_slots_[i])];
-    if (!feed.defined())
-      throw Error(ErrorCode::InvalidArgument, "input '" + input_infos_[i].name + "' (" + describe_info(input_infos_[i]) +
-                                                  ") was not given");
+  for (const Feedable& f : feedables_) {
+    Tensor& feed = values[static_cast<size_t>(f.slot)];
+    if (!feed.defined()) {
+      if (!f.fallback)
+        throw Error(ErrorCode::InvalidArgument, "input '" + f.info->name + "' (" + describe_info(*f.info) +
+                                                    ") was not given");
+      feed = *f.fallback;
+    }
     key.push_back(static_cast<int64_t>(feed.dtype()));
     key.push_back(static_cast<int64_t>(feed.rank()));
     key.insert(key.end(), feed.shape().begin(), feed.shape().end());
@@ -234,12 +297,19 @@ std::vector<Tensor> Plan::execute(const std::map<std::string, Tensor>& feeds,
     for (int s : step.outputs) out_ptrs.push_back(&values[static_cast<size_t>(s)]);
     arena->set_step(static_cast<int>(index));
     ops::KernelContext ctx(in_ptrs, out_ptrs, *pool_, arena.get(), overwritable);
+    const Trace::Clock::time_point step_start = profile ? Trace::Clock::now() : Trace::Clock::time_point{};
     try {
       step.kernel->compute(ctx);
     } catch (const Error& e) {
       throw Error(e.code(), step.node->describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
     } catch (const std::exception& e) {
       throw Error(ErrorCode::Runtime, step.node->describe() + " opset " + std::to_string(step.opset) + ": " + e.what());
+    }
+    if (profile) {
+      StepTiming& t = timings.emplace_back(StepTiming{index, step_start, Trace::Clock::now() - step_start, {}, {}});
+      for (const Tensor* in : in_ptrs)
+        if (in) t.inputs.emplace_back(in->dtype(), in->shape());
+      for (const Tensor* out : out_ptrs) t.outputs.emplace_back(out->dtype(), out->shape());
     }
     for (size_t i = 0; i < step.outputs.size(); ++i)
       in_arena[static_cast<size_t>(step.outputs[i])] = ctx.output_in_arena(i);
@@ -265,7 +335,31 @@ std::vector<Tensor> Plan::execute(const std::map<std::string, Tensor>& feeds,
   return_arena(std::move(arena));
   if (!known)
     remember_pattern(key, {std::make_shared<const MemoryPattern>(plan_memory(std::move(lifetimes))), in_place_outputs});
+  if (profile) record_run(run_start, timings);
   return out;
+}
+
+void Plan::record_run(Trace::Clock::time_point start, std::vector<StepTiming>& timings) const {
+  const Trace::Clock::duration run_time = Trace::Clock::now() - start;
+  const int64_t thread = Trace::thread_id();
+  std::vector<Trace::Event> events;
+  events.reserve(timings.size() + 1);
+  events.push_back({"model_run", "Session", start, run_time, thread, ""});
+  for (const StepTiming& t : timings) {
+    const Step& step = steps_[t.step];
+    events.push_back({step.node->name + "_kernel_time", "Node", t.start, t.duration, thread,
+                      "\"op_name\": " + json_quote(step.node->op_type) +
+                          ", \"provider\": \"CPUExecutionProvider\", \"node_index\": " + std::to_string(step.node_index) +
+                          ", \"input_type_shape\": " + type_shapes_json(t.inputs) +
+                          ", \"output_type_shape\": " + type_shapes_json(t.outputs)});
+  }
+  trace_->add(events);
+}
+
+bool Plan::end_profiling(const std::string& path) {
+  if (!profiling_.exchange(false)) return false;
+  trace_->write(path);
+  return true;
 }
 
 MemoryPlan Plan::memory_plan(const std::map<std::string, Tensor>& feeds,

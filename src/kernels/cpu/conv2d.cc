@@ -1,5 +1,8 @@
 #include "kernels/cpu/conv2d.h"
 
+#include <cstring>
+#include <string>
+
 namespace kiln::kernels {
 namespace {
 
@@ -23,7 +26,7 @@ Plane plane_of(const WindowGeometry& g) {
 }  // namespace
 
 PreparedConv2d::PreparedConv2d(CpuLevel level, const float* w, int64_t out_channels, int64_t group_channels,
-                               int64_t kernel_h, int64_t kernel_w, int64_t groups)
+                               int64_t kernel_h, int64_t kernel_w, int64_t groups, WeightStore& store)
     : level_(level),
       out_channels_(out_channels),
       group_channels_(group_channels),
@@ -33,10 +36,12 @@ PreparedConv2d::PreparedConv2d(CpuLevel level, const float* w, int64_t out_chann
       depthwise_(depthwise_plane_kernel(level)) {
   const int64_t taps = kernel_h * kernel_w, K = group_channels * taps, M = out_channels / groups;
   if (group_channels == 1 && M == 1) {
-    depthwise_filters_.assign(w, w + out_channels * taps);
+    const size_t bytes = static_cast<size_t>(out_channels * taps) * sizeof(float);
+    depthwise_filters_ = store.get("depthwise", bytes, [&](std::byte* out) { std::memcpy(out, w, bytes); });
     return;
   }
-  for (int64_t g = 0; g < groups; ++g) packed_.push_back(PackedMatrix::pack_a(level, M, K, MatrixView{w + g * M * K, K}));
+  for (int64_t g = 0; g < groups; ++g)
+    packed_.push_back(PackedMatrix::pack_a(level, M, K, MatrixView{w + g * M * K, K}, store, "group" + std::to_string(g)));
 }
 
 PreparedConv2d::Algorithm PreparedConv2d::algorithm_for(const ConvShape& shape) const {
@@ -60,7 +65,7 @@ void PreparedConv2d::run(const float* x, const ConvShape& shape, float* y, const
     pool.parallel_for(planes, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         const int64_t channel = i % out_channels_;
-        depthwise_(x + i * in_plane, depthwise_filters_.data() + channel * kernel_h_ * kernel_w_,
+        depthwise_(x + i * in_plane, depthwise_filters_.as<float>() + channel * kernel_h_ * kernel_w_,
                    epilogue.bias ? epilogue.bias[channel] : 0.f, epilogue.residual ? epilogue.residual + i * out_plane : nullptr,
                    y + i * out_plane, g, epilogue.activation);
       }

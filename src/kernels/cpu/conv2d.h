@@ -25,9 +25,10 @@ class PreparedConv2d {
  public:
   enum class Algorithm { Depthwise, Pointwise, Im2col };
 
-  // w is [M, C / groups, kernel_h, kernel_w] (kernel_h = 1 for 1-D).
+  // w is [M, C / groups, kernel_h, kernel_w] (kernel_h = 1 for 1-D). The prepared weights come
+  // from `store` ("group<g>" panels, or "depthwise" filters).
   PreparedConv2d(CpuLevel level, const float* w, int64_t out_channels, int64_t group_channels, int64_t kernel_h,
-                 int64_t kernel_w, int64_t groups);
+                 int64_t kernel_w, int64_t groups, WeightStore& store = fresh_weight_store());
 
   Algorithm algorithm_for(const ConvShape& shape) const;
   // shape must have 1 or 2 spatial dims and match the weights given at construction.
@@ -37,7 +38,7 @@ class PreparedConv2d {
   CpuLevel level_;
   int64_t out_channels_, group_channels_, kernel_h_, kernel_w_, groups_;
   std::vector<PackedMatrix> packed_;  // one per group, for the GEMM algorithms
-  std::vector<float> depthwise_filters_;
+  PreparedWeights depthwise_filters_;  // [out_channels][kernel_h * kernel_w]
   DepthwisePlaneFn depthwise_;
 };
 

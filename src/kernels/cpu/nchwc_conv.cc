@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "core/aligned_buffer.h"
 #include "kernels/cpu/nchwc.h"
 #include "kernels/cpu/nchwc_conv_isa.h"
 #include "kiln/error.h"
@@ -165,7 +166,8 @@ struct PreparedNchwcConv::Run {
 };
 
 PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out_channels, int64_t in_channels,
-                                     int64_t kernel_h, int64_t kernel_w, bool depthwise, bool nchw_input)
+                                     int64_t kernel_h, int64_t kernel_w, bool depthwise, bool nchw_input,
+                                     WeightStore& store)
     : level_(level),
       block_(nchwc_conv_isa(level).block),
       in_lanes_(nchw_input ? 1 : block_),
@@ -180,24 +182,26 @@ PreparedNchwcConv::PreparedNchwcConv(CpuLevel level, const float* w, int64_t out
   const int64_t B = block_, L = in_lanes_, taps = kernel_h * kernel_w;
   const int64_t in_blocks = nchwc_blocks(in_channels, L), out_blocks = nchwc_blocks(out_channels, B);
   if (depthwise) {
-    filters_.resize_discarding(static_cast<size_t>(out_blocks * taps * B));
-    filters_.zero();
-    for (int64_t ch = 0; ch < out_channels; ++ch)
-      for (int64_t tap = 0; tap < taps; ++tap) filters_.data()[((ch / B) * taps + tap) * B + ch % B] = w[ch * taps + tap];
+    filters_ = store.get("filters", static_cast<size_t>(out_blocks * taps * B) * sizeof(float), [&](std::byte* out) {
+      float* filters = reinterpret_cast<float*>(out);
+      for (int64_t ch = 0; ch < out_channels; ++ch)
+        for (int64_t tap = 0; tap < taps; ++tap) filters[((ch / B) * taps + tap) * B + ch % B] = w[ch * taps + tap];
+    });
     return;
   }
   // Every group but perhaps the last holds kGroupBlocks blocks, so group g starts at block g * 2.
   const int64_t block_floats = in_blocks * taps * L * B;
-  filters_.resize_discarding(static_cast<size_t>(out_blocks * block_floats));
-  filters_.zero();
-  for (int64_t m = 0; m < out_channels; ++m) {
-    const int64_t group = m / B / kGroupBlocks, g = m / B % kGroupBlocks;
-    const int64_t group_blocks = std::min(kGroupBlocks, out_blocks - group * kGroupBlocks);
-    float* dst = filters_.data() + group * kGroupBlocks * block_floats + g * B + m % B;
-    for (int64_t ci = 0; ci < in_channels; ++ci)
-      for (int64_t tap = 0; tap < taps; ++tap)
-        dst[(((ci / L) * taps + tap) * L + ci % L) * group_blocks * B] = w[(m * in_channels + ci) * taps + tap];
-  }
+  filters_ = store.get("filters", static_cast<size_t>(out_blocks * block_floats) * sizeof(float), [&](std::byte* out) {
+    float* filters = reinterpret_cast<float*>(out);
+    for (int64_t m = 0; m < out_channels; ++m) {
+      const int64_t group = m / B / kGroupBlocks, g = m / B % kGroupBlocks;
+      const int64_t group_blocks = std::min(kGroupBlocks, out_blocks - group * kGroupBlocks);
+      float* dst = filters + group * kGroupBlocks * block_floats + g * B + m % B;
+      for (int64_t ci = 0; ci < in_channels; ++ci)
+        for (int64_t tap = 0; tap < taps; ++tap)
+          dst[(((ci / L) * taps + tap) * L + ci % L) * group_blocks * B] = w[(m * in_channels + ci) * taps + tap];
+    }
+  });
 }
 
 PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcConvGeometry& g, float* y,
@@ -206,7 +210,7 @@ PreparedNchwcConv::Run PreparedNchwcConv::plan_run(const float* x, const NchwcCo
   if (g.stride_w != 1 && g.stride_w != 2)
     throw Error(ErrorCode::NotImplemented, "NCHWc convolution: horizontal stride " + std::to_string(g.stride_w) +
                                                " (only 1 and 2 are supported)");
-  Run r{isa, g, epilogue, y, filters_.data(), filters_.data() + filters_.size()};
+  Run r{isa, g, epilogue, y, filters_.as<float>(), filters_.as<float>() + filters_.count<float>()};
   const int64_t B = block_, L = in_lanes_;
   r.kernel_h = kernel_h_;
   r.kernel_w = kernel_w_;
@@ -259,7 +263,7 @@ void PreparedNchwcConv::run(const float* x, const NchwcConvGeometry& g, float* y
   // the threads split the filters rather than each streaming all of them.
   const int64_t lines = r.rows * r.segments;
   const bool lines_outer = depthwise_ ? out_channels_ < g.in_h * g.in_w
-                                      : static_cast<int64_t>(filters_.size()) < r.in_blocks * r.in_plane;
+                                      : static_cast<int64_t>(filters_.count<float>()) < r.in_blocks * r.in_plane;
   r.whole_image = !lines_outer;
   const int64_t outer = g.batch * (lines_outer ? 1 : r.groups);
   const int64_t wanted = std::clamp<int64_t>((kItemsPerThread * pool.size() + outer - 1) / outer, 1, lines);

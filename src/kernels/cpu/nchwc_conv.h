@@ -14,9 +14,9 @@
 
 #include <cstdint>
 
-#include "core/aligned_buffer.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "core/weight_store.h"
 #include "kernels/cpu/activation.h"
 
 namespace kiln::kernels {
@@ -39,9 +39,11 @@ class PreparedNchwcConv {
   // w is the ONNX weight [out_channels, in_channels, kernel_h, kernel_w], or for a depthwise
   // convolution (group = channels) [channels, 1, kernel_h, kernel_w]. With nchw_input the input
   // is plain NCHW (a network's first convolution, over too few channels to fill a block) and only
-  // the output is NCHWc; depthwise convolutions take NCHWc input only.
+  // the output is NCHWc; depthwise convolutions take NCHWc input only. The packed filters come
+  // from `store` ("filters").
   PreparedNchwcConv(CpuLevel level, const float* w, int64_t out_channels, int64_t in_channels, int64_t kernel_h,
-                    int64_t kernel_w, bool depthwise, bool nchw_input = false);
+                    int64_t kernel_w, bool depthwise, bool nchw_input = false,
+                    WeightStore& store = fresh_weight_store());
 
   int64_t block() const { return block_; }
   int64_t in_channels() const { return in_channels_; }
@@ -83,7 +85,7 @@ class PreparedNchwcConv {
   // Regular: per group of (up to) two output blocks, [in block][ky][kx][in lane][2][block].
   // NCHW input: the same with blocks of one lane.
   // Depthwise: per block, [ky][kx][block].
-  AlignedBuffer<float> filters_;
+  PreparedWeights filters_;
 };
 
 }  // namespace kiln::kernels

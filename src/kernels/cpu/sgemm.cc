@@ -1,7 +1,9 @@
 #include "kernels/cpu/sgemm.h"
 
 #include <algorithm>
+#include <new>
 
+#include "core/aligned_buffer.h"
 #include "kernels/cpu/sgemm_microkernel.h"
 #include "kiln/error.h"
 
@@ -142,34 +144,47 @@ GemmTiling gemm_tiling(CpuLevel level) {
   return {isa.mr, isa.nr, isa.kc};
 }
 
-PackedMatrix::PackedMatrix(CpuLevel level, int64_t rows, int64_t cols, int64_t padded, int64_t depth)
-    : level_(level), rows_(rows), cols_(cols), padded_(padded) {
-  data_.resize_discarding(static_cast<size_t>(padded * depth));
+namespace {
+
+size_t packed_bytes(int64_t padded, int64_t depth) {
+  if (padded <= 0 || depth <= 0) return 0;
+  if (padded > (INT64_MAX / static_cast<int64_t>(sizeof(float))) / depth) throw std::bad_alloc();
+  return static_cast<size_t>(padded * depth) * sizeof(float);
 }
 
-PackedMatrix PackedMatrix::pack_a(CpuLevel level, int64_t M, int64_t K, const MatrixView& a) {
+}  // namespace
+
+PackedMatrix PackedMatrix::pack_a(CpuLevel level, int64_t M, int64_t K, const MatrixView& a, WeightStore& store,
+                                  std::string_view key) {
   const GemmIsa& isa = gemm_isa(level);
-  PackedMatrix packed(level, M, K, round_up(M, isa.mr), K);
-  for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
-    const int64_t kc = std::min(isa.kc, K - k0);
-    for (int64_t i0 = 0; i0 < M; i0 += isa.mr)
-      isa.pack_a(a, i0, std::min(isa.mr, M - i0), k0, kc, isa.mr, packed.data_.data() + k0 * packed.padded_ + i0 * kc);
-  }
+  PackedMatrix packed(level, M, K, round_up(M, isa.mr));
+  packed.data_ = store.get(key, packed_bytes(packed.padded_, K), [&](std::byte* out) {
+    float* panels = reinterpret_cast<float*>(out);
+    for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
+      const int64_t kc = std::min(isa.kc, K - k0);
+      for (int64_t i0 = 0; i0 < M; i0 += isa.mr)
+        isa.pack_a(a, i0, std::min(isa.mr, M - i0), k0, kc, isa.mr, panels + k0 * packed.padded_ + i0 * kc);
+    }
+  });
   return packed;
 }
 
-PackedMatrix PackedMatrix::pack_b(CpuLevel level, int64_t K, int64_t N, const MatrixView& b) {
+PackedMatrix PackedMatrix::pack_b(CpuLevel level, int64_t K, int64_t N, const MatrixView& b, WeightStore& store,
+                                  std::string_view key) {
   const GemmIsa& isa = gemm_isa(level);
-  PackedMatrix packed(level, K, N, round_up(N, isa.nr), K);
-  for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
-    const int64_t kc = std::min(isa.kc, K - k0);
-    isa.pack_b(b, k0, kc, 0, N, isa.nr, packed.data_.data() + k0 * packed.padded_);
-  }
+  PackedMatrix packed(level, K, N, round_up(N, isa.nr));
+  packed.data_ = store.get(key, packed_bytes(packed.padded_, K), [&](std::byte* out) {
+    float* panels = reinterpret_cast<float*>(out);
+    for (int64_t k0 = 0; k0 < K; k0 += isa.kc) {
+      const int64_t kc = std::min(isa.kc, K - k0);
+      isa.pack_b(b, k0, kc, 0, N, isa.nr, panels + k0 * packed.padded_);
+    }
+  });
   return packed;
 }
 
 const float* PackedMatrix::panel(int64_t k0, int64_t index, int64_t kc) const {
-  return data_.data() + k0 * padded_ + index * kc;
+  return data_.as<float>() + k0 * padded_ + index * kc;
 }
 
 void sgemm(CpuLevel level, int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmB& b, float* c, int64_t ldc,

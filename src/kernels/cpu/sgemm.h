@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-#include "core/aligned_buffer.h"
 #include "core/cpu_features.h"
+#include "core/weight_store.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/activation.h"
 
@@ -43,12 +43,15 @@ struct GemmTiling {
 };
 GemmTiling gemm_tiling(CpuLevel level);
 
-// An operand packed once: A as mr-row panels, or B as nr-column panels, per kc block.
+// An operand packed once: A as mr-row panels, or B as nr-column panels, per kc block. The panels
+// come from `store` under `key` (packed there, or an engine file's copy).
 class PackedMatrix {
  public:
   PackedMatrix() = default;
-  static PackedMatrix pack_a(CpuLevel level, int64_t M, int64_t K, const MatrixView& a);
-  static PackedMatrix pack_b(CpuLevel level, int64_t K, int64_t N, const MatrixView& b);
+  static PackedMatrix pack_a(CpuLevel level, int64_t M, int64_t K, const MatrixView& a,
+                             WeightStore& store = fresh_weight_store(), std::string_view key = "A");
+  static PackedMatrix pack_b(CpuLevel level, int64_t K, int64_t N, const MatrixView& b,
+                             WeightStore& store = fresh_weight_store(), std::string_view key = "B");
 
   CpuLevel level() const { return level_; }
   int64_t rows() const { return rows_; }
@@ -58,13 +61,13 @@ class PackedMatrix {
   const float* panel(int64_t k0, int64_t index, int64_t kc) const;
 
  private:
-  // Storage for `depth` (K) rows of panels across the panel-padded M or N.
-  PackedMatrix(CpuLevel level, int64_t rows, int64_t cols, int64_t padded, int64_t depth);
+  PackedMatrix(CpuLevel level, int64_t rows, int64_t cols, int64_t padded)
+      : level_(level), rows_(rows), cols_(cols), padded_(padded) {}
 
   CpuLevel level_ = CpuLevel::Scalar;
   int64_t rows_ = 0, cols_ = 0;
   int64_t padded_ = 0;  // panel-padded M for A, N for B
-  AlignedBuffer<float> data_;
+  PreparedWeights data_;  // K rows of panels across padded_
 };
 
 struct GemmEpilogue {

@@ -28,7 +28,8 @@ std::unique_ptr<kernels::PreparedConv2d> prepare(const KernelInfo& info, int64_t
     return nullptr;
   const bool two_d = w->rank() == 4;
   return std::make_unique<kernels::PreparedConv2d>(info.cpu_level(), w->data<float>(), w->dim(0), w->dim(1),
-                                                   two_d ? w->dim(2) : 1, two_d ? w->dim(3) : w->dim(2), groups);
+                                                   two_d ? w->dim(2) : 1, two_d ? w->dim(3) : w->dim(2), groups,
+                                                   info.weights());
 }
 
 class ConvKernel final : public OpKernel {
@@ -37,6 +38,9 @@ class ConvKernel final : public OpKernel {
       : attributes_(read_conv_attributes(info)),
         activation_(read_fused_activation(info)),
         prepared_(prepare(info, attributes_.groups)) {}
+
+  // Prepared weights stand in for W (make_conv_shape holds X to W's rank, so they always apply).
+  bool reads_constant_data(size_t input) const override { return !(input == 1 && prepared_); }
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
@@ -70,7 +74,7 @@ class ConvKernel final : public OpKernel {
  private:
   void convolve(const Tensor& x, const Tensor& w, const kernels::ConvShape& shape, float* y,
                 const kernels::ConvEpilogue& epilogue, ThreadPool& pool) const {
-    if (prepared_ && shape.geometry.rank() + 2 == w.rank()) return prepared_->run(x.data<float>(), shape, y, epilogue, pool);
+    if (prepared_) return prepared_->run(x.data<float>(), shape, y, epilogue, pool);
     kernels::compute_conv(x.data<float>(), w.data<float>(), epilogue.bias, y, shape, pool);
     const int64_t n = shape_numel(conv_output_shape(shape, false));
     for (int64_t i = 0; i < n; ++i)

@@ -30,7 +30,8 @@ class GemmKernel final : public OpKernel {
     const Tensor* b = info.constant_input(1);
     if (b && b->dtype() == DType::Float32 && b->rank() == 2) {
       const int64_t K = trans_b_ ? b->dim(1) : b->dim(0), N = trans_b_ ? b->dim(0) : b->dim(1);
-      packed_b_ = kernels::PackedMatrix::pack_b(level_, K, N, kernels::MatrixView{b->data<float>(), b->dim(1), trans_b_});
+      packed_b_ = kernels::PackedMatrix::pack_b(level_, K, N, kernels::MatrixView{b->data<float>(), b->dim(1), trans_b_},
+                                                info.weights());
     }
     const Tensor* c = info.constant_input(2);
     if (c && c->dtype() == DType::Float32 && c->numel() > 1 && (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1))) {

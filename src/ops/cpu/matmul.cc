@@ -4,6 +4,7 @@
 // contiguous matrices; the pool splits the work over batches and rows together, so a single large
 // matrix is parallel too.
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -99,13 +100,15 @@ class MatMulKernel final : public OpKernel {
     const Tensor* b = info.constant_input(1);
     if (b && b->dtype() == DType::Float32 && b->rank() == 2) {
       const int64_t K = trans_b_ ? b->dim(1) : b->dim(0), N = trans_b_ ? b->dim(0) : b->dim(1);
-      packed_b_ = kernels::PackedMatrix::pack_b(level_, K, N, kernels::MatrixView{b->data<float>(), b->dim(1), trans_b_});
+      packed_b_ = kernels::PackedMatrix::pack_b(level_, K, N, kernels::MatrixView{b->data<float>(), b->dim(1), trans_b_},
+                                                info.weights());
     }
     if (info.has_input(2)) {
       const Tensor* bias = info.constant_input(2);
       if (!bias || bias->dtype() != DType::Float32 || bias->rank() != 1)
         throw Error(ErrorCode::InvalidModel, "FusedMatMul's bias must be a constant float32 vector");
-      bias_.assign(bias->data<float>(), bias->data<float>() + bias->numel());
+      bias_ = info.weights().get("bias", bias->nbytes(),
+                                 [&](std::byte* out) { std::memcpy(out, bias->raw(), bias->nbytes()); });
     }
   }
 
@@ -139,11 +142,11 @@ class MatMulKernel final : public OpKernel {
     const int64_t M = plan.M, N = plan.N, K = plan.K;
     const float* pa = a.data<float>();
     float* py = ctx.allocate_output(0, DType::Float32, plan.out).data<float>();
-    if (!bias_.empty() && static_cast<int64_t>(bias_.size()) != N)
-      throw Error(ErrorCode::InvalidArgument, "bias has " + std::to_string(bias_.size()) + " values for " +
+    if (!bias_.empty() && static_cast<int64_t>(bias_.count<float>()) != N)
+      throw Error(ErrorCode::InvalidArgument, "bias has " + std::to_string(bias_.count<float>()) + " values for " +
                                                   std::to_string(N) + " output columns");
     kernels::GemmEpilogue epilogue;
-    epilogue.col_bias = bias_.empty() ? nullptr : bias_.data();
+    epilogue.col_bias = bias_.empty() ? nullptr : bias_.as<float>();
     epilogue.activation = activation_;
     const bool b_packed = packed_b_.rows() == K && packed_b_.cols() == N && b.rank() == 2;
     if (b_packed && !trans_a_) {
@@ -183,7 +186,7 @@ class MatMulKernel final : public OpKernel {
   CpuLevel level_;
   kernels::Activation activation_;
   bool trans_a_, trans_b_;
-  std::vector<float> bias_;
+  PreparedWeights bias_;
   kernels::PackedMatrix packed_b_;
 };
 KILN_KERNEL(MatMulKernel, {.op = "MatMul", .since = 1, .types = types::kNumeric});

@@ -39,13 +39,29 @@ void check_nchwc_window(const kernels::WindowAttributes& window) {
                                                ": horizontal strides other than 1 and 2 are not supported");
 }
 
-std::vector<float> nchwc_padded_bias(const Tensor& bias, int64_t channels, int64_t block) {
+namespace {
+
+size_t check_nchwc_bias(const Tensor& bias, int64_t channels, int64_t block) {
   if (bias.dtype() != DType::Float32 || bias.rank() != 1 || bias.dim(0) != channels)
     throw Error(ErrorCode::InvalidArgument, "B must be float32 [" + std::to_string(channels) + "], got " +
                                                 dtype_name(bias.dtype()) + " " + shape_to_string(bias.shape()));
-  std::vector<float> padded(static_cast<size_t>(kernels::nchwc_blocks(channels, block) * block), 0.f);
+  return static_cast<size_t>(kernels::nchwc_blocks(channels, block) * block);
+}
+
+}  // namespace
+
+std::vector<float> nchwc_padded_bias(const Tensor& bias, int64_t channels, int64_t block) {
+  std::vector<float> padded(check_nchwc_bias(bias, channels, block), 0.f);
   std::copy(bias.data<float>(), bias.data<float>() + channels, padded.begin());
   return padded;
+}
+
+PreparedWeights prepare_nchwc_padded_bias(const KernelInfo& info, std::string_view key, const Tensor& bias,
+                                          int64_t channels, int64_t block) {
+  const size_t padded = check_nchwc_bias(bias, channels, block);
+  return info.weights().get(key, padded * sizeof(float), [&](std::byte* out) {
+    std::copy(bias.data<float>(), bias.data<float>() + channels, reinterpret_cast<float*>(out));
+  });
 }
 
 }  // namespace kiln::ops

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "kernels/cpu/window_geometry.h"
@@ -28,5 +29,8 @@ void check_nchwc_window(const kernels::WindowAttributes& window);
 // A bias of `channels` values padded with zeros to whole blocks, as the kernels read it one vector
 // at a time. Throws InvalidArgument for a bias of another dtype or shape.
 std::vector<float> nchwc_padded_bias(const Tensor& bias, int64_t channels, int64_t block);
+// The same for a constant bias, prepared once through the kernel's weight store under `key`.
+PreparedWeights prepare_nchwc_padded_bias(const KernelInfo& info, std::string_view key, const Tensor& bias,
+                                          int64_t channels, int64_t block);
 
 }  // namespace kiln::ops

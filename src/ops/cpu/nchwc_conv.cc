@@ -39,8 +39,9 @@ class NchwcConvKernel final : public OpKernel {
       throw Error(ErrorCode::InvalidModel, "kernel_shape does not match W " + shape_to_string(w.shape()));
     prepared_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w.data<float>(), out_channels,
                                                              depthwise ? out_channels : w.dim(1), w.dim(2), w.dim(3),
-                                                             depthwise, nchw_input_);
-    if (const Tensor* b = info.has_input(2) ? info.constant_input(2) : nullptr) bias_ = nchwc_padded_bias(*b, out_channels, block_);
+                                                             depthwise, nchw_input_, info.weights());
+    if (const Tensor* b = info.has_input(2) ? info.constant_input(2) : nullptr)
+      bias_ = prepare_nchwc_padded_bias(info, "bias", *b, out_channels, block_);
   }
 
   // W lives on in prepared_ only; a constant B in bias_.
@@ -65,7 +66,7 @@ class NchwcConvKernel final : public OpKernel {
                                        window.pads_begin[1]};
     const Shape y_shape{g.batch, kernels::nchwc_blocks(prepared_->out_channels(), block_), g.out_h, g.out_w, block_};
     std::vector<float> run_bias;
-    const float* bias = bias_.empty() ? nullptr : bias_.data();
+    const float* bias = bias_.empty() ? nullptr : bias_.as<float>();
     if (ctx.has_input(2) && !bias) {
       run_bias = nchwc_padded_bias(ctx.input(2), prepared_->out_channels(), block_);
       bias = run_bias.data();
@@ -97,7 +98,7 @@ class NchwcConvKernel final : public OpKernel {
   int64_t block_;
   bool nchw_input_;
   std::unique_ptr<kernels::PreparedNchwcConv> prepared_;
-  std::vector<float> bias_;  // padded, when B is constant
+  PreparedWeights bias_;  // padded, when B is constant
 };
 KILN_KERNEL(NchwcConvKernel, {.op = "NchwcConv", .domain = "kiln", .since = 1, .types = types::kFloat});
 

@@ -49,13 +49,15 @@ class NchwcPointwiseDepthwiseKernel final : public OpKernel {
     if (attributes_.window.kernel != w_kernel)
       throw Error(ErrorCode::InvalidModel, "kernel_shape does not match W2 " + shape_to_string(w2.shape()));
     check_nchwc_window(attributes_.window);
+    ScopedWeightStore pointwise_weights(info.weights(), "pointwise/"), depthwise_weights(info.weights(), "depthwise/");
     pointwise_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w1.data<float>(), expanded, w1.dim(1),
-                                                              1, 1, false);
+                                                              1, 1, false, false, pointwise_weights);
     depthwise_ = std::make_unique<kernels::PreparedNchwcConv>(info.cpu_level(), w2.data<float>(), expanded, expanded,
-                                                              w2.dim(2), w2.dim(3), true);
+                                                              w2.dim(2), w2.dim(3), true, false, depthwise_weights);
     for (size_t input : {2u, 4u})
       if (const Tensor* b = info.has_input(input) ? info.constant_input(input) : nullptr)
-        constant_bias_[input / 2 - 1] = nchwc_padded_bias(*b, expanded, block_);
+        constant_bias_[input / 2 - 1] =
+            prepare_nchwc_padded_bias(info, input == 2 ? "bias1" : "bias2", *b, expanded, block_);
   }
 
   // W1 and W2 live on in the prepared convolutions only; constant biases in constant_bias_.
@@ -82,7 +84,7 @@ class NchwcPointwiseDepthwiseKernel final : public OpKernel {
     std::vector<float> run_bias[2];
     const float* bias[2];
     for (size_t i = 0; i < 2; ++i) {
-      bias[i] = constant_bias_[i].empty() ? nullptr : constant_bias_[i].data();
+      bias[i] = constant_bias_[i].empty() ? nullptr : constant_bias_[i].as<float>();
       if (!bias[i] && ctx.has_input(2 + 2 * i)) {
         run_bias[i] = nchwc_padded_bias(ctx.input(2 + 2 * i), pointwise_->out_channels(), B);
         bias[i] = run_bias[i].data();
@@ -150,7 +152,7 @@ class NchwcPointwiseDepthwiseKernel final : public OpKernel {
   kernels::Activation pointwise_activation_, activation_;
   int64_t block_;
   std::unique_ptr<kernels::PreparedNchwcConv> pointwise_, depthwise_;
-  std::vector<float> constant_bias_[2];  // padded B1 and B2, when they are initializers
+  PreparedWeights constant_bias_[2];  // padded B1 and B2, when they are initializers
 };
 KILN_KERNEL(NchwcPointwiseDepthwiseKernel, {.op = "NchwcPointwiseDepthwise", .domain = "kiln", .since = 1,
                                             .types = types::kFloat});
