@@ -141,6 +141,17 @@ def test_the_optimized_model_is_written_and_runs_alike(digits_model, heldout, tm
     np.testing.assert_allclose(reloaded.run(None, {"image": images})[0], expected, rtol=1e-5, atol=1e-5)
 
 
+def test_an_engine_file_runs_from_its_path_or_its_bytes(digits_model, heldout, tmp_path):
+    options = kiln.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "digits.kiln")
+    images = heldout[0][:8]
+    expected = kiln.InferenceSession(digits_model, sess_options=options).run(None, {"image": images})[0]
+    for engine in (options.optimized_model_filepath, (tmp_path / "digits.kiln").read_bytes()):
+        session = kiln.InferenceSession(engine)
+        assert [(i.name, i.shape) for i in session.get_inputs()] == [("image", ["batch", 1, 8, 8])]
+        np.testing.assert_array_equal(session.run(None, {"image": images})[0], expected)
+
+
 def test_profiling_writes_a_chrome_trace_with_every_node(digits_model, heldout, tmp_path):
     options = kiln.SessionOptions()
     options.enable_profiling = True
