@@ -22,6 +22,7 @@ from kiln.options import ExecutionMode, ExecutionOrder, GraphOptimizationLevel, 
 from kiln.providers import get_all_providers, get_available_providers, get_device
 from kiln.session import InferenceSession, ModelMetadata, NodeArg
 
+# kiln.NotImplemented stays out of `from kiln import *`, which would hide Python's NotImplemented.
 __all__ = [
     "__version__",
     "ExecutionMode",
@@ -37,7 +38,6 @@ __all__ = [
     "ModelMetadata",
     "NoSuchFile",
     "NodeArg",
-    "NotImplemented",
     "RunOptions",
     "RuntimeException",
     "SessionOptions",

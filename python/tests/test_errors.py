@@ -22,6 +22,12 @@ def test_error_classes_are_kiln_errors_and_the_matching_builtins():
     assert (kiln.Fail, kiln.InvalidGraph, kiln.NoSuchFile) == (kiln.KilnError, kiln.InvalidModel, kiln.IoError)
 
 
+def test_a_star_import_leaves_pythons_not_implemented_alone():
+    namespace = {}
+    exec("from kiln import *", namespace)
+    assert "NotImplemented" not in namespace and namespace["KilnError"] is kiln.KilnError
+
+
 def test_a_wrong_input_name_lists_the_inputs(digits):
     with pytest.raises(kiln.InvalidArgument, match="the model has no input 'pixels'; its inputs are: image"):
         digits.run(None, {"pixels": np.zeros((1, 1, 8, 8), np.float32)})
