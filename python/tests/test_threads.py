@@ -60,7 +60,7 @@ def test_a_second_thread_enters_run_while_the_first_is_inside_it(slow):
         first_entering.wait()
         # Time can be seen to pass only while this thread holds the GIL: had the first kept it
         # through its run, this loop would end only after that run did.
-        while spans[0] is None and time.perf_counter() < entering[0] + 0.05:
+        while spans[0] is None and time.perf_counter() < entering[0] + 0.02:
             time.sleep(0.001)
         _timed_run(session, x, spans, results, 1)
 
