@@ -17,14 +17,17 @@ class GraphOptimizationLevel(enum.IntEnum):
     ORT_DISABLE_ALL = 0
     ORT_ENABLE_BASIC = 1
     ORT_ENABLE_EXTENDED = 2
+    ORT_ENABLE_LAYOUT = 3  # onnxruntime 1.22 and later
     ORT_ENABLE_ALL = 99
 
 
-# onnxruntime's levels as Kiln's (src/passes): none, basic, extended (fusions), all (+ NCHWc layout).
+# onnxruntime's levels as Kiln's (src/passes): none, basic, extended (fusions), and the NCHWc
+# layout on top, which is all Kiln has beyond the fusions.
 _KILN_LEVEL = {
     GraphOptimizationLevel.ORT_DISABLE_ALL: 0,
     GraphOptimizationLevel.ORT_ENABLE_BASIC: 1,
     GraphOptimizationLevel.ORT_ENABLE_EXTENDED: 2,
+    GraphOptimizationLevel.ORT_ENABLE_LAYOUT: 3,
     GraphOptimizationLevel.ORT_ENABLE_ALL: 3,
 }
 

@@ -115,6 +115,8 @@ def test_session_options_have_onnxruntime_defaults_and_refuse_wrong_types():
         options.intra_op_num_threads = "2"
     with pytest.raises(TypeError, match="graph_optimization_level must be one of"):
         options.graph_optimization_level = 5
+    options.graph_optimization_level = 99
+    assert options.graph_optimization_level is kiln.GraphOptimizationLevel.ORT_ENABLE_ALL
     with pytest.raises(AttributeError):
         options.no_such_option = 1
 
