@@ -90,14 +90,41 @@ def test_streaming_yields_the_generated_text_piece_by_piece(llm):
     assert "".join(pieces) == GREEDY_30
 
 
-def test_closing_a_stream_stops_its_generation(llm):
+class SlowEngine:
+    """The LLM's engine with every text piece after the third delayed 5 ms, so that a generation
+    to the full context would take over a second; records what each generate returned."""
+
+    def __init__(self, engine):
+        self.engine, self.completions = engine, []
+
+    def generate(self, ids, options, on_text=None):
+        pieces = 0
+
+        def slowly(piece):
+            nonlocal pieces
+            pieces += 1
+            if pieces > 3:
+                time.sleep(0.005)
+            return on_text(piece)
+
+        self.completions.append(self.engine.generate(ids, options, slowly if on_text else None))
+        return self.completions[-1]
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+
+def test_closing_a_stream_stops_its_generation(kjv_dir, monkeypatch):
+    llm = LLM(kjv_dir, threads=1)
+    engine = SlowEngine(llm._engine)
+    monkeypatch.setattr(llm, "_engine", engine)
     stream = llm.generate_stream("Genesis 1:1", greedy(max_tokens=None, ignore_eos=True))
-    first = [next(stream) for _ in range(3)]
-    started = time.perf_counter()
+    first = "".join(next(stream) for _ in range(3))
     stream.close()
-    # The worker ended with the generation: a run to the full context would take far longer.
-    assert time.perf_counter() - started < 1.0
-    assert "".join(first) == GREEDY_30[:len("".join(first))]
+    completion = engine.completions[0]
+    assert completion.stop_reason == "cancelled"
+    assert len(completion.token_ids) < 100, f"{len(completion.token_ids)} tokens generated before the close took"
+    assert completion.text.startswith(first) and GREEDY_30.startswith(first)
     assert llm.generate("Genesis 1:1", greedy())[0].outputs[0].text == GREEDY_30
 
 
