@@ -7,6 +7,11 @@ Each round runs `kiln bench --json` (A: its median of N timed runs after warm-up
 runs of session.run in this process (B: their median, after the same warm-up), on the same
 random input (seed 0). Prints each round's medians, the medians over rounds and B/A. The default
 model is ResNet-50 from bench/export_models.py, exported into build/bench-models/ when missing.
+
+Last, what a call costs when the model does almost nothing: session.run on a one-node Identity
+model of 3 floats, the median of 20 batches of 1000 calls. That is Python's whole overhead (the
+dict, the array wrapped in place, the GIL released and taken back, the output array) plus Kiln's
+run of one node, and it hardly moves with the machine's load.
 """
 
 import argparse
@@ -19,6 +24,7 @@ import tempfile
 import time
 
 import numpy as np
+from onnx import TensorProto, helper
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "build" / "python"))
@@ -62,6 +68,23 @@ def python_median_ms(session, feeds, args):
     return statistics.median(times)
 
 
+def identity_call_us(scratch):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", [x], [y]))
+    path = pathlib.Path(scratch) / "identity.onnx"
+    path.write_bytes(model.SerializeToString())
+    session = kiln.InferenceSession(str(path))
+    feeds = {"x": np.ones((1, 3), np.float32)}
+    batches = []
+    for _ in range(21):  # the first batch warms up
+        start = time.perf_counter()
+        for _ in range(1000):
+            session.run(None, feeds)
+        batches.append((time.perf_counter() - start) * 1000.0)  # ms per 1000 calls = us per call
+    return statistics.median(batches[1:])
+
+
 def main():
     args = parse_args()
     args.model = ensure_model(args.model)
@@ -81,8 +104,10 @@ def main():
             cli.append(cli_median_ms(args, info.name, input_file))
             python.append(python_median_ms(session, {info.name: x}, args))
             print(f"{r + 1:5d}  {cli[-1]:14.3f}  {python[-1]:14.3f}  {python[-1] / cli[-1]:.4f}")
+        call_us = identity_call_us(scratch)
     a, b = statistics.median(cli), statistics.median(python)
     print(f"median over {args.rounds} rounds: kiln bench {a:.3f} ms, python {b:.3f} ms, python/kiln bench = {b / a:.4f}")
+    print(f"session.run on a one-node Identity model from Python: {call_us:.2f} us per call")
 
 
 if __name__ == "__main__":
