@@ -8,16 +8,21 @@
 namespace kiln::python {
 namespace {
 
-// numpy describes a dtype by kind and size; byte order is handled apart (native_array).
+// numpy describes a dtype by kind and size; byte order is dealt with apart (readable_array).
 std::optional<DType> kiln_dtype(const py::dtype& dtype) {
-  const auto size = dtype.itemsize();
-  switch (dtype.kind()) {
-    case 'f': return size == 4 ? DType::Float32 : size == 8 ? DType::Float64 : size == 2 ? DType::Float16 : std::optional<DType>();
-    case 'i': return size == 1 ? DType::Int8 : size == 2 ? DType::Int16 : size == 4 ? DType::Int32 : size == 8 ? DType::Int64 : std::optional<DType>();
-    case 'u': return size == 1 ? DType::UInt8 : size == 2 ? DType::UInt16 : size == 4 ? DType::UInt32 : size == 8 ? DType::UInt64 : std::optional<DType>();
-    case 'b': return DType::Bool;
-    default: return std::nullopt;
-  }
+  struct Kind {
+    char kind;
+    py::ssize_t size;
+    DType dtype;
+  };
+  static constexpr Kind kKinds[] = {
+      {'f', 4, DType::Float32}, {'f', 8, DType::Float64}, {'f', 2, DType::Float16}, {'i', 1, DType::Int8},
+      {'i', 2, DType::Int16},   {'i', 4, DType::Int32},   {'i', 8, DType::Int64},   {'u', 1, DType::UInt8},
+      {'u', 2, DType::UInt16},  {'u', 4, DType::UInt32},  {'u', 8, DType::UInt64},  {'b', 1, DType::Bool},
+  };
+  for (const Kind& k : kKinds)
+    if (k.kind == dtype.kind() && k.size == dtype.itemsize()) return k.dtype;
+  return std::nullopt;
 }
 
 py::dtype numpy_dtype(DType dtype, const std::string& what) {
