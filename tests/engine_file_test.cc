@@ -89,6 +89,13 @@ class NoPackingStore final : public WeightStore {
     ++requests;
     return stored_.get(key, bytes, [&](std::byte*) { ADD_FAILURE() << "packed '" << key << "' at load"; });
   }
+  PreparedWeights view(std::string_view key, size_t bytes, const std::function<PreparedWeights()>&) override {
+    ++requests;
+    return stored_.view(key, bytes, [&] {
+      ADD_FAILURE() << "read '" << key << "' at load";
+      return PreparedWeights();
+    });
+  }
   int requests = 0;
 
  private:

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/aligned_alloc.h"
+#include "kiln/error.h"
 
 namespace kiln {
 namespace {
@@ -17,6 +18,13 @@ class FreshWeightStore final : public WeightStore {
     pack(memory.get());
     return {memory.get(), bytes, memory};
   }
+  PreparedWeights view(std::string_view key, size_t bytes, const std::function<PreparedWeights()>& as_is) override {
+    PreparedWeights weights = as_is();
+    if (weights.size() != bytes)
+      throw Error(ErrorCode::InvalidArgument, "weights '" + std::string(key) + "' are " + std::to_string(weights.size()) +
+                                                  " bytes, not " + std::to_string(bytes));
+    return weights;
+  }
 };
 
 }  // namespace
@@ -28,6 +36,11 @@ WeightStore& fresh_weight_store() {
 
 PreparedWeights ScopedWeightStore::get(std::string_view key, size_t bytes, const Pack& pack) {
   return parent_.get(prefix_ + std::string(key), bytes, pack);
+}
+
+PreparedWeights ScopedWeightStore::view(std::string_view key, size_t bytes,
+                                        const std::function<PreparedWeights()>& as_is) {
+  return parent_.view(prefix_ + std::string(key), bytes, as_is);
 }
 
 }  // namespace kiln

@@ -49,6 +49,9 @@ class WeightStore {
   // it, and throws Error(InvalidModel) naming the key when its copy is missing or another size
   // (an engine built by another Kiln that packs differently).
   virtual PreparedWeights get(std::string_view key, size_t bytes, const Pack& pack) = 0;
+  // The same for weights a kernel reads as they are (an embedding table): `as_is` gives them, and
+  // a store without a stored copy returns what it gives rather than copying it.
+  virtual PreparedWeights view(std::string_view key, size_t bytes, const std::function<PreparedWeights()>& as_is) = 0;
 };
 
 // Packs into fresh memory on every call.
@@ -60,6 +63,7 @@ class ScopedWeightStore final : public WeightStore {
  public:
   ScopedWeightStore(WeightStore& parent, std::string prefix) : parent_(parent), prefix_(std::move(prefix)) {}
   PreparedWeights get(std::string_view key, size_t bytes, const Pack& pack) override;
+  PreparedWeights view(std::string_view key, size_t bytes, const std::function<PreparedWeights()>& as_is) override;
 
  private:
   WeightStore& parent_;

@@ -63,6 +63,10 @@ class StoredWeights final : public EngineWeightStore {
   StoredWeights(std::string name, std::map<std::string, const fb::Blob*> blobs, BlobReader reader)
       : name_(std::move(name)), blobs_(std::move(blobs)), reader_(std::move(reader)) {}
 
+  PreparedWeights view(std::string_view key, size_t bytes, const std::function<PreparedWeights()>&) override {
+    return get(key, bytes, {});
+  }
+
   PreparedWeights get(std::string_view key, size_t bytes, const Pack&) override {
     if (bytes == 0) return {};
     const std::string k(key);

@@ -140,4 +140,11 @@ PreparedWeights RecordingWeightStore::get(std::string_view key, size_t bytes, co
   return weights;
 }
 
+PreparedWeights RecordingWeightStore::view(std::string_view key, size_t bytes,
+                                           const std::function<PreparedWeights()>& as_is) {
+  PreparedWeights weights = fresh_weight_store().view(key, bytes, as_is);
+  if (bytes > 0) recorded_.emplace_back(std::string(key), weights);
+  return weights;
+}
+
 }  // namespace kiln::engine

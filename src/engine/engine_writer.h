@@ -30,6 +30,7 @@ void write_engine(const std::string& path, const EngineContents& contents);
 class RecordingWeightStore final : public WeightStore {
  public:
   PreparedWeights get(std::string_view key, size_t bytes, const Pack& pack) override;
+  PreparedWeights view(std::string_view key, size_t bytes, const std::function<PreparedWeights()>& as_is) override;
   const std::vector<std::pair<std::string, PreparedWeights>>& recorded() const { return recorded_; }
 
  private:

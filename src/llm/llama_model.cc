@@ -43,9 +43,10 @@ LlamaAttention::LlamaAttention(const LlamaConfig& c)
       v_proj(register_module("v_proj", make<Linear>(c.hidden_size, kv_width(c), qkv_bias(c), Packing::Parent))),
       o_proj(register_module("o_proj", make<Linear>(q_width(c), c.hidden_size, o_bias(c)))) {}
 
-void LlamaAttention::prepare_self(const nn::PrepareOptions& options) {
+void LlamaAttention::prepare_self(const nn::PrepareOptions& options, WeightStore& weights) {
+  ScopedWeightStore qkv_weights(weights, "qkv.");
   qkv.build(options.level, {&q_proj.weight_parameter(), &k_proj.weight_parameter(), &v_proj.weight_parameter()},
-            {&q_proj.bias(), &k_proj.bias(), &v_proj.bias()}, options.quant);
+            {q_proj.bias_parameter(), k_proj.bias_parameter(), v_proj.bias_parameter()}, options.quant, qkv_weights);
 }
 
 LlamaMlp::LlamaMlp(const LlamaConfig& c)
@@ -53,8 +54,10 @@ LlamaMlp::LlamaMlp(const LlamaConfig& c)
       up_proj(register_module("up_proj", make<Linear>(c.hidden_size, c.intermediate_size, false, Packing::Parent))),
       down_proj(register_module("down_proj", make<Linear>(c.intermediate_size, c.hidden_size, false))) {}
 
-void LlamaMlp::prepare_self(const nn::PrepareOptions& options) {
-  gate_up.build(options.level, {&gate_proj.weight_parameter(), &up_proj.weight_parameter()}, {}, options.quant);
+void LlamaMlp::prepare_self(const nn::PrepareOptions& options, WeightStore& weights) {
+  ScopedWeightStore gate_up_weights(weights, "gate_up.");
+  gate_up.build(options.level, {&gate_proj.weight_parameter(), &up_proj.weight_parameter()}, {}, options.quant,
+                gate_up_weights);
 }
 
 LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfig& c)
@@ -77,9 +80,11 @@ LlamaForCausalLM::LlamaForCausalLM(const LlamaConfig& config)
     lm_head_ = &register_module("lm_head", make<Linear>(config.hidden_size, config.vocab_size, false, Packing::Parent));
 }
 
-void LlamaForCausalLM::prepare_self(const nn::PrepareOptions& options) {
+void LlamaForCausalLM::prepare_self(const nn::PrepareOptions& options, WeightStore& weights) {
+  ScopedWeightStore head_weights(weights, "head.");
   head_.build(options.level,
-              {lm_head_ ? &lm_head_->weight_parameter() : &model_.embed_tokens.weight_parameter()}, {}, options.quant);
+              {lm_head_ ? &lm_head_->weight_parameter() : &model_.embed_tokens.weight_parameter()}, {}, options.quant,
+              head_weights);
 }
 
 KvCacheShape LlamaForCausalLM::kv_cache_shape(int64_t blocks, int64_t block_size, kernels::KvDtype dtype) const {

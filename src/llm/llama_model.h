@@ -42,7 +42,7 @@ class LlamaAttention : public nn::Module {
   nn::Projection qkv;  // q, k and v side by side
 
  private:
-  void prepare_self(const nn::PrepareOptions& options) override;
+  void prepare_self(const nn::PrepareOptions& options, WeightStore& weights) override;
 };
 
 class LlamaMlp : public nn::Module {
@@ -52,7 +52,7 @@ class LlamaMlp : public nn::Module {
   nn::Projection gate_up;  // gate and up side by side
 
  private:
-  void prepare_self(const nn::PrepareOptions& options) override;
+  void prepare_self(const nn::PrepareOptions& options, WeightStore& weights) override;
 };
 
 class LlamaDecoderLayer : public nn::Module {
@@ -87,7 +87,7 @@ class LlamaForCausalLM : public nn::Module {
   void forward(std::span<const SequenceChunk> chunks, KvCache& cache, ForwardState& state, ThreadPool& pool) const;
 
  private:
-  void prepare_self(const nn::PrepareOptions& options) override;
+  void prepare_self(const nn::PrepareOptions& options, WeightStore& weights) override;
   void attention_block(const LlamaDecoderLayer& layer, int64_t index, std::span<const SequenceChunk> chunks,
                        const std::vector<int64_t>& first_positions, KvCache& cache, ForwardState& state,
                        ThreadPool& pool) const;

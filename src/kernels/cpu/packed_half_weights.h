@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <span>
 
-#include "core/aligned_buffer.h"
 #include "core/thread_pool.h"
+#include "core/weight_store.h"
 #include "kernels/cpu/weight_gemv.h"
 #include "kernels/cpu/weight_matrix.h"
 
@@ -28,17 +28,24 @@ struct PackedHalfWeights {
   int64_t rows = 0, cols = 0;
   int64_t panels = 0;  // ceil(rows / kPanel)
   // Panel p's weight for output kPanel * p + n at input k is data[(p * cols + k) * kPanel + n].
-  AlignedBuffer<uint16_t> data;
+  PreparedWeights data;
 
-  const uint16_t* panel(int64_t p) const { return data.data() + p * cols * kPanel; }
+  const uint16_t* panel(int64_t p) const { return data.as<uint16_t>() + p * cols * kPanel; }
   // Bytes the products read.
   int64_t bytes() const { return panels * cols * kPanel * 2; }
 };
 
-// Repacks F16 or BF16 matrices of one format and width as one, their rows stacked in order (a
-// fused projection's outputs); throws Error(InvalidArgument) for any other format, or parts that
-// differ.
-PackedHalfWeights pack_half_weights(std::span<const WeightMatrixView> parts);
+// The layout F16 or BF16 matrices of `rows` rows in all and `cols` columns pack into, without its
+// data; Error(InvalidArgument) for any other format.
+PackedHalfWeights packed_half_layout(WeightFormat format, int64_t rows, int64_t cols);
+// Writes F16 or BF16 matrices of `layout`'s format and width, their rows stacked in order (a fused
+// projection's outputs), packed as `layout` (packed_half_layout of their format, rows in all and
+// width) to `out`, layout.bytes() bytes. Throws Error(InvalidArgument) for parts that differ from
+// the layout or from each other.
+void pack_half_weights_into(std::span<const WeightMatrixView> parts, const PackedHalfWeights& layout, uint16_t* out);
+// Both, the packed bytes coming from `store` under `key`.
+PackedHalfWeights pack_half_weights(std::span<const WeightMatrixView> parts, WeightStore& store = fresh_weight_store(),
+                                    std::string_view key = "packed");
 
 // y = x W^T (+ bias) for up to a few rows of x, the values of weight_gemv_ref on the matrix that
 // was packed (up to float summation order). Needs CpuLevel::Avx512.

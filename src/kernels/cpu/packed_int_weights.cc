@@ -51,28 +51,38 @@ Float16 half_scale(const WeightMatrixView& w, int64_t r, int64_t g) {
 
 }  // namespace
 
-PackedIntWeights pack_int_weights(const WeightMatrixView& w) {
-  if (w.format != WeightFormat::Int8 && w.format != WeightFormat::Int4)
+PackedIntWeights packed_int_layout(WeightFormat format, int64_t rows, int64_t cols, int64_t group) {
+  if (format != WeightFormat::Int8 && format != WeightFormat::Int4)
     throw Error(ErrorCode::InvalidArgument, std::string("only int8 and int4 weights are packed, not ") +
-                                                weight_format_name(w.format));
-  if (w.format == WeightFormat::Int4 && w.cols % 32)
-    throw Error(ErrorCode::InvalidArgument, "int4 rows are runs of 32 inputs, not " + std::to_string(w.cols));
-  if (w.group != w.cols && (w.group % 32 || w.cols % w.group))
+                                                weight_format_name(format));
+  if (format == WeightFormat::Int4 && cols % 32)
+    throw Error(ErrorCode::InvalidArgument, "int4 rows are runs of 32 inputs, not " + std::to_string(cols));
+  if (group <= 0 || (group != cols && (group % 32 || cols % group)))
     throw Error(ErrorCode::InvalidArgument, "packed weights take one scale per row or groups of a multiple of 32 "
-                                            "that tile the row, not groups of " + std::to_string(w.group) +
-                                                " in rows of " + std::to_string(w.cols));
+                                            "that tile the row, not groups of " + std::to_string(group) +
+                                                " in rows of " + std::to_string(cols));
   constexpr int64_t kPanel = PackedIntWeights::kPanel;
   PackedIntWeights p;
-  p.format = w.format;
-  p.rows = w.rows;
-  p.cols = w.cols;
-  p.blocks = (w.cols + 31) / 32;
-  p.panels = (w.rows + kPanel - 1) / kPanel;
-  p.groups = w.cols / w.group;
+  p.format = format;
+  p.rows = rows;
+  p.cols = cols;
+  p.blocks = (cols + 31) / 32;
+  p.panels = (rows + kPanel - 1) / kPanel;
+  p.groups = cols / group;
   p.group_blocks = p.blocks / p.groups;
+  return p;
+}
+
+PackedIntWeights pack_int_weights(const WeightMatrixView& w, WeightStore& store, std::string_view key) {
+  PackedIntWeights p = packed_int_layout(w.format, w.rows, w.cols, w.group);
+  p.data = store.get(key, static_cast<size_t>(p.bytes()),
+                     [&](std::byte* out) { pack_int_weights_into(w, p, reinterpret_cast<uint8_t*>(out)); });
+  return p;
+}
+
+void pack_int_weights_into(const WeightMatrixView& w, const PackedIntWeights& p, uint8_t* out) {
+  constexpr int64_t kPanel = PackedIntWeights::kPanel;
   const bool int4 = w.format == WeightFormat::Int4;
-  p.data.resize_discarding(static_cast<size_t>(p.bytes()));
-  uint8_t* out = p.data.data();
   for (int64_t panel = 0; panel < p.panels; ++panel) {
     for (int64_t g = 0; g < p.groups; ++g) {
       if (g % 2 == 0) {
@@ -101,7 +111,6 @@ PackedIntWeights pack_int_weights(const WeightMatrixView& w) {
       }
     }
   }
-  return p;
 }
 
 }  // namespace kiln::kernels

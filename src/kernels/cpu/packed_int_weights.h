@@ -18,8 +18,8 @@
 
 #include <cstdint>
 
-#include "core/aligned_buffer.h"
 #include "core/thread_pool.h"
+#include "core/weight_store.h"
 #include "kernels/cpu/weight_gemv.h"
 #include "kernels/cpu/weight_matrix.h"
 
@@ -39,7 +39,7 @@ struct PackedIntWeights {
   // Panel after panel, each its groups in pairs: a line of the pair's scales (group g's 16, one per
   // output, then group g + 1's, or zeros after a last odd group), then group g's blocks' codes and
   // group g + 1's. One sequential stream, so that the scales are prefetched with the codes.
-  AlignedBuffer<uint8_t> data;
+  PreparedWeights data;
 
   int64_t block_bytes() const { return format == WeightFormat::Int4 ? 256 : 512; }
   int64_t panel_bytes() const { return (groups + 1) / 2 * kScaleLineBytes + blocks * block_bytes(); }
@@ -47,9 +47,15 @@ struct PackedIntWeights {
   int64_t bytes() const { return panels * panel_bytes(); }
 };
 
-// Repacks an Int8 or Int4 matrix; throws Error(InvalidArgument) for any other format, or for a
-// scale that float16 does not hold exactly.
-PackedIntWeights pack_int_weights(const WeightMatrixView& w);
+// The layout a `format` matrix of rows x cols in groups of `group` packs into, without its data;
+// Error(InvalidArgument) for a format other than Int8 and Int4, or groups the layout cannot take.
+PackedIntWeights packed_int_layout(WeightFormat format, int64_t rows, int64_t cols, int64_t group);
+// Writes `w` packed as `layout` (packed_int_layout of w's format, sizes and group) to `out`,
+// layout.bytes() bytes; Error(InvalidArgument) for a scale that float16 does not hold exactly.
+void pack_int_weights_into(const WeightMatrixView& w, const PackedIntWeights& layout, uint8_t* out);
+// Both, the packed bytes coming from `store` under `key`.
+PackedIntWeights pack_int_weights(const WeightMatrixView& w, WeightStore& store = fresh_weight_store(),
+                                  std::string_view key = "packed");
 
 // y = x W^T (+ bias) for any number of x rows, the values of weight_gemv_ref on the matrix that
 // was packed (up to float summation order). Needs CpuLevel::Avx512 (VNNI).

@@ -32,7 +32,7 @@ __m512i broadcast_quad(const int8_t* p) {
 template <bool kInt4, bool kRowScale, int kX>
 void tile(const PackedIntWeights& w, const QuantizedActivations& x, const GemvArgs& a, int64_t panel, int64_t r0) {
   constexpr int32_t kOffset = kInt4 ? 8 : 128;
-  const uint8_t* const panel_start = w.data.data() + panel * w.panel_bytes();
+  const uint8_t* const panel_start = w.data.as<uint8_t>() + panel * w.panel_bytes();
   const int64_t x_stride = x.blocks * 32;
   const int8_t* xq = x.row(r0);
   const float* x_scale = x.scale.data() + r0 * x.blocks;

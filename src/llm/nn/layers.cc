@@ -18,10 +18,9 @@ Linear::Linear(int64_t in, int64_t out, bool bias, Packing packing)
   if (bias) bias_ = &register_parameter("bias", {out});
 }
 
-void Linear::prepare_self(const PrepareOptions& options) {
+void Linear::prepare_self(const PrepareOptions& options, WeightStore& weights) {
   if (packing_ == Packing::Parent) return;
-  projection_.build(options.level, {&weight_}, bias_ ? std::vector<const Tensor*>{&bias()} : std::vector<const Tensor*>{},
-                    options.quant);
+  projection_.build(options.level, {&weight_}, {bias_}, options.quant, weights);
 }
 
 void Linear::forward(const float* x, int64_t ldx, int64_t rows, float* y, bool accumulate, ThreadPool& pool) const {
@@ -30,12 +29,19 @@ void Linear::forward(const float* x, int64_t ldx, int64_t rows, float* y, bool a
 
 Embedding::Embedding(int64_t vocab, int64_t hidden) : weight_(register_parameter("weight", {vocab, hidden})) {}
 
-void Embedding::prepare_self(const PrepareOptions&) { table_ = weight_.value(); }
+void Embedding::prepare_self(const PrepareOptions&, WeightStore& weights) {
+  table_ = {};
+  if (weight_.dtype() == DType::Undefined) return;
+  format_ = float_weight_format(weight_.dtype());
+  table_ = weights.view("table", shape_numel(weight_.shape()) * dtype_size(weight_.dtype()), [&] {
+    const Tensor& table = weight_.value();
+    return PreparedWeights(static_cast<const std::byte*>(table.raw()), table.nbytes(), table.owner());
+  });
+}
 
 void Embedding::forward(const std::vector<int32_t>& tokens, float* out) const {
-  const int64_t vocab = table_.dim(0), hidden = table_.dim(1);
-  const kernels::WeightMatrixView view{
-      .format = float_weight_format(table_.dtype()), .rows = vocab, .cols = hidden, .data = table_.raw()};
+  const int64_t vocab = weight_.shape()[0], hidden = weight_.shape()[1];
+  const kernels::WeightMatrixView view{.format = format_, .rows = vocab, .cols = hidden, .data = table_.data()};
   for (size_t t = 0; t < tokens.size(); ++t) {
     const int64_t id = tokens[t];
     if (id < 0 || id >= vocab)
@@ -48,19 +54,21 @@ void Embedding::forward(const std::vector<int32_t>& tokens, float* out) const {
 RmsNorm::RmsNorm(int64_t hidden, double epsilon)
     : weight_(register_parameter("weight", {hidden})), epsilon_(static_cast<float>(epsilon)) {}
 
-void RmsNorm::prepare_self(const PrepareOptions&) {
-  scale_.clear();
-  const Tensor& weight = weight_.value();
-  if (!weight.defined()) return;
-  for (int64_t i = 0; i < weight.numel(); ++i) scale_.push_back(element_as_float(weight, i));
+void RmsNorm::prepare_self(const PrepareOptions&, WeightStore& weights) {
+  scale_ = {};
+  if (weight_.dtype() == DType::Undefined) return;
+  scale_ = weights.get("scale", static_cast<size_t>(weight_.shape()[0]) * sizeof(float), [&](std::byte* out) {
+    const Tensor& weight = weight_.value();
+    for (int64_t i = 0; i < weight.numel(); ++i) reinterpret_cast<float*>(out)[i] = element_as_float(weight, i);
+  });
 }
 
 void RmsNorm::forward(const float* x, int64_t rows, float* y) const {
-  const int64_t cols = static_cast<int64_t>(scale_.size());
+  const int64_t cols = static_cast<int64_t>(scale_.count<float>());
   if (const kernels::VecIsa* isa = kernels::vec_isa(level()))
-    isa->rms_norm_rows(x, y, rows, cols, scale_.data(), epsilon_);
+    isa->rms_norm_rows(x, y, rows, cols, scale_.as<float>(), epsilon_);
   else
-    kernels::rms_norm_ref(x, y, rows, cols, scale_.data(), epsilon_);
+    kernels::rms_norm_ref(x, y, rows, cols, scale_.as<float>(), epsilon_);
 }
 
 }  // namespace kiln::llm::nn

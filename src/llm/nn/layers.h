@@ -22,12 +22,13 @@ class Linear : public Module {
   const Tensor& weight() const { return weight_.value(); }
   const Parameter& weight_parameter() const { return weight_; }
   const Tensor& bias() const { return bias_ ? bias_->value() : undefined_; }  // undefined without a bias
+  const Parameter* bias_parameter() const { return bias_; }                    // null without a bias
   // y [rows, out] = (or += with `accumulate`) x W^T + b, row r of x at x + r * ldx (ldx >= in).
   // Packing::Self only.
   void forward(const float* x, int64_t ldx, int64_t rows, float* y, bool accumulate, ThreadPool& pool) const;
 
  private:
-  void prepare_self(const PrepareOptions& options) override;
+  void prepare_self(const PrepareOptions& options, WeightStore& weights) override;
 
   Parameter& weight_;
   Parameter* bias_ = nullptr;
@@ -46,12 +47,13 @@ class Embedding : public Module {
   void forward(const std::vector<int32_t>& tokens, float* out) const;
 
  private:
-  void prepare_self(const PrepareOptions& options) override;
+  void prepare_self(const PrepareOptions& options, WeightStore& weights) override;
 
   Parameter& weight_;
   // The weight as stored, read in place: a lookup touches a row per token, so it needs no copy
   // (it may be a view of a checkpoint's mapping).
-  Tensor table_;
+  PreparedWeights table_;
+  kernels::WeightFormat format_ = kernels::WeightFormat::F32;
 };
 
 class RmsNorm : public Module {
@@ -61,11 +63,11 @@ class RmsNorm : public Module {
   void forward(const float* x, int64_t rows, float* y) const;
 
  private:
-  void prepare_self(const PrepareOptions& options) override;
+  void prepare_self(const PrepareOptions& options, WeightStore& weights) override;
 
   Parameter& weight_;
   float epsilon_;
-  std::vector<float> scale_;  // the weight as float
+  PreparedWeights scale_;  // the weight as float
 };
 
 }  // namespace kiln::llm::nn

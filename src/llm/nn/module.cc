@@ -67,7 +67,7 @@ const Tensor& Module::parameter(const std::string& path) const {
   return found->value();
 }
 
-void Module::load_state_dict(const StateSource& source, bool strict, const Progress& progress) {
+void Module::load_state_dict(const StateSource& source, bool strict, const Progress& progress, WeightStore* weights) {
   int64_t total = 0, loaded = 0;
   if (progress) visit("", [&](const std::string&, Slot&) { ++total; });
   std::vector<std::string> missing;
@@ -132,7 +132,7 @@ void Module::load_state_dict(const StateSource& source, bool strict, const Progr
   }
   if (!missing.empty())
     throw Error(ErrorCode::InvalidModel, source.name + " lacks " + name_list(missing));
-  prepare(options_, progress);
+  prepare(options_, progress, weights);
 }
 
 void Module::to(DType dtype) {
@@ -166,9 +166,9 @@ void Module::save(const std::string& path) const {
   save_safetensors(path, tensors, {{"format", "pt"}});
 }
 
-void Module::prepare(const PrepareOptions& options, const Progress& progress) {
+void Module::prepare(const PrepareOptions& options, const Progress& progress, WeightStore* weights) {
   int64_t done = 0;
-  prepare_tree(options, progress, done, progress ? module_count() : 0);
+  prepare_tree(options, weights ? *weights : fresh_weight_store(), progress, done, progress ? module_count() : 0);
 }
 
 int64_t Module::module_count() const {
@@ -177,10 +177,14 @@ int64_t Module::module_count() const {
   return count;
 }
 
-void Module::prepare_tree(const PrepareOptions& options, const Progress& progress, int64_t& done, int64_t total) {
+void Module::prepare_tree(const PrepareOptions& options, WeightStore& weights, const Progress& progress, int64_t& done,
+                          int64_t total) {
   options_ = options;
-  for (auto& [name, child] : children_) child->prepare_tree(options, progress, done, total);
-  prepare_self(options);
+  for (auto& [name, child] : children_) {
+    ScopedWeightStore child_weights(weights, name + ".");
+    child->prepare_tree(options, child_weights, progress, done, total);
+  }
+  prepare_self(options, weights);
   // What prepare_self read of this subtree (a fused projection reads its children's weights) is in
   // the prepared form now, so at most one module's deferred inputs are in memory at a time.
   visit("", [](const std::string&, const Slot& slot) { slot.parameter->let_go(); });

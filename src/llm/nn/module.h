@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "core/weight_store.h"
 #include "kiln/tensor.h"
 #include "llm/nn/parameter.h"
 #include "llm/nn/projection.h"
@@ -82,8 +83,9 @@ class Module {
   // naming the source when a tensor has the wrong shape or is not floating point; with `strict`,
   // also when parameters are missing from the source or the source holds tensors no parameter
   // takes (the message lists both sets). Calls prepare(), reporting both steps to `progress`
-  // when given.
-  void load_state_dict(const StateSource& source, bool strict = true, const Progress& progress = {});
+  // when given, with `weights` (see prepare).
+  void load_state_dict(const StateSource& source, bool strict = true, const Progress& progress = {},
+                       WeightStore* weights = nullptr);
   // Stores every floating-point parameter as `dtype` (Float32, Float16 or BFloat16), then prepares.
   // A deferred parameter stays deferred, converted as it is read.
   void to(DType dtype);
@@ -95,8 +97,10 @@ class Module {
   void save(const std::string& path) const;
 
   // Builds what the forward pass reads from the parameters as stored; recursive. load_state_dict
-  // and to() prepare again with the options last given.
-  void prepare(const PrepareOptions& options, const Progress& progress = {});
+  // and to() prepare again with the options last given. What is built comes from `weights`
+  // (fresh_weight_store() when null), each module's keys under its dotted path ("model.norm.scale"):
+  // an engine file's store hands out what it stored, and parameters are then never read.
+  void prepare(const PrepareOptions& options, const Progress& progress = {}, WeightStore* weights = nullptr);
   const PrepareOptions& prepared_for() const { return options_; }
   CpuLevel level() const { return options_.level; }
 
@@ -110,8 +114,8 @@ class Module {
     children_.emplace_back(std::move(name), std::move(module));
     return ref;
   }
-  // This module's own part of prepare(), after its children's.
-  virtual void prepare_self(const PrepareOptions&) {}
+  // This module's own part of prepare(), after its children's; `weights` is scoped to the module.
+  virtual void prepare_self(const PrepareOptions&, WeightStore&) {}
 
  private:
   struct Slot {
@@ -121,7 +125,8 @@ class Module {
   void visit(const std::string& prefix, const std::function<void(const std::string&, Slot&)>& fn);
   void visit(const std::string& prefix, const std::function<void(const std::string&, const Slot&)>& fn) const;
   int64_t module_count() const;
-  void prepare_tree(const PrepareOptions& options, const Progress& progress, int64_t& done, int64_t total);
+  void prepare_tree(const PrepareOptions& options, WeightStore& weights, const Progress& progress, int64_t& done,
+                    int64_t total);
 
   std::vector<Slot> parameters_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;

@@ -14,9 +14,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/aligned_buffer.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "core/weight_store.h"
 #include "kernels/cpu/packed_half_weights.h"
 #include "kernels/cpu/packed_int_weights.h"
 #include "kernels/cpu/weight_matrix.h"
@@ -42,13 +42,15 @@ kernels::WeightFormat float_weight_format(DType dtype);
 class Projection {
  public:
   // `weights` are [out_i, in] each, the same `in`, any float dtype; `biases` is empty or has one
-  // entry per weight, each undefined or [out_i]. Leaves the projection empty when any weight is
-  // not loaded yet. When every weight's source stores it as `quant` asks (Parameter::stored_codes:
-  // a GGUF's Q8_0 blocks for Int8 in groups of 32, Q4_0's for Int4 in groups of 32), those codes
-  // are taken as they are; otherwise the weights' values are read and quantized. The projection
-  // keeps what it computes with: the weights need not outlive it.
-  void build(CpuLevel level, const std::vector<const Parameter*>& weights, const std::vector<const Tensor*>& biases,
-             WeightQuant quant = {});
+  // entry per weight, each null or [out_i]. Leaves the projection empty when any weight is not
+  // loaded yet. What it computes with comes from `store` (under "packed", "weights" and "bias"):
+  // an engine file's copy, or made here. When every weight's source stores it as `quant` asks
+  // (Parameter::stored_codes: a GGUF's Q8_0 blocks for Int8 in groups of 32, Q4_0's for Int4 in
+  // groups of 32), those codes are taken as they are; otherwise the weights' values are read and
+  // quantized. Either way the weights are read only when the store makes its copy, and the
+  // projection keeps what it computes with: the weights need not outlive it.
+  void build(CpuLevel level, const std::vector<const Parameter*>& weights, const std::vector<const Parameter*>& biases,
+             WeightQuant quant = {}, WeightStore& store = fresh_weight_store());
   bool built() const { return out_ > 0; }
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
@@ -63,24 +65,18 @@ class Projection {
     kernels::WeightMatrixView weights;
     int64_t first_output = 0;
   };
-  // The two ways build() fills the segments; build_from_codes declines (false) when a weight has
-  // no stored codes in the format asked for.
-  bool build_from_codes(const std::vector<const Parameter*>& weights, WeightQuant quant);
-  void build_from_values(const std::vector<const Tensor*>& weights, WeightQuant quant);
-  // Rounds the quantized segments' scales to float16 and, on AVX-512, packs the segments as one
-  // matrix.
-  void finish_quantized(kernels::WeightFormat format, int64_t group);
+  void build_float(const std::vector<const Parameter*>& weights, WeightStore& store);
+  void build_quantized(const std::vector<const Parameter*>& weights, WeightQuant quant, WeightStore& store);
   void apply_gemm(const float* x, int64_t ldx, int64_t rows, float* y, int64_t ldy, bool accumulate,
                   ThreadPool& pool) const;
 
   CpuLevel level_ = CpuLevel::Scalar;
   int64_t in_ = 0, out_ = 0;
-  std::vector<Segment> segments_;
-  AlignedBuffer<uint8_t> stored_;  // the segments' data when not packed: quantized, or float copied
-  AlignedBuffer<float> scales_;
+  std::vector<Segment> segments_;     // views of weights_, when not packed
+  PreparedWeights weights_;           // float weights as stored, or int codes then their scales
   kernels::PackedIntWeights packed_;  // every output, when quantized on AVX-512
   kernels::PackedHalfWeights half_;   // every output, when float16 or bfloat16 on AVX-512
-  std::vector<float> bias_;  // empty when no weight has one
+  PreparedWeights bias_;              // [out] floats; empty when no weight has a bias
 };
 
 }  // namespace kiln::llm::nn
