@@ -1,6 +1,19 @@
 #!/usr/bin/env bash
-# Configures and builds Kiln into build/ (Release): the library, build/kiln and the tests.
+# Configures and builds Kiln into build/ (Release): the library, build/kiln, the tests and the
+# Python package build/python/kiln, which Debian's python3 then imports from any directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j2
+
+# A .pth file in /usr/bin/python3's site-packages puts build/python on its sys.path.
+package_dir="$PWD/build/python"
+if [[ -d "$package_dir/kiln" ]]; then
+  site_dir="$(/usr/bin/python3 -c 'import site; print(site.getsitepackages()[0])')"
+  if mkdir -p "$site_dir" 2>/dev/null && echo "$package_dir" 2>/dev/null > "$site_dir/kiln.pth"; then
+    echo "build: /usr/bin/python3 imports kiln from $package_dir (through $site_dir/kiln.pth)"
+  else
+    echo "build: $site_dir/kiln.pth cannot be written; to import kiln, set:" >&2
+    echo "PYTHONPATH=$package_dir"
+  fi
+fi

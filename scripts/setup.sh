@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev      # tests and micro-benchmarks
   libonnx-testdata                                # the ONNX backend conformance suite
   python3-numpy python3-torch python3-torchvision # exporting reference models (ResNet-18) in tests
+  pybind11-dev python3-dev                        # the Python package kiln (docs/python.md)
+  python3-pytest python3-onnx                     # its tests, which build small models with onnx.helper
 )
 
 missing=()

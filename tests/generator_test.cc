@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "error_of.h"
 #include "llm/generator.h"
@@ -71,7 +72,30 @@ TEST_F(GeneratorTest, GreedyIsTheArgmaxOfAFullRecomputeAtEachStep) {
   EXPECT_EQ(r.stats.prompt_tokens, static_cast<int64_t>(prompt_size));
   EXPECT_EQ(r.stats.prefilled_tokens, static_cast<int64_t>(prompt_size));
   EXPECT_EQ(r.stats.stop_reason, StopReason::MaxTokens);
+  EXPECT_EQ(r.stats.token_ids, generated);
   EXPECT_EQ(run(encode("Genesis 1:1"), greedy(24)).text, r.text);
+}
+
+TEST_F(GeneratorTest, CancellingEndsGenerationBeforeTheNextTokenAndKeepsTheCache) {
+  Generator generator(*model_, *tokenizer_, pool_, 256);
+  std::atomic<bool> cancel = false;
+  GenerationOptions o = greedy(40);
+  o.cancel = &cancel;
+  std::string text;
+  int pieces = 0;
+  const GenerationStats stats = generator.generate(encode("Genesis 1:1"), o, [&](std::string_view piece) {
+    text += piece;
+    if (++pieces == 3) cancel = true;
+  });
+  EXPECT_EQ(stats.stop_reason, StopReason::Cancelled);
+  EXPECT_EQ(stats.generated_tokens, 3);
+  EXPECT_EQ(text, run(encode("Genesis 1:1"), greedy(3)).text);
+  // The cache holds the prompt and every sampled token but the last, which never ran: a prompt
+  // that adds the generated tokens prefills only that one.
+  std::vector<int32_t> longer = encode("Genesis 1:1");
+  longer.insert(longer.end(), stats.token_ids.begin(), stats.token_ids.end());
+  cancel = false;
+  EXPECT_EQ(generator.generate(longer, greedy(1), [](std::string_view) {}).prefilled_tokens, 1);
 }
 
 TEST_F(GeneratorTest, TheSameSeedRepeatsADifferentSeedDiffers) {

@@ -110,6 +110,33 @@ TEST(SessionApiOutputs, OnlyGraphOutputsCanBeAskedFor) {
                  {"the model has no output '" + name + "'; its outputs are: z"});
 }
 
+// A caller may write into its outputs; an output that is a constant (or a view of one, at level 0
+// where Reshape is not folded) must leave the session's constant as it was for the next run.
+TEST(SessionApiOutputs, WritingIntoAConstantOutputLeavesTheSessionAsItWas) {
+  onnx::ModelProto model = make_model();
+  auto& graph = *model.mutable_graph();
+  add_input(graph, "x", onnx::TensorProto::FLOAT, {2});
+  add_initializer(graph, float_tensor("c", {2}, {1, 2}));
+  onnx::TensorProto& shape = add_initializer(graph, {});
+  shape.set_name("shape");
+  shape.set_data_type(onnx::TensorProto::INT64);
+  shape.add_dims(2);
+  for (const int64_t d : {2, 1}) shape.add_int64_data(d);
+  add_node(graph, "Add", {"x", "c"}, {"y"});
+  add_node(graph, "Identity", {"c"}, {"same"});
+  add_node(graph, "Reshape", {"c", "shape"}, {"view"});
+  for (const char* name : {"y", "same", "view"}) add_output(graph, name);
+  for (const int level : {0, 3}) {
+    const Session session = make_session(model, {.optimization_level = level});
+    const std::map<std::string, Tensor> feeds = {{"x", Tensor::from_vector<float>({2}, {0, 0})}};
+    for (Tensor& out : session.run(feeds, {"same", "view"})) out.data<float>()[0] = 99;
+    const auto again = session.run(feeds);
+    expect_tensor_near(again.at("y"), Tensor::from_vector<float>({2}, {1, 2}), 0, 0);
+    expect_tensor_near(again.at("same"), Tensor::from_vector<float>({2}, {1, 2}), 0, 0);
+    expect_tensor_near(again.at("view"), Tensor::from_vector<float>({2, 1}, {1, 2}), 0, 0);
+  }
+}
+
 TEST(SessionApiOutputs, MissingModelFile) {
   expect_error([] { Session("/nonexistent/model.onnx"); }, ErrorCode::Io,
                {"cannot open model file '/nonexistent/model.onnx'"});

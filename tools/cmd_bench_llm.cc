@@ -11,6 +11,7 @@
 #include "bench_stats.h"
 #include "commands.h"
 #include "core/cpu_features.h"
+#include "llm/load_options.h"
 #include "llm_model_flags.h"
 
 namespace kiln::cli {
@@ -22,8 +23,7 @@ struct BenchLlmArgs {
   int gen_tokens = 128;
   std::vector<int> threads = {1};
   int reps = 3;
-  LlmWeightFlags weights;
-  std::string kv_cache = "f32";
+  llm::LoadOptions load;
   bool json = false;
 };
 
@@ -51,10 +51,10 @@ double run_once(const llm::LlamaForCausalLM& model, const Test& test, kernels::K
 }
 
 void bench_llm(const BenchLlmArgs& args) {
-  const CpuLevel level = args.weights.prepare_options(args.model).level;
+  const CpuLevel level = llm::prepare_options(args.load, args.model).level;
   const auto load_start = Clock::now();
-  const auto model = load_llm(args.model, args.weights);
-  const kernels::KvDtype kv_dtype = kernels::kv_dtype_from_name(args.kv_cache);
+  const auto model = load_llm(args.model, args.load);
+  const kernels::KvDtype kv_dtype = llm::kv_dtype(args.load);
   const double load_ms = ms_since(load_start);
   std::vector<Test> tests;
   if (args.prompt_tokens > 0) tests.push_back({"pp" + std::to_string(args.prompt_tokens), args.prompt_tokens, true});
@@ -62,7 +62,7 @@ void bench_llm(const BenchLlmArgs& args) {
   const double params_b = static_cast<double>(model->parameter_count()) / 1e9;
   if (!args.json)
     std::cout << "model: " << args.model << " (" << std::fixed << std::setprecision(2) << params_b
-              << " B parameters, weights " << llm::nn::weight_quant_name(model->prepared_for().quant.kind) << ", KV cache " << args.kv_cache << ", loaded in "
+              << " B parameters, weights " << llm::nn::weight_quant_name(model->prepared_for().quant.kind) << ", KV cache " << args.load.kv_cache << ", loaded in "
               << std::setprecision(0) << load_ms
               << " ms, cpu level " << cpu_level_name(level) << ")\n| test | threads | tokens/s | reps |\n| --- | --: | --: | --: |\n";
   std::mt19937 rng(1234);
@@ -78,8 +78,9 @@ void bench_llm(const BenchLlmArgs& args) {
         std::cout << "{\"engine\": \"kiln\", \"model\": " << json_quote(args.model) << ", \"test\": \"" << test.name
                   << "\", \"threads\": " << threads << ", \"tokens_per_s\": " << json_number(s.median)
                   << ", \"min_tokens_per_s\": " << json_number(s.min) << ", \"max_tokens_per_s\": "
-                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \"" << llm::nn::weight_quant_name(model->prepared_for().quant.kind)
-                  << "\", \"kv_cache\": \"" << args.kv_cache << "\", \"cpu_level\": \"" << cpu_level_name(level)
+                  << json_number(s.max) << ", \"reps\": " << args.reps << ", \"quant\": \""
+                  << llm::nn::weight_quant_name(model->prepared_for().quant.kind)
+                  << "\", \"kv_cache\": \"" << args.load.kv_cache << "\", \"cpu_level\": \"" << cpu_level_name(level)
                   << "\", \"load_ms\": " << json_number(load_ms) << "}" << std::endl;
       else
         std::cout << "| " << test.name << " | " << threads << " | " << std::setprecision(2) << s.median << " | "
@@ -109,8 +110,8 @@ void add_bench_llm_command(CLI::App& app) {
   cmd->add_option("-r,--reps", args->reps, "repetitions of each test (the median is reported)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  add_llm_weight_flags(*cmd, args->weights);
-  cmd->add_option("--kv-cache", args->kv_cache, "KV cache storage: f32, f16 (half), int8 (one scale per row)")
+  add_llm_weight_flags(*cmd, args->load);
+  cmd->add_option("--kv-cache", args->load.kv_cache, "KV cache storage: f32, f16 (half), int8 (one scale per row)")
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "f16", "int8"}));
   cmd->add_flag("--json", args->json, "one JSON line per test: engine, model, test, threads, tokens_per_s, ...");

@@ -14,6 +14,7 @@
 #include "engine/engine_file.h"
 #include "kiln/session.h"
 #include "llm/llm_engine.h"
+#include "llm/load_options.h"
 #include "llm_model_flags.h"
 #include "optimizer_flags.h"
 #include "progress_bar.h"
@@ -25,7 +26,7 @@ struct BuildArgs {
   std::string model;
   std::string output;
   OptimizerFlags optimizer;
-  LlmWeightFlags weights;
+  llm::LoadOptions weights;  // --cpu-level for both kinds; --quant and --group for LLMs
 };
 
 void print_built(const std::string& path, const std::string& what, double ms) {
@@ -50,7 +51,7 @@ void build_onnx_engine(const BuildArgs& args) {
 }
 
 void build_llm(const BuildArgs& args) {
-  const llm::nn::PrepareOptions options = args.weights.prepare_options(args.model);
+  const llm::nn::PrepareOptions options = llm::prepare_options(args.weights, args.model);
   const auto start = Clock::now();
   llm::build_llm_engine(args.model, args.output, options, terminal_progress_bar());
   print_built(args.output, std::string("LLM, weights ") + llm::nn::weight_quant_name(options.quant.kind), ms_since(start));

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "llm/chat_template.h"
 #include "llm_generation_flags.h"
+#include "llm_model_flags.h"
 
 namespace kiln::cli {
 namespace {
@@ -20,9 +21,8 @@ struct ChatArgs {
 
 void chat(const ChatArgs& args) {
   // The template first: a model without one fails before its weights are read.
-  const llm::ModelChatTemplate chat_template = llm::load_chat_template(resolve_model_dir(args.flags.model));
-  LlmGenerationSession session = LlmGenerationSession::open(args.flags);
-  const llm::TemplateContext context{.bos_token = chat_template.bos_token, .eos_token = chat_template.eos_token};
+  llm::load_chat_template(resolve_model_dir(args.flags.model));
+  llm::LLM llm = open_llm(args.flags);
   std::vector<llm::ChatMessage> messages;
   if (!args.system.empty()) messages.push_back({"system", args.system});
   const bool interactive = isatty(STDIN_FILENO);
@@ -32,17 +32,13 @@ void chat(const ChatArgs& args) {
     if (!std::getline(std::cin, line) || line == "/exit") break;
     if (line.empty()) continue;
     messages.push_back({"user", line});
-    const std::string prompt_text = chat_template.chat_template.render(messages, true, context);
-    const std::vector<int32_t> prompt = session.tokenizer->encode(prompt_text, false);
-    std::string reply;
-    const llm::GenerationStats stats = session.generator->generate(
-        prompt, session.for_prompt(static_cast<int64_t>(prompt.size())), [&reply](std::string_view text) {
-          reply += text;
-          std::cout << text << std::flush;
-        });
+    const llm::Completion reply = llm.chat(messages, args.flags.request, [](std::string_view text) {
+      std::cout << text << std::flush;
+      return true;
+    });
     std::cout << std::endl;
-    print_generation_summary(stats);
-    messages.push_back({"assistant", reply});
+    print_generation_summary(reply.stats);
+    messages.push_back({"assistant", reply.text});
   }
 }
 

@@ -15,14 +15,15 @@ struct GenerateArgs {
 };
 
 void generate(const GenerateArgs& args) {
-  LlmGenerationSession session = LlmGenerationSession::open(args.flags);
-  const std::vector<int32_t> prompt = session.tokenizer->encode(args.prompt, !args.no_bos);
+  llm::LLM llm = open_llm(args.flags);
+  const std::vector<int32_t> prompt = llm.encode(args.prompt, !args.no_bos);
   std::cout << args.prompt << std::flush;
-  const llm::GenerationStats stats = session.generator->generate(
-      prompt, session.for_prompt(static_cast<int64_t>(prompt.size())),
-      [](std::string_view text) { std::cout << text << std::flush; });
+  const llm::Completion completion = llm.generate(prompt, args.flags.request, [](std::string_view text) {
+    std::cout << text << std::flush;
+    return true;
+  });
   std::cout << std::endl;
-  print_generation_summary(stats);
+  print_generation_summary(completion.stats);
 }
 
 }  // namespace

@@ -5,38 +5,30 @@
 #include "bench_stats.h"
 #include "commands.h"
 #include "core/read_file.h"
-#include "kiln/error.h"
-#include "llm/perplexity.h"
-#include "llm/tokenizer.h"
+#include "kiln/llm.h"
 #include "llm_model_flags.h"
+#include "progress_bar.h"
 
 namespace kiln::cli {
 namespace {
 
 struct PerplexityArgs {
   std::string model, file;
-  int threads = 1;
   int64_t batch_tokens = 1024;
-  LlmWeightFlags weights;
+  llm::LoadOptions load;
 };
 
 void perplexity(const PerplexityArgs& args) {
-  const std::vector<std::string> lines = llm::nonempty_lines(read_file(args.file));
-  const auto tokenizer = llm::Tokenizer::load(args.model);
-  const auto model = load_llm(args.model, args.weights);
-  std::optional<int32_t> bos = tokenizer->bos_id();  // config.json's wins, as eval_perplexity.py reads it
-  if (const auto id = model->config().bos_token_id) bos = static_cast<int32_t>(*id);
-  if (!bos) throw Error(ErrorCode::InvalidModel, args.model + ": neither config.json nor the tokenizer names a BOS token");
-  ThreadPool pool(args.threads);
+  const std::string text = read_file(args.file);
+  llm::LLM llm(args.model, args.load, terminal_progress_bar());
   const auto start = Clock::now();
-  const llm::PerplexityResult r = llm::score_lines(*model, *tokenizer, lines, *bos, pool, args.batch_tokens);
+  const llm::PerplexityResult r = llm.perplexity(text, args.batch_tokens);
   const double seconds = ms_since(start) / 1000.0;
   std::printf("lines: %lld, tokens: %lld, nll: %.4f, perplexity: %.4f\n", static_cast<long long>(r.lines),
               static_cast<long long>(r.tokens), r.nll, r.perplexity());
   std::fflush(stdout);
   std::fprintf(stderr, "scored in %.2f s, %.0f tokens/s (weights %s)\n", seconds,
-               static_cast<double>(r.tokens + r.lines) / seconds,
-               llm::nn::weight_quant_name(model->prepared_for().quant.kind));
+               static_cast<double>(r.tokens + r.lines) / seconds, llm.weights().c_str());
 }
 
 }  // namespace
@@ -46,11 +38,11 @@ void add_perplexity_command(CLI::App& app) {
   auto args = std::make_shared<PerplexityArgs>();
   cmd->add_option("model", args->model, "Hugging Face model directory or GGUF file")->required()->check(CLI::ExistingPath);
   cmd->add_option("file", args->file, "text file, one sequence per line")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-t,--threads", args->threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("-t,--threads", args->load.threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--batch-tokens", args->batch_tokens, "tokens per forward pass (lines are batched; speed only)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  add_llm_weight_flags(*cmd, args->weights);
+  add_llm_weight_flags(*cmd, args->load);
   cmd->callback([args] { perplexity(*args); });
 }
 

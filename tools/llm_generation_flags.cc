@@ -1,9 +1,9 @@
 #include "llm_generation_flags.h"
 
-#include <algorithm>
 #include <cstdio>
 
-#include "llm/model_files.h"
+#include "llm_model_flags.h"
+#include "progress_bar.h"
 
 namespace kiln::cli {
 namespace {
@@ -38,59 +38,42 @@ double per_second(int64_t tokens, double seconds) { return seconds > 0.0 ? stati
 void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
   cmd.add_option("model", flags.model, "Hugging Face model directory or GGUF file (default: the shipped models/kjv)")
       ->check(CLI::ExistingPath);
-  cmd.add_option_function<int64_t>("-n,--max-tokens", [&flags](const int64_t& n) { flags.max_tokens = n; },
+  cmd.add_option_function<int64_t>("-n,--max-tokens", [&flags](const int64_t& n) { flags.request.max_tokens = n; },
                                    "most tokens to generate (default: generation_config.json's limit, else the context)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
-  cmd.add_option("-t,--threads", flags.threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
-  cmd.add_option("-c,--ctx-size", flags.context, "positions the KV cache holds (0: the model's, at most 4096)")
+  cmd.add_option("-t,--threads", flags.load.threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd.add_option("-c,--ctx-size", flags.load.context, "positions the KV cache holds (0: the model's, at most 4096)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
-  cmd.add_option("--kv-cache", flags.kv_cache, "KV cache storage: f32, f16 (half), int8 (one scale per row)")
+  cmd.add_option("--kv-cache", flags.load.kv_cache, "KV cache storage: f32, f16 (half), int8 (one scale per row)")
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "f16", "int8"}));
-  add_sampling_option(cmd, "--temperature", flags.sampling.temperature, "0: greedy (the argmax)");
-  add_sampling_option(cmd, "--top-k", flags.sampling.top_k, "keep the k most likely tokens (0: off)");
-  add_sampling_option(cmd, "--top-p", flags.sampling.top_p, "keep the most likely tokens up to this mass (1: off)");
-  add_sampling_option(cmd, "--min-p", flags.sampling.min_p, "keep tokens at least this times the top one's probability (0: off)");
-  add_sampling_option(cmd, "--repeat-penalty", flags.sampling.repetition_penalty, "divide recent tokens' logits (1: off)");
-  add_sampling_option(cmd, "--presence-penalty", flags.sampling.presence_penalty, "subtract from recent tokens' logits (0: off)");
-  add_sampling_option(cmd, "--frequency-penalty", flags.sampling.frequency_penalty,
+  add_sampling_option(cmd, "--temperature", flags.request.sampling.temperature, "0: greedy (the argmax)");
+  add_sampling_option(cmd, "--top-k", flags.request.sampling.top_k, "keep the k most likely tokens (0: off)");
+  add_sampling_option(cmd, "--top-p", flags.request.sampling.top_p, "keep the most likely tokens up to this mass (1: off)");
+  add_sampling_option(cmd, "--min-p", flags.request.sampling.min_p, "keep tokens at least this times the top one's probability (0: off)");
+  add_sampling_option(cmd, "--repeat-penalty", flags.request.sampling.repetition_penalty, "divide recent tokens' logits (1: off)");
+  add_sampling_option(cmd, "--presence-penalty", flags.request.sampling.presence_penalty, "subtract from recent tokens' logits (0: off)");
+  add_sampling_option(cmd, "--frequency-penalty", flags.request.sampling.frequency_penalty,
                       "subtract this times each recent token's count (0: off)");
-  add_sampling_option(cmd, "--repeat-last-n", flags.sampling.penalty_last_n,
+  add_sampling_option(cmd, "--repeat-last-n", flags.request.sampling.penalty_last_n,
                       "history tokens the penalties look at (-1: all; default 64)");
-  add_sampling_option(cmd, "--seed", flags.sampling.seed, "random seed (default 0)");
-  cmd.add_option("--stop", flags.stop,
-                 "stop where this text appears; it is not printed (repeatable; \\n, \\r, \\t and \\\\ are unescaped)")
+  add_sampling_option(cmd, "--seed", flags.request.sampling.seed, "random seed (default 0)");
+  cmd.add_option_function<std::vector<std::string>>(
+         "--stop",
+         [&flags](const std::vector<std::string>& stops) {
+           for (const std::string& stop : stops) flags.request.stop.push_back(unescaped(stop));
+         },
+         "stop where this text appears; it is not printed (repeatable; \\n, \\r, \\t and \\\\ are unescaped)")
       ->allow_extra_args(false);
-  add_llm_weight_flags(cmd, flags.weights);
+  add_llm_weight_flags(cmd, flags.load);
   cmd.footer("Sampling options left unset take generation_config.json's values, else Kiln's defaults "
              "(temperature 1, every filter and penalty off). The chain: penalties, then top-k, temperature, "
              "min-p, top-p (docs/llm.md).");
 }
 
-LlmGenerationSession LlmGenerationSession::open(const LlmGenerationFlags& flags) {
-  LlmGenerationSession s;
-  s.model_dir = resolve_model_dir(flags.model);
-  s.config = llm::load_generation_config(llm::ModelFiles::open(s.model_dir));
-  s.options.sampling = llm::resolve_sampling(flags.sampling, s.config);
-  for (const std::string& stop : flags.stop) s.options.stop_strings.push_back(unescaped(stop));
-  s.options.max_new_tokens = flags.max_tokens;
-  s.tokenizer = llm::Tokenizer::load(s.model_dir);
-  s.model = load_llm(s.model_dir, flags.weights);
-  s.options.eos_ids = s.config.eos_token_ids;
-  if (const auto eos = s.tokenizer->eos_id()) s.options.eos_ids.push_back(*eos);
-  const int64_t context =
-      flags.context > 0 ? flags.context : std::min<int64_t>(s.model->config().max_position_embeddings, 4096);
-  s.pool = std::make_unique<ThreadPool>(flags.threads);
-  s.generator = std::make_unique<llm::Generator>(*s.model, *s.tokenizer, *s.pool, context, 512,
-                                                 kernels::kv_dtype_from_name(flags.kv_cache));
-  return s;
-}
-
-llm::GenerationOptions LlmGenerationSession::for_prompt(int64_t tokens) const {
-  llm::GenerationOptions o = options;
-  if (!o.max_new_tokens) o.max_new_tokens = config.new_token_limit(tokens);
-  return o;
+llm::LLM open_llm(const LlmGenerationFlags& flags) {
+  return llm::LLM(resolve_model_dir(flags.model), flags.load, terminal_progress_bar());
 }
 
 void print_generation_summary(const llm::GenerationStats& stats) {

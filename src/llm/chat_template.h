@@ -14,14 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "kiln/llm_types.h"
+
 namespace kiln::llm {
 
 class ModelFiles;
-
-struct ChatMessage {
-  std::string role;  // "system", "user", "assistant", ...
-  std::string content;
-};
 
 // What one render may do before it fails: bounds for malformed or hostile templates, far above
 // any real prompt.

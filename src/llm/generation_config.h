@@ -21,22 +21,6 @@ namespace kiln::llm {
 
 class ModelFiles;
 
-// Sampling fields one layer may set; unset ones come from the layer below.
-struct SamplingOverrides {
-  std::optional<float> temperature;
-  std::optional<int32_t> top_k;
-  std::optional<float> top_p;
-  std::optional<float> min_p;
-  std::optional<float> repetition_penalty;
-  std::optional<float> presence_penalty;
-  std::optional<float> frequency_penalty;
-  std::optional<int32_t> penalty_last_n;
-  std::optional<uint64_t> seed;
-
-  // `below` with the fields set here replaced.
-  SamplingParams over(SamplingParams below) const;
-};
-
 struct GenerationConfig {
   std::vector<int32_t> eos_token_ids;  // eos_token_id, an id or a list: generation ends at any
   std::optional<int32_t> bos_token_id;

@@ -38,6 +38,7 @@ const char* stop_reason_name(StopReason reason) {
     case StopReason::StopString: return "stop string";
     case StopReason::MaxTokens: return "max tokens";
     case StopReason::ContextFull: return "context full";
+    case StopReason::Cancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -101,6 +102,10 @@ GenerationStats Generator::generate(std::span<const int32_t> prompt, const Gener
     stats.stop_reason = StopReason::MaxTokens;
     int32_t id = -1;
     for (const int64_t limit = options.max_new_tokens.value_or(INT64_MAX); stats.generated_tokens < limit;) {
+      if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+        stats.stop_reason = StopReason::Cancelled;
+        break;
+      }
       if (stats.generated_tokens > 0) {
         if (sequence_.length() >= context_) {
           stats.stop_reason = StopReason::ContextFull;
@@ -110,6 +115,7 @@ GenerationStats Generator::generate(std::span<const int32_t> prompt, const Gener
       }
       id = sampler.sample({state_.logits.data(), static_cast<size_t>(model_.config().vocab_size)}, history);
       ++stats.generated_tokens;
+      stats.token_ids.push_back(id);
       history.push_back(id);
       if (std::find(options.eos_ids.begin(), options.eos_ids.end(), id) != options.eos_ids.end()) {
         stats.stop_reason = StopReason::Eos;

@@ -7,6 +7,7 @@
 // already holds (a chat's next turn over the previous turns) is prefilled from there on only.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kiln/llm_types.h"
 #include "llm/kv_cache.h"
 #include "llm/llama_model.h"
 #include "llm/sampler.h"
@@ -23,29 +25,15 @@
 
 namespace kiln::llm {
 
-enum class StopReason {
-  Eos,          // an end-of-sequence token was sampled
-  StopString,   // a stop string ended in the text
-  MaxTokens,    // max_new_tokens were sampled
-  ContextFull,  // the sequence filled the context
-};
-const char* stop_reason_name(StopReason reason);
-
 struct GenerationOptions {
   SamplingParams sampling;
   std::vector<std::string> stop_strings;
   std::vector<int32_t> eos_ids;           // generation ends at any of them, which is not emitted
   std::optional<int64_t> max_new_tokens;  // none: until EOS, a stop string or a full context
   bool skip_special_tokens = true;        // in the streamed text
-};
-
-struct GenerationStats {
-  int64_t prompt_tokens = 0;
-  int64_t prefilled_tokens = 0;  // of the prompt, those the forward pass ran: the rest were cached
-  int64_t generated_tokens = 0;  // sampled, the one that ended generation (EOS, stop) included
-  double prefill_seconds = 0.0;
-  double decode_seconds = 0.0;  // from the first sampled token to the end
-  StopReason stop_reason = StopReason::MaxTokens;
+  // When set and true, generation ends before the next token with StopReason::Cancelled; the
+  // cache keeps what it holds. It may be set from on_text or from another thread.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class Generator {

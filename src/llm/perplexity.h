@@ -4,7 +4,6 @@
 // perplexity = exp(total negative log-likelihood / tokens predicted), natural log.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -12,17 +11,11 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kiln/llm_types.h"
 #include "llm/llama_model.h"
 #include "llm/tokenizer.h"
 
 namespace kiln::llm {
-
-struct PerplexityResult {
-  double nll = 0.0;  // summed over the predicted tokens
-  int64_t tokens = 0;
-  int64_t lines = 0;
-  double perplexity() const { return std::exp(nll / static_cast<double>(tokens)); }
-};
 
 // The non-empty lines of `text`, split where Python's str.splitlines splits (\n, \r\n, \r, \v,
 // \f, \x1c, \x1d, \x1e, U+0085, U+2028, U+2029), so that both score the same lines.

@@ -20,23 +20,9 @@
 #include <span>
 #include <vector>
 
+#include "kiln/llm_types.h"
+
 namespace kiln::llm {
-
-struct SamplingParams {
-  float temperature = 1.0f;         // >= 0; 0 picks the argmax
-  int32_t top_k = 0;                // >= 0; 0 keeps every token
-  float top_p = 1.0f;               // in (0, 1]; 1 keeps every token
-  float min_p = 0.0f;               // in [0, 1]: keeps tokens with probability >= min_p * the top one's
-  float repetition_penalty = 1.0f;  // > 0; 1 is off
-  float presence_penalty = 0.0f;    // finite; 0 is off
-  float frequency_penalty = 0.0f;   // finite; 0 is off
-  int32_t penalty_last_n = 64;      // history tokens the penalties look at; -1: all of them, 0: none
-  uint64_t seed = 0;
-
-  bool greedy() const { return temperature == 0.0f; }
-  // Error(InvalidArgument) naming the first field out of its range.
-  void validate() const;
-};
 
 class Sampler {
  public:

@@ -322,7 +322,12 @@ std::vector<Tensor> Plan::execute(const std::map<std::string, Tensor>& feeds,
   for (size_t i = 0; i < wanted.size(); ++i) {
     const Tensor& t = values[static_cast<size_t>(wanted[i])];
     if (!t.defined()) throw Error(ErrorCode::Runtime, "output '" + output_names[i] + "' was not computed");
-    out.push_back(t);
+    // Callers may write into their outputs (Python hands them out as writable arrays), so an
+    // output holding a constant's buffer (the constant, or a view of it) is a copy: the
+    // constants stay as every later run needs them.
+    const bool holds_constant =
+        std::any_of(constants_.begin(), constants_.end(), [&](const auto& c) { return c.second->owner() == t.owner(); });
+    out.push_back(holds_constant ? t.clone() : t);
   }
   values.clear();
   std::vector<BufferLifetime> lifetimes = arena->end_run();

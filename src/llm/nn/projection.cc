@@ -36,7 +36,7 @@ WeightQuant::Kind parse_weight_quant(std::string_view name, std::string_view wha
   for (WeightQuant::Kind kind : {WeightQuant::Float, WeightQuant::Int8, WeightQuant::Int4})
     if (name == weight_quant_name(kind)) return kind;
   throw Error(ErrorCode::InvalidArgument,
-              std::string(what) + " is '" + std::string(name) + "'; weights are 'none', 'int8' or 'int4'");
+              std::string(what) + " must be none, int8 or int4, got '" + std::string(name) + "'");
 }
 
 WeightFormat float_weight_format(DType dtype) {
