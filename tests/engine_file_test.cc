@@ -118,7 +118,9 @@ TEST(EngineFile, LoadsWithoutOptimizingOrPacking) {
   for (const char* packed : {"w1", "w3", "w4", "b4"}) {
     SCOPED_TRACE(packed);
     const auto it = loaded.graph.initializers.find(packed);
-    if (it != loaded.graph.initializers.end()) EXPECT_EQ(it->second.raw(), nullptr);
+    if (it != loaded.graph.initializers.end()) {
+      EXPECT_EQ(it->second.raw(), nullptr);
+    }
   }
   EXPECT_TRUE(engine_session(bytes).optimizer_report().empty());
 }

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "llm/chat_template.h"
 #include "llm_generation_flags.h"
+#include "profile_flag.h"
 #include "llm_model_flags.h"
 
 namespace kiln::cli {
@@ -40,6 +41,7 @@ void chat(const ChatArgs& args) {
     print_generation_summary(reply.stats);
     messages.push_back({"assistant", reply.text});
   }
+  finish_profile(args.flags.profile, llm);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "llm_generation_flags.h"
+#include "profile_flag.h"
 
 namespace kiln::cli {
 namespace {
@@ -24,6 +25,7 @@ void generate(const GenerateArgs& args) {
   });
   std::cout << std::endl;
   print_generation_summary(completion.stats);
+  finish_profile(args.flags.profile, llm);
 }
 
 }  // namespace

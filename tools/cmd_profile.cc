@@ -62,7 +62,7 @@ void summarize(const ProfileArgs& args) {
   if (!trace.is_array()) throw Error(ErrorCode::InvalidArgument, args.trace + " is not a Chrome trace (a JSON array of events)");
   double run_us = 0, node_us = 0, creation_us = 0;
   int64_t runs = 0;
-  std::map<std::string, Totals> by_op, by_node, creation;
+  std::map<std::string, Totals> by_op, by_node, creation, by_run;
   for (const auto& e : trace) {
     if (!e.is_object() || !e.contains("name") || !e.contains("dur") || !e["dur"].is_number()) continue;
     const std::string name = e["name"].is_string() ? e["name"].get<std::string>() : "";
@@ -71,6 +71,8 @@ void summarize(const ProfileArgs& args) {
     if (category == "Session" && is_run(name)) {
       run_us += dur;
       ++runs;
+      ++by_run[name].count;
+      by_run[name].us += dur;
     } else if (category == "Node") {
       const std::string op =
           e.contains("args") && e["args"].is_object() ? e["args"].value("op_name", std::string("?")) : std::string("?");
@@ -78,7 +80,10 @@ void summarize(const ProfileArgs& args) {
       Totals& t = by_op[op];
       ++t.count;
       t.us += dur;
-      Totals& n = by_node[name];
+      // ONNX Runtime's node events are named <node>_kernel_time.
+      const std::string suffix = "_kernel_time";
+      const std::string node = name.ends_with(suffix) ? name.substr(0, name.size() - suffix.size()) : name;
+      Totals& n = by_node[node];
       ++n.count;
       n.us += dur;
       n.op = op;
@@ -100,7 +105,9 @@ void summarize(const ProfileArgs& args) {
                 << t.count << " events)\n";
   }
   std::cout << "runs: " << runs << ", " << run_us / 1e3 << " ms";
-  if (runs) std::cout << " (mean " << run_us / 1e3 / static_cast<double>(runs) << " ms)";
+  for (const auto& [name, t] : by_run)
+    std::cout << (by_run.size() > 1 ? "; " + name + " " + std::to_string(t.count) : std::string()) << " (mean "
+              << t.us / 1e3 / static_cast<double>(t.count) << " ms)";
   std::cout << "\nnodes: " << node_us / 1e3 << " ms";
   if (run_us > 0) std::cout << std::setprecision(1) << " = " << 100.0 * node_us / run_us << "% of the runs";
   std::cout << "\n";

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "llm_model_flags.h"
+#include "profile_flag.h"
 #include "progress_bar.h"
 
 namespace kiln::cli {
@@ -36,7 +37,8 @@ double per_second(int64_t tokens, double seconds) { return seconds > 0.0 ? stati
 }  // namespace
 
 void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
-  cmd.add_option("model", flags.model, "Hugging Face model directory or GGUF file (default: the shipped models/kjv)")
+  cmd.add_option("model", flags.model,
+                 "Hugging Face model directory, GGUF file or LLM engine (.kiln; default: the shipped models/kjv)")
       ->check(CLI::ExistingPath);
   cmd.add_option_function<int64_t>("-n,--max-tokens", [&flags](const int64_t& n) { flags.request.max_tokens = n; },
                                    "most tokens to generate (default: generation_config.json's limit, else the context)")
@@ -67,13 +69,16 @@ void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags) {
          "stop where this text appears; it is not printed (repeatable; \\n, \\r, \\t and \\\\ are unescaped)")
       ->allow_extra_args(false);
   add_llm_weight_flags(cmd, flags.load);
+  add_profile_flag(cmd, flags.profile);
   cmd.footer("Sampling options left unset take generation_config.json's values, else Kiln's defaults "
              "(temperature 1, every filter and penalty off). The chain: penalties, then top-k, temperature, "
              "min-p, top-p (docs/llm.md).");
 }
 
 llm::LLM open_llm(const LlmGenerationFlags& flags) {
-  return llm::LLM(resolve_model_dir(flags.model), flags.load, terminal_progress_bar());
+  llm::LoadOptions load = flags.load;
+  load.enable_profiling = !flags.profile.empty();
+  return llm::LLM(resolve_model_dir(flags.model), load, terminal_progress_bar());
 }
 
 void print_generation_summary(const llm::GenerationStats& stats) {

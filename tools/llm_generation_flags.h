@@ -13,6 +13,7 @@ struct LlmGenerationFlags {
   std::string model;  // empty: the shipped model
   llm::LoadOptions load;
   llm::GenerateOptions request;
+  std::string profile;  // --profile: where to write the trace
 };
 
 void add_llm_generation_flags(CLI::App& cmd, LlmGenerationFlags& flags);

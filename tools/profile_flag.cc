@@ -18,4 +18,10 @@ void finish_profile(const std::string& path, Session& session) {
   std::cerr << "profile: " << path << "\n";
 }
 
+void finish_profile(const std::string& path, llm::LLM& llm) {
+  if (path.empty()) return;
+  llm.end_profiling(path);
+  std::cerr << "profile: " << path << "\n";
+}
+
 }  // namespace kiln::cli

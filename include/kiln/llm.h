@@ -34,6 +34,10 @@ struct LoadOptions {
   int threads = 1;        // threads the forward pass uses, the calling thread included; 0: one per core
   int64_t context = 0;    // positions the KV cache holds; 0: max_position_embeddings, at most 4096
   std::string kv_cache = "f32";  // KV cache storage: "f32", "f16" or "int8"
+  // Records a Chrome trace (kiln/session.h's format): loading, and every generation step
+  // ("prefill", "decode") with the embedding, each layer's attention and MLP, and the head;
+  // LLM::end_profiling writes it.
+  bool enable_profiling = false;
 };
 
 // One request. Sampling fields left unset take generation_config.json's values, else Kiln's
@@ -105,6 +109,10 @@ class LLM {
   // Perplexity of `text`, each non-empty line scored alone as [BOS] + its tokens
   // (src/llm/perplexity.h); `batch_tokens` changes only speed.
   PerplexityResult perplexity(std::string_view text, int64_t batch_tokens = 1024);
+
+  // Stops profiling and writes the trace to `path`; returns false when profiling was off or ended.
+  // Generations after it are not recorded.
+  bool end_profiling(const std::string& path);
 
  private:
   struct State;

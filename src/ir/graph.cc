@@ -113,8 +113,8 @@ std::optional<Value> Graph::find_value(const std::string& value_name) const {
   return std::nullopt;
 }
 
-int64_t Model::opset(const std::string& domain) const {
-  const std::string key = domain == "ai.onnx" ? "" : domain;
+int64_t Model::opset(const std::string& op_domain) const {
+  const std::string key = op_domain == "ai.onnx" ? "" : op_domain;
   auto it = opset_imports.find(key);
   if (it == opset_imports.end())
     throw Error(ErrorCode::InvalidModel, "the model uses domain '" + (key.empty() ? std::string("ai.onnx") : key) +

@@ -89,7 +89,7 @@ struct Model {
 
   // The opset version the model imports for `domain` ("ai.onnx" and "" are the same domain).
   // Throws InvalidModel when the domain has no opset import.
-  int64_t opset(const std::string& domain) const;
+  int64_t opset(const std::string& op_domain) const;
 };
 
 }  // namespace kiln::ir

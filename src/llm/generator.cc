@@ -44,13 +44,15 @@ const char* stop_reason_name(StopReason reason) {
 }
 
 Generator::Generator(const LlamaForCausalLM& model, const Tokenizer& tokenizer, ThreadPool& pool, int64_t context,
-                     int64_t prefill_chunk, kernels::KvDtype kv_dtype)
+                     int64_t prefill_chunk, kernels::KvDtype kv_dtype, Trace* trace)
     : model_(model),
       tokenizer_(tokenizer),
       pool_(pool),
       context_(context),
       prefill_chunk_(prefill_chunk),
-      cache_(cache_shape(model, context, prefill_chunk, kv_dtype)) {}
+      cache_(cache_shape(model, context, prefill_chunk, kv_dtype)) {
+  state_.trace = trace;
+}
 
 void Generator::feed(std::span<const int32_t> tokens) {
   for (size_t begin = 0; begin < tokens.size(); begin += static_cast<size_t>(prefill_chunk_)) {

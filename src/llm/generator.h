@@ -40,10 +40,10 @@ class Generator {
  public:
   // `context`: the positions the cache holds, in (0, max_position_embeddings]; `prefill_chunk`:
   // the most prompt tokens one forward pass takes; `kv_dtype`: how the cache stores keys and
-  // values. Error(InvalidArgument) naming the value otherwise. The model, tokenizer and pool must
-  // outlive the generator.
+  // values; `trace`, when given, records every forward step (ForwardState::trace). Error(InvalidArgument)
+  // naming the value otherwise. The model, tokenizer, pool and trace must outlive the generator.
   Generator(const LlamaForCausalLM& model, const Tokenizer& tokenizer, ThreadPool& pool, int64_t context,
-            int64_t prefill_chunk = 512, kernels::KvDtype kv_dtype = kernels::KvDtype::Float32);
+            int64_t prefill_chunk = 512, kernels::KvDtype kv_dtype = kernels::KvDtype::Float32, Trace* trace = nullptr);
 
   int64_t context() const { return context_; }
 

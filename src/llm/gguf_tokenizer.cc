@@ -129,7 +129,7 @@ std::unique_ptr<Tokenizer> byte_pair_tokenizer(const GgufMetadata& m) {
   const auto types = token_types(m, tokens.size());
   nlohmann::ordered_json vocab = nlohmann::ordered_json::object(), added = nlohmann::ordered_json::array();
   for (size_t i = 0; i < tokens.size(); ++i) {
-    const int64_t type = types ? (*types)[i] : Piece::NORMAL;
+    const int64_t type = types ? (*types)[i] : static_cast<int64_t>(Piece::NORMAL);
     if (type == Piece::CONTROL || type == Piece::USER_DEFINED)
       added.push_back({{"id", i}, {"content", tokens[i]}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
                        {"normalized", false}, {"special", type == Piece::CONTROL}});

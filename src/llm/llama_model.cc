@@ -118,6 +118,17 @@ void LlamaForCausalLM::forward(std::span<const SequenceChunk> chunks, KvCache& c
                                         std::to_string(cache.free_blocks()) + " of " +
                                         std::to_string(cache.shape().blocks) + " are free");
   const auto rows = static_cast<int64_t>(tokens.size());
+  // Spans of this step, recorded into state.trace when it is set.
+  std::vector<Trace::Event> spans;
+  const Trace::Clock::time_point step_start = state.trace ? Trace::Clock::now() : Trace::Clock::time_point{};
+  Trace::Clock::time_point span_start = step_start;
+  const auto span = [&](std::string name, const char* op) {
+    if (!state.trace) return;
+    const Trace::Clock::time_point now = Trace::Clock::now();
+    spans.push_back({std::move(name), "Node", span_start, now - span_start, Trace::thread_id(),
+                     "\"op_name\": \"" + std::string(op) + "\", \"rows\": " + std::to_string(rows)});
+    span_start = now;
+  };
   state.x.resize(static_cast<size_t>(rows * c.hidden_size));
   model_.embed_tokens.forward(tokens, state.x.data());
 
@@ -135,9 +146,12 @@ void LlamaForCausalLM::forward(std::span<const SequenceChunk> chunks, KvCache& c
   state.rope_angles.resize(static_cast<size_t>(rows * c.head_dim));
   for (int64_t r = 0; r < rows; ++r)
     rope_.angles(state.row_position[static_cast<size_t>(r)], state.rope_angles.data() + r * c.head_dim);
+  span("model.embed_tokens", "embedding");
   for (size_t l = 0; l < model_.layers.size(); ++l) {
     attention_block(model_.layers[l], static_cast<int64_t>(l), chunks, first_positions, cache, state, pool);
+    if (state.trace) span("model.layers." + std::to_string(l) + ".self_attn", "attention");
     mlp_block(model_.layers[l], rows, state, pool);
+    if (state.trace) span("model.layers." + std::to_string(l) + ".mlp", "mlp");
   }
 
   // Only the rows whose logits are wanted go through the final norm and the head.
@@ -154,6 +168,13 @@ void LlamaForCausalLM::forward(std::span<const SequenceChunk> chunks, KvCache& c
   model_.norm.forward(picked.data(), state.logit_rows, picked.data());
   state.logits.resize(static_cast<size_t>(state.logit_rows * c.vocab_size));
   head_.apply(picked.data(), c.hidden_size, state.logit_rows, state.logits.data(), c.vocab_size, false, pool);
+  if (!state.trace) return;
+  span("lm_head", "head");
+  const bool prefill = rows > static_cast<int64_t>(chunks.size());
+  spans.insert(spans.begin(), {prefill ? "prefill" : "decode", "Session", step_start, Trace::Clock::now() - step_start,
+                               Trace::thread_id(),
+                               "\"rows\": " + std::to_string(rows) + ", \"sequences\": " + std::to_string(chunks.size())});
+  state.trace->add(spans);
 }
 
 void LlamaForCausalLM::attention_block(const LlamaDecoderLayer& layer, int64_t index,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "core/trace.h"
 #include "llm/kv_cache.h"
 #include "llm/llama_config.h"
 #include "llm/nn/layers.h"
@@ -33,6 +34,9 @@ struct ForwardState {
   std::vector<const KvSequence*> row_sequence;
   std::vector<int64_t> row_position;
   std::vector<float> rope_angles;  // [rows, head_dim]
+  // When set, each forward call adds a "prefill" step (some chunk has several tokens) or a
+  // "decode" one, with the embedding, every layer's attention and MLP, and the head inside it.
+  Trace* trace = nullptr;
 };
 
 class LlamaAttention : public nn::Module {

@@ -34,10 +34,11 @@ struct LLM::State {
   std::unique_ptr<ThreadPool> pool;
   std::mutex running;  // the generator, its cache and the pool serve one call at a time
   std::unique_ptr<Generator> generator;  // made by the first generation: perplexity needs no cache
+  std::unique_ptr<Trace> trace;          // while profiling (LoadOptions::enable_profiling)
 
   Generator& generator_locked() {
     if (!generator)
-      generator = std::make_unique<Generator>(*model, *tokenizer, *pool, context, 512, kv_dtype);
+      generator = std::make_unique<Generator>(*model, *tokenizer, *pool, context, 512, kv_dtype, trace.get());
     return *generator;
   }
 };
@@ -64,7 +65,11 @@ LLM::LLM(const std::string& model, const LoadOptions& options, const LoadProgres
   prepare_options(options, model);
   s.config = load_generation_config(ModelFiles::open(model));
   s.tokenizer = Tokenizer::load(model);
+  if (options.enable_profiling) s.trace = std::make_unique<Trace>();
+  TraceSpan loading(s.trace.get(), "model_loading", "Session");
   s.model = load_model(model, options, progress);
+  loading.record("\"path\": " + json_quote(model) + ", \"weights\": " +
+                 json_quote(nn::weight_quant_name(s.model->prepared_for().quant.kind)));
   const int64_t limit = s.model->config().max_position_embeddings;
   if (options.context > limit)
     throw Error(ErrorCode::InvalidArgument, "context of " + std::to_string(options.context) +
@@ -146,6 +151,17 @@ std::string LLM::apply_chat_template(const std::vector<ChatMessage>& messages, b
 Completion LLM::chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
                      const TextCallback& on_text) {
   return generate(encode(apply_chat_template(messages, true), false), options, on_text);
+}
+
+bool LLM::end_profiling(const std::string& path) {
+  State& s = *state_;
+  std::lock_guard lock(s.running);
+  if (!s.trace) return false;
+  s.trace->write(path);
+  // The generator records into the trace it was made with; the next one records nothing.
+  s.generator.reset();
+  s.trace.reset();
+  return true;
 }
 
 PerplexityResult LLM::perplexity(std::string_view text, int64_t batch_tokens) {
