@@ -55,7 +55,7 @@ TEST_P(KjvEngine, ComputesWhatItsDirectoryComputes) {
 INSTANTIATE_TEST_SUITE_P(Weights, KjvEngine,
                          ::testing::Values(QuantCase{{}, "float"}, QuantCase{{nn::WeightQuant::Int8, 0}, "int8"},
                                            QuantCase{{nn::WeightQuant::Int4, 32}, "int4"}),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(LlmEngine, CarriesTheTokenizerChatTemplateAndGenerationConfig) {
   const TempDir dir("llm_engine_files");
