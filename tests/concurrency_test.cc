@@ -1,12 +1,16 @@
 // A session is immutable after creation, so run() may be called from many threads at once, and
 // one thread pool may serve several runs at once. These tests also run under ThreadSanitizer.
 #include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <atomic>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "engine_models.h"
 #include "test_util.h"
 
 namespace kiln {
@@ -206,6 +210,44 @@ TEST_P(SessionConcurrent, ConvolutionScratchIsPerThread) {
     });
   for (auto& c : callers) c.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+// The concurrency contract (docs/architecture.md): one session, 32 threads calling run at once,
+// each run's outputs bit-identical to what a single caller gets for its inputs. The session comes
+// from an engine file (weights mapped, prepared at build) and records a profile meanwhile, so the
+// engine's shared bytes and the trace's recording are both under test.
+TEST(SessionConcurrent, ThirtyTwoCallersGetTheSingleCallersResultsBitForBit) {
+  const testing::TempDir dir("concurrency_engine");
+  const std::string engine = (dir.path() / "mixed.kiln").string();
+  testing::make_session(testing::make_mixed_model(), {.optimized_model_path = engine});
+  Session session(engine, {.threads = 2, .enable_profiling = true});
+  constexpr int kCallers = 32, kRuns = 12;
+  std::vector<std::map<std::string, Tensor>> feeds;
+  std::vector<std::map<std::string, Tensor>> expected;
+  for (int i = 0; i < 4; ++i) {
+    feeds.push_back(testing::mixed_model_feeds(1 + i % 2, static_cast<uint32_t>(100 + i)));
+    expected.push_back(session.run(feeds.back()));
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kCallers; ++t)
+    callers.emplace_back([&, t] {
+      for (int run = 0; run < kRuns; ++run) {
+        const size_t which = static_cast<size_t>(t + run) % feeds.size();
+        for (const auto& [name, out] : session.run(feeds[which])) {
+          const Tensor& want = expected[which].at(name);
+          if (out.shape() != want.shape() || std::memcmp(out.raw(), want.raw(), want.nbytes()) != 0) ++mismatches;
+        }
+      }
+    });
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  const std::string trace = session.end_profiling((dir.path() / "trace.json").string());
+  std::ifstream in(trace);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  size_t runs = 0;
+  for (size_t at = text.find("\"model_run\""); at != std::string::npos; at = text.find("\"model_run\"", at + 1)) ++runs;
+  EXPECT_EQ(runs, static_cast<size_t>(feeds.size() + kCallers * kRuns));
 }
 
 TEST(ThreadPool, NegativeSpinWaitIsAnError) {

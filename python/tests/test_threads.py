@@ -98,3 +98,32 @@ def test_concurrent_runs_give_each_thread_its_own_result(digits_model):
         t.join()
     for got, want in zip(results, expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_thirty_two_threads_get_the_single_threaded_results_bit_for_bit(digits_model):
+    """The concurrency contract: one session shared by 32 Python threads, every run's output
+    identical to the bit to what a single caller gets for the same input."""
+    options = kiln.SessionOptions()
+    options.intra_op_num_threads = 2
+    session = kiln.InferenceSession(digits_model, sess_options=options)
+    rng = np.random.default_rng(32)
+    images = [rng.standard_normal((1 + i % 3, 1, 8, 8)).astype(np.float32) for i in range(6)]
+    expected = [session.run(None, {"image": image})[0] for image in images]
+    mismatches = []
+    start = threading.Barrier(32)
+
+    def work(t):
+        start.wait()
+        for run in range(25):
+            which = (t + run) % len(images)
+            got = session.run(None, {"image": images[which]})[0]
+            if not np.array_equal(got, expected[which]):
+                mismatches.append((t, run))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert mismatches == []
