@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Configures and builds Kiln into build/ (Release): the library, build/kiln, the tests and the
-# Python package build/python/kiln, which Debian's python3 then imports from any directory.
+# Configures and builds Kiln into build/ (Release): what the quick start runs (the libraries,
+# build/kiln and the Python package build/python/kiln, which Debian's python3 then imports from
+# any directory); with --all, also the tests and benchmarks (scripts/test.sh). Building only what
+# the demo runs spares a newcomer's first command most of the compile: the test suite is over
+# half of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j2
+if [[ "${1:-}" == "--all" ]]; then
+  cmake --build build -j2
+else
+  targets=(kiln_cli)
+  if grep -q '^KILN_BUILD_PYTHON:BOOL=ON' build/CMakeCache.txt; then targets+=(kiln_python); fi
+  cmake --build build -j2 --target "${targets[@]}"
+fi
 
 # A .pth file in /usr/bin/python3's site-packages puts build/python on its sys.path.
 package_dir="$PWD/build/python"

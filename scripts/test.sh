@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+scripts/build.sh --all
 
 echo "== Release: all tests"
 ctest --test-dir build --output-on-failure -j2
