@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kilnBench, kilnOutputs } from './kiln.mjs';
+import { ensureModels } from './models.mjs';
 import { kilnInputArgs, makeInputs } from './inputs.mjs';
 import { createSession, ortFeeds, ortVersion, timeRuns } from './ort_peer.mjs';
 import { count, summarize } from './stats.mjs';
@@ -67,18 +68,6 @@ function parseOptions() {
 }
 
 const log = (text) => process.stderr.write(`${text}\n`);
-
-// Exports the models whose .onnx or .json is missing (bench/export_models.py, with PyTorch).
-function ensureModels(opts) {
-  const missing = opts.models.filter((m) => !existsSync(join(opts.modelDir, `${m}.onnx`)) ||
-                                            !existsSync(join(opts.modelDir, `${m}.json`)));
-  if (!missing.length) return;
-  log(`exporting ${missing.join(', ')} into ${opts.modelDir}`);
-  const python = process.env.KILN_PYTHON ?? '/usr/bin/python3';
-  const r = spawnSync(python, [join(HERE, 'export_models.py'), opts.modelDir, ...missing], { stdio: 'inherit' });
-  if (r.status === 77) throw new Error('exporting the models needs PyTorch and torchvision (scripts/setup.sh)');
-  if (r.status !== 0) throw new Error(`bench/export_models.py failed (${r.status ?? r.error})`);
-}
 
 // GFLOP/s peak per thread count: the faster of the zmm and ymm measurements.
 function measurePeak(opts) {
@@ -232,7 +221,7 @@ async function main() {
   const opts = parseOptions();
   for (const file of [opts.kiln, opts.fmaPeak])
     if (!existsSync(file)) throw new Error(`${file} not found: build first (scripts/build.sh; KILN_BUILD_BENCH=ON)`);
-  ensureModels(opts);
+  ensureModels(opts.modelDir, opts.models, log);
   log('measuring the FMA peak');
   const peakBefore = measurePeak(opts);
   const tmp = mkdtempSync(join(tmpdir(), 'kiln-compare-'));

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { count, summarize } from '../stats.mjs';
 import { fixed, markdownTable, textTable } from '../table.mjs';
 import { FORMATS, weightBytesPerToken } from './formats.mjs';
+import { ensureModels, ggufFile, hfDir } from './models.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -67,24 +68,6 @@ function parseOptions() {
 }
 
 const log = (text) => process.stderr.write(`${text}\n`);
-
-const hfDir = (opts) => join(opts.models, 'hf');
-const ggufFile = (opts, format) => join(opts.models, `model-${format}.gguf`);
-
-// Makes the models with bench/llm/make_model.py when any file is missing (it writes all at once),
-// then checks them with Kiln's GGUF reader.
-function ensureModels(opts) {
-  const files = [join(hfDir(opts), 'config.json'), join(hfDir(opts), 'model.safetensors'),
-    ...Object.keys(FORMATS).map((f) => ggufFile(opts, f))];
-  if (files.every(existsSync)) return;
-  log(`making the models in ${opts.models} (a few minutes)`);
-  const python = process.env.KILN_PYTHON ?? '/usr/bin/python3';
-  const r = spawnSync(python, [join(HERE, 'make_model.py'), opts.models], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`bench/llm/make_model.py failed (${r.status ?? r.error})`);
-  log('checking that the GGUF files hold the HF weights (bench/check_models)');
-  const check = spawnSync(opts.checkModels, [opts.models], { stdio: 'inherit' });
-  if (check.status !== 0) throw new Error(`bench/check_models failed (${check.status ?? check.error}): the models are not the same`);
-}
 
 // GB/s per thread count from bench/read_bandwidth.
 function measureBandwidth(opts) {
@@ -168,7 +151,7 @@ function main() {
     if (!existsSync(file)) throw new Error(`${file} not found: build first (scripts/build.sh)`);
   if (!existsSync(join(HERE, 'node_modules/node-llama-cpp')))
     throw new Error('node-llama-cpp is missing: run scripts/setup_bench_llm.sh first');
-  ensureModels(opts);
+  ensureModels(opts, log);
   const config = JSON.parse(readFileSync(join(hfDir(opts), 'config.json'), 'utf8'));
   log('measuring the read bandwidth');
   const before = measureBandwidth(opts);
