@@ -54,7 +54,10 @@ void build_llm(const BuildArgs& args) {
   const llm::nn::PrepareOptions options = llm::prepare_options(args.weights, args.model);
   const auto start = Clock::now();
   llm::build_llm_engine(args.model, args.output, options, terminal_progress_bar());
-  print_built(args.output, std::string("LLM, weights ") + llm::nn::weight_quant_name(options.quant.kind), ms_since(start));
+  const double ms = ms_since(start);
+  // A GGUF's quantized layers are built as they are stored: the engine says which format that was.
+  const llm::nn::WeightQuant built = llm::llm_engine_options(args.output).quant;
+  print_built(args.output, std::string("LLM, weights ") + llm::nn::weight_quant_name(built.kind), ms);
 }
 
 // A directory is a Hugging Face model; a file starting "GGUF" a GGUF one; anything else ONNX.
