@@ -41,7 +41,8 @@ void bind_llm(py::module_& m) {
       .def_readwrite("cpu_level", &LoadOptions::cpu_level)
       .def_readwrite("threads", &LoadOptions::threads)
       .def_readwrite("context", &LoadOptions::context)
-      .def_readwrite("kv_cache", &LoadOptions::kv_cache);
+      .def_readwrite("kv_cache", &LoadOptions::kv_cache)
+      .def_readwrite("enable_profiling", &LoadOptions::enable_profiling);
 
   py::class_<llm::SamplingParams>(m, "ResolvedSampling")
       .def_readonly("temperature", &llm::SamplingParams::temperature)
@@ -136,7 +137,9 @@ void bind_llm(py::module_& m) {
           },
           py::arg("messages"), py::arg("add_generation_prompt") = true)
       .def("perplexity", &LLM::perplexity, py::arg("text"), py::arg("batch_tokens") = 1024,
-           py::call_guard<py::gil_scoped_release>());
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("weights", &LLM::weights)
+      .def("end_profiling", &LLM::end_profiling, py::arg("path"), py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace kiln::python

@@ -1,6 +1,8 @@
 """kiln.llm on the shipped KJV Llama (models/kjv): vLLM-shaped generate, chat, streaming, the
 tokenizer and perplexity, with the values the CLI gives (tests/CMakeLists.txt)."""
 
+import json
+import os
 import threading
 import time
 
@@ -238,3 +240,36 @@ def test_bad_requests_are_refused(llm):
         llm.generate([3])
     with pytest.raises(kiln.InvalidArgument, match="the prompt has no tokens"):
         llm.generate({"prompt_token_ids": []})
+
+
+def test_an_engine_built_from_the_model_generates_its_verse(kjv_dir, tmp_path):
+    """An LLM engine (kiln build MODEL_DIR --quant int8) loads as built: the int8 weights, the
+    tokenizer and the greedy verse come from the .kiln file alone."""
+    import subprocess
+    engine = tmp_path / "kjv_int8.kiln"
+    kiln_cli = os.path.join(os.environ["KILN_BUILD_DIR"], "kiln")
+    subprocess.run([kiln_cli, "build", kjv_dir, "--quant", "int8", "-o", str(engine)], check=True, capture_output=True)
+    from_engine = LLM(engine, threads=1)
+    assert from_engine.weights == "int8"
+    from_dir = LLM(kjv_dir, quant="int8", threads=1)
+    (a,) = from_engine.generate("Genesis 1:1", greedy(20))
+    (b,) = from_dir.generate("Genesis 1:1", greedy(20))
+    assert a.outputs[0].token_ids == b.outputs[0].token_ids
+    with pytest.raises(ValueError, match="was built for .*weights int8 per output channel, not .*int4"):
+        LLM(engine, quant="int4")
+
+
+def test_profiling_records_the_load_and_every_step_by_layer(kjv_dir, tmp_path):
+    profiled = LLM(kjv_dir, threads=1, enable_profiling=True)
+    profiled.generate("Genesis 1:1", greedy(5))
+    path = tmp_path / "trace.json"
+    assert profiled.end_profiling(path) == str(path)
+    with open(path, encoding="utf-8") as f:
+        events = json.load(f)
+    steps = [e["name"] for e in events if e["cat"] == "Session" and e["name"] in ("prefill", "decode")]
+    assert steps == ["prefill"] + ["decode"] * 4
+    layers = {e["name"] for e in events if e["cat"] == "Node"}
+    assert {"model.embed_tokens", "model.layers.0.self_attn", "model.layers.3.mlp", "lm_head"} <= layers
+    assert any(e["name"] == "model_loading" for e in events)
+    assert profiled.end_profiling(tmp_path / "again.json") is None
+    assert LLM(kjv_dir, threads=1).end_profiling(tmp_path / "off.json") is None

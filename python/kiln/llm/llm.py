@@ -30,7 +30,8 @@ class LLM:
     """
 
     def __init__(self, model, quant=None, group=0, kv_cache=None, threads=None, max_model_len=None,
-                 cpu_level=None, seed=0, tokenizer=None, dtype="auto", trust_remote_code=False):
+                 cpu_level=None, seed=0, tokenizer=None, dtype="auto", trust_remote_code=False,
+                 enable_profiling=False):
         model = os.fspath(model)
         if tokenizer is not None and os.fspath(tokenizer) != model:
             raise KilnNotImplemented(f"tokenizer = {tokenizer!r} is not supported by Kiln: the tokenizer is the "
@@ -45,6 +46,7 @@ class LLM:
         options.threads = 0 if threads is None else threads
         options.context = max_model_len or 0
         options.cpu_level = cpu_level or ""
+        options.enable_profiling = bool(enable_profiling)
         self._engine = _kiln.LLM(model, options)
         self._seeds = random.Random(seed)
         self._request_ids = itertools.count()
@@ -52,6 +54,18 @@ class LLM:
 
     def get_tokenizer(self):
         return self.tokenizer
+
+    @property
+    def weights(self):
+        """How the linear layers compute: 'none' (as stored), 'int8' or 'int4'."""
+        return self._engine.weights
+
+    def end_profiling(self, path):
+        """Writes the Chrome trace recorded since loading (enable_profiling=True: the load and every
+        prefill and decode step by layer, docs/profiling.md) to `path` and stops recording; returns
+        the path, or None when profiling was off or has ended."""
+        path = os.fspath(path)
+        return path if self._engine.end_profiling(path) else None
 
     def get_default_sampling_params(self):
         """What a request without SamplingParams samples with: generation_config.json's settings
