@@ -4,7 +4,7 @@
 // Kiln, ORT, ...) so that both see the same machine state, then prints latency, GFLOP/s against
 // the measured FMA peak, the outputs' difference, and session creation time and peak RSS.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { ensureModels } from './models.mjs';
 import { kilnInputArgs, makeInputs } from './inputs.mjs';
 import { createSession, ortFeeds, ortVersion, timeRuns } from './ort_peer.mjs';
 import { count, summarize } from './stats.mjs';
-import { fixed, markdownTable, sci, textTable } from './table.mjs';
+import { fixed, printReport, sci } from './table.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -208,13 +208,7 @@ function report(opts, peak, { rows, checks, memory, loads, loadModel }) {
   sections.push([`Peak RSS during runs (creation and ${kRssRuns} runs, 1 thread; ORT's includes node's own, see the baseline below)`,
     rssColumns, memory]);
   sections.push([`Session creation and peak RSS (${loadModel}, 1 thread)`, loadColumns, loads]);
-  const lines = header(opts, peak);
-  console.log(['', ...lines, ...sections.map(([title, cols, data]) => `\n${title}\n${textTable(cols, data)}`)].join('\n'));
-  if (opts.markdown) {
-    const md = sections.map(([title, cols, data]) => `### ${title}\n\n${markdownTable(cols, data)}`);
-    writeFileSync(opts.markdown, `${[lines.join('  \n'), ...md].join('\n\n')}\n`);
-    log(`wrote ${opts.markdown}`);
-  }
+  printReport(header(opts, peak), sections, opts.markdown);
 }
 
 async function main() {

@@ -4,7 +4,7 @@
 // with --llm, the TinyLlama-shaped int4 model loaded from its .kiln beside from its GGUF file.
 // bench/engine_load.sh is the usual way in; docs/engine.md has the method and results.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { ensureModels as ensureLlmModels, ggufFile } from './llm/models.mjs';
 import { ensureModels } from './models.mjs';
 import { ortVersion } from './ort_peer.mjs';
 import { count, summarize } from './stats.mjs';
-import { fixed, markdownTable, textTable } from './table.mjs';
+import { fixed, printReport } from './table.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -155,12 +155,7 @@ function report(opts, loads, rss, llm) {
   const sections = [['Session creation', loadColumns, loads],
     ["Peak RSS of session creation and 10 runs (1 thread; ORT's process includes node's own, about 45 MB)", rssColumns, rss]];
   if (llm) sections.push(['LLM load (kiln bench-llm load_ms, 1 thread)', llmColumns, [llm]]);
-  console.log(['', ...lines, ...sections.map(([title, cols, data]) => `\n${title}\n${textTable(cols, data)}`)].join('\n'));
-  if (opts.markdown) {
-    const md = sections.map(([title, cols, data]) => `### ${title}\n\n${markdownTable(cols, data)}`);
-    writeFileSync(opts.markdown, `${[lines.join('  \n'), ...md].join('\n\n')}\n`);
-    log(`wrote ${opts.markdown}`);
-  }
+  printReport(lines, sections, opts.markdown);
 }
 
 async function main() {

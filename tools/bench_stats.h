@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/trace.h"  // json_quote, for the JSON reports
+#include "core/json_text.h"
 
 namespace kiln::cli {
 

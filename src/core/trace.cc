@@ -28,28 +28,6 @@ size_t Trace::size() const {
 
 int64_t Trace::thread_id() { return static_cast<int64_t>(::syscall(SYS_gettid)); }
 
-std::string json_quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string Trace::json() const {
   std::lock_guard lock(mutex_);
   const int64_t pid = static_cast<int64_t>(::getpid());

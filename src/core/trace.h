@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_text.h"
+
 namespace kiln {
 
 class Trace {
@@ -43,9 +45,6 @@ class Trace {
   mutable std::mutex mutex_;
   std::vector<Event> events_;
 };
-
-// `text` as a JSON string literal, quotes included.
-std::string json_quote(std::string_view text);
 
 // Times a span from construction to record(); adds it to `trace` when trace is non-null.
 class TraceSpan {

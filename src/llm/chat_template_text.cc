@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/json_text.h"
+
 namespace kiln::llm::jinja {
 namespace {
 
@@ -59,29 +61,7 @@ std::string repr_string(const std::string& s) {
   return out + quote;
 }
 
-void json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+void json_string(std::string& out, const std::string& s) { out += json_quote(s); }
 
 std::string number_str(const Json& v) {
   if (v.is_number_float()) return python_float(v.get<double>());
