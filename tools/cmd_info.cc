@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "commands.h"
@@ -84,8 +85,21 @@ std::string seconds_to_utc(int64_t seconds) {
   return text;
 }
 
-// Prints how the engine was built and returns its (optimized) model.
-ir::Model engine_info(const std::string& path) {
+// An LLM engine's weight format, files and parameters.
+void print_llm_engine(const engine::EngineFile& engine) {
+  const engine::BuildInfo& b = engine.build();
+  std::cout << "LLM weights: " << b.weight_quant;
+  if (b.weight_quant != "none") std::cout << " (group " << b.weight_group << "; 0: the format's default)";
+  std::cout << "\nfiles:";
+  for (const auto& [name, bytes] : engine.files()) std::cout << " " << name << " (" << bytes.size() << " bytes)";
+  int64_t params = 0;
+  const auto tensors = engine.tensors();
+  for (const auto& [name, t] : tensors) params += t.numel();
+  std::cout << "\nparameters: " << params << " in " << tensors.size() << " tensors, held only in their prepared form\n";
+}
+
+// Prints how the engine was built; for an ONNX engine returns its (optimized) model.
+std::optional<ir::Model> engine_info(const std::string& path) {
   const auto engine = engine::EngineFile::open(path);
   const engine::BuildInfo& b = engine->build();
   std::cout << "engine: " << path << " (" << human_bytes(engine->size()) << ", format version "
@@ -96,17 +110,23 @@ ir::Model engine_info(const std::string& path) {
   std::cout << "cpu level: " << cpu_level_name(b.cpu_level) << ", needs:";
   for (const std::string& f : b.cpu_features) std::cout << " " << f;
   std::cout << (b.cpu_features.empty() ? " nothing beyond x86-64" : "") << "\n";
+  std::cout << "prepared weights: " << human_bytes(engine->prepared_bytes()) << "\n";
+  if (!engine->has_model()) {
+    print_llm_engine(*engine);
+    return std::nullopt;
+  }
   std::cout << "optimization level: " << b.optimization_level;
   for (const std::string& p : b.disabled_passes) std::cout << ", without " << p;
   for (const auto& [name, size] : b.dim_overrides) std::cout << ", " << name << "=" << size;
-  std::cout << "\nprepared weights: " << human_bytes(engine->prepared_bytes()) << "\n";
-  if (!engine->has_model()) throw Error(ErrorCode::InvalidArgument, path + " is an LLM engine; `kiln info` reads ONNX engines");
+  std::cout << "\n";
   return engine->model();
 }
 
 void run_info(const std::string& path) {
   const bool engine = engine::is_engine_file(path);
-  const ir::Model model = engine ? engine_info(path) : onnx_io::load_model(path);
+  std::optional<ir::Model> engine_model = engine ? engine_info(path) : std::nullopt;
+  if (engine && !engine_model) return;
+  const ir::Model model = engine ? std::move(*engine_model) : onnx_io::load_model(path);
   const ir::Graph& g = model.graph;
   if (!engine) std::cout << "model: " << path << "\n";
   std::cout << "producer: " << (model.producer_name.empty() ? "(none)" : model.producer_name) << " "
