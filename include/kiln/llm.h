@@ -111,7 +111,8 @@ class LLM {
   PerplexityResult perplexity(std::string_view text, int64_t batch_tokens = 1024);
 
   // Stops profiling and writes the trace to `path`; returns false when profiling was off or ended.
-  // Generations after it are not recorded.
+  // Generations after it are not recorded, and the next one starts from an empty KV cache (a
+  // chat's earlier turns are prefilled again).
   bool end_profiling(const std::string& path);
 
  private:

@@ -140,7 +140,7 @@ class Session {
  private:
   std::shared_ptr<runtime::Plan> plan_;
   ModelMetadata metadata_;
-  SessionOptions options_;
+  std::string profile_file_prefix_;
 };
 
 }  // namespace kiln

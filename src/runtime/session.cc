@@ -125,10 +125,14 @@ std::string timestamped_profile_path(const std::string& prefix) {
 }  // namespace
 
 Session::Session(const std::string& model_path, const SessionOptions& options)
-    : plan_(open_plan(model_path, options)), metadata_(metadata_of(plan_->model())), options_(options) {}
+    : plan_(open_plan(model_path, options)),
+      metadata_(metadata_of(plan_->model())),
+      profile_file_prefix_(options.profile_file_prefix) {}
 
 Session::Session(const void* model_bytes, size_t size, const SessionOptions& options, const std::string& base_dir)
-    : plan_(open_plan(model_bytes, size, options, base_dir)), metadata_(metadata_of(plan_->model())), options_(options) {}
+    : plan_(open_plan(model_bytes, size, options, base_dir)),
+      metadata_(metadata_of(plan_->model())),
+      profile_file_prefix_(options.profile_file_prefix) {}
 
 Session::~Session() = default;
 Session::Session(Session&&) noexcept = default;
@@ -169,7 +173,7 @@ MemoryPlan Session::memory_plan(const std::map<std::string, Tensor>& feeds) cons
 }
 
 std::string Session::end_profiling(const std::string& path) {
-  const std::string target = path.empty() ? timestamped_profile_path(options_.profile_file_prefix) : path;
+  const std::string target = path.empty() ? timestamped_profile_path(profile_file_prefix_) : path;
   return plan_->end_profiling(target) ? target : "";
 }
 
