@@ -59,10 +59,12 @@ flatbuffers::Offset<fb::BuildInfo> write_build(flatbuffers::FlatBufferBuilder& b
                              info.created_unix_seconds, b.CreateString(info.weight_quant), info.weight_group);
 }
 
-void check_unique(const std::vector<std::string>& keys, const char* what) {
+template <class T>
+void check_unique(const std::vector<std::pair<std::string, T>>& entries, const char* what) {
   std::set<std::string> seen;
-  for (const std::string& k : keys)
-    if (!seen.insert(k).second) throw Error(ErrorCode::InvalidArgument, std::string(what) + " '" + k + "' is given twice");
+  for (const auto& [key, value] : entries)
+    if (!seen.insert(key).second)
+      throw Error(ErrorCode::InvalidArgument, std::string(what) + " '" + key + "' is given twice");
 }
 
 }  // namespace
@@ -73,29 +75,21 @@ void write_engine(const std::string& path, const EngineContents& contents) {
   flatbuffers::FlatBufferBuilder b(1 << 16);
   const auto build = write_build(b, contents.build);
   const auto model = contents.model ? write_model(b, *contents.model, sink) : 0;
-  std::vector<std::string> keys;
+  check_unique(contents.prepared, "prepared weights");
+  check_unique(contents.files, "file");
+  check_unique(contents.tensors, "tensor");
   std::vector<flatbuffers::Offset<fb::PreparedBlob>> prepared;
   for (const auto& [key, weights] : contents.prepared) {
-    keys.push_back(key);
     const fb::Blob blob = blobs.add(weights.data(), weights.size());
     prepared.push_back(fb::CreatePreparedBlob(b, b.CreateString(key), &blob));
   }
-  check_unique(keys, "prepared weights");
-  keys.clear();
   std::vector<flatbuffers::Offset<fb::NamedFile>> files;
   for (const auto& [name, text] : contents.files) {
-    keys.push_back(name);
     const fb::Blob blob = blobs.add(text.data(), text.size());
     files.push_back(fb::CreateNamedFile(b, b.CreateString(name), &blob));
   }
-  check_unique(keys, "file");
-  keys.clear();
   std::vector<flatbuffers::Offset<fb::TensorData>> tensors;
-  for (const auto& [name, tensor] : contents.tensors) {
-    keys.push_back(name);
-    tensors.push_back(write_tensor(b, name, tensor, sink));
-  }
-  check_unique(keys, "tensor");
+  for (const auto& [name, tensor] : contents.tensors) tensors.push_back(write_tensor(b, name, tensor, sink));
   b.Finish(fb::CreateEngine(b, build, model, b.CreateVector(prepared), b.CreateVector(files), b.CreateVector(tensors)));
 
   FileHeader header{};

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
-#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -21,7 +20,6 @@ namespace kiln::llm {
 
 struct LLM::State {
   std::string path;
-  LoadOptions options;
   kernels::KvDtype kv_dtype = kernels::KvDtype::Float32;
   int64_t context = 0;
   GenerationConfig config;
@@ -58,13 +56,14 @@ LLM::LLM(const std::string& model, const LoadOptions& options, const LoadProgres
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.path = model;
-  s.options = options;
   // Every option is checked before the weights are read.
   check_options(options);
   s.kv_dtype = kv_dtype(options);
   prepare_options(options, model);
-  s.config = load_generation_config(ModelFiles::open(model));
-  s.tokenizer = Tokenizer::load(model);
+  // The side files are read once, for the config, the tokenizer and the chat template alike.
+  const ModelFiles files = ModelFiles::open(model);
+  s.config = load_generation_config(files);
+  s.tokenizer = Tokenizer::load(files);
   if (options.enable_profiling) s.trace = std::make_unique<Trace>();
   TraceSpan loading(s.trace.get(), "model_loading", "Session");
   s.model = load_model(model, options, progress);
@@ -79,7 +78,7 @@ LLM::LLM(const std::string& model, const LoadOptions& options, const LoadProgres
   s.eos_ids = s.config.eos_token_ids;
   if (const auto eos = s.tokenizer->eos_id()) s.eos_ids.push_back(*eos);
   try {
-    s.chat_template = load_chat_template(model);
+    s.chat_template = load_chat_template(files);
   } catch (const Error&) {
     s.chat_template_error = std::current_exception();
   }
