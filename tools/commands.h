@@ -18,5 +18,6 @@ void add_chat_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
 void add_build_command(CLI::App& app);
 void add_profile_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 }  // namespace kiln::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_perplexity_command(app);
   kiln::cli::add_build_command(app);
   kiln::cli::add_profile_command(app);
+  kiln::cli::add_quantize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
