@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -184,6 +185,7 @@ struct DigitsFixture {
   TempDir folder{"quantizer_calibration"};
   Tensor images = read_npy(std::string(KILN_SOURCE_DIR) + "/models/digits/heldout_images.npy");
   ir::Model model = onnx_io::load_model(std::string(KILN_SOURCE_DIR) + "/models/digits/digits_cnn.onnx");
+  std::optional<quant::CalibrationData> samples;
 
   DigitsFixture() {
     const int64_t per_image = images.numel() / images.dim(0);
@@ -194,6 +196,7 @@ struct DigitsFixture {
       std::snprintf(name, sizeof name, "image_%05lld.npy", static_cast<long long>(i));
       write_npy((folder.path() / name).string(), one);
     }
+    samples.emplace(folder.path(), std::vector<std::string>{"image"});
   }
 
   std::vector<Tensor> run(const ir::Model& m) const {
@@ -229,7 +232,7 @@ TEST_P(QuantizeDigits, QdqModelIsWellFormedAndAgreesWithFloat) {
   DigitsFixture digits;
   quant::StaticOptions options;
   options.calibration.method = GetParam();
-  const quant::StaticResult result = quant::quantize_static(digits.model, digits.folder.path(), options);
+  const quant::StaticResult result = quant::quantize_static(digits.model, *digits.samples, options);
   const ir::Graph& g = result.model.graph;
   g.validate();
   // Op by op: every Conv and Gemm reads each of its inputs through a DequantizeLinear, whose
@@ -263,8 +266,8 @@ INSTANTIATE_TEST_SUITE_P(Methods, QuantizeDigits,
 
 TEST(QuantizeStatic, ReportRanksTensorsByError) {
   DigitsFixture digits;
-  const quant::StaticResult result = quant::quantize_static(digits.model, digits.folder.path(), {});
-  const auto errors = quant::quantization_errors(result, digits.folder.path(), 10);
+  const quant::StaticResult result = quant::quantize_static(digits.model, *digits.samples, {});
+  const auto errors = quant::quantization_errors(result, quant::CalibrationData(digits.folder.path(), {"image"}, 10));
   ASSERT_FALSE(errors.empty());
   for (size_t i = 1; i < errors.size(); ++i) EXPECT_LE(errors[i - 1].sqnr_db, errors[i].sqnr_db);
   for (const auto& e : errors) {
@@ -276,7 +279,7 @@ TEST(QuantizeStatic, ReportRanksTensorsByError) {
 TEST(QuantizeStatic, PerChannelNeedsOpset13) {
   DigitsFixture digits;
   digits.model.opset_imports[""] = 11;
-  const auto e = error_of([&] { quant::quantize_static(digits.model, digits.folder.path(), {}); });
+  const auto e = error_of([&] { quant::quantize_static(digits.model, *digits.samples, {}); });
   ASSERT_TRUE(e);
   EXPECT_NE(std::string(e->what()).find("opset 13"), std::string::npos);
 }

@@ -53,16 +53,14 @@ void quantize(const QuantizeArgs& args) {
   options.qdq.keep_float_first_last = args.keep_float_first_last;
   options.calibration.method = quant::parse_calibration_method(args.method);
   options.calibration.percentile = args.percentile;
-  options.calibration_count = args.calibration_count;
-  const quant::StaticResult result =
-      quant::quantize_static(std::move(model), args.calibration_folder, options, terminal_progress_bar());
+  const quant::CalibrationData samples(args.calibration_folder, quant::graph_input_names(model.graph), args.calibration_count);
+  const quant::StaticResult result = quant::quantize_static(std::move(model), samples, options, terminal_progress_bar());
   onnx_io::save_model(result.model, args.output);
   std::cout << args.model << ": " << before << " nodes -> " << args.output << ": " << result.model.graph.nodes.size()
             << " nodes (" << result.plan.quantized_nodes.size() << " quantized, "
             << quant::calibration_method_name(options.calibration.method) << " calibration)\n";
   if (args.report > 0)
-    print_report(quant::quantization_errors(result, args.calibration_folder, args.calibration_count, terminal_progress_bar()),
-                 args.report);
+    print_report(quant::quantization_errors(result, samples, terminal_progress_bar()), args.report);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@ for onnxruntime runs with ``import kiln as ort``; ``kiln.llm`` runs Llama-family
 of vLLM's ``LLM``.
 """
 
-from kiln import llm
+from kiln import llm, quantization
 from kiln._kiln import __version__
 from kiln.errors import (
     Fail,
@@ -45,4 +45,5 @@ __all__ = [
     "get_available_providers",
     "get_device",
     "llm",
+    "quantization",
 ]

@@ -9,5 +9,6 @@ namespace py = pybind11;
 
 void bind_session(py::module_& m);  // kiln/session.h
 void bind_llm(py::module_& m);      // kiln/llm.h
+void bind_quantization(py::module_& m);  // kiln/quantization.h
 
 }  // namespace kiln::python

@@ -27,7 +27,7 @@ struct Extremes {
 
 // Runs the plan on every sample, handing each requested tensor's values to `visit`.
 template <class Visit>
-void run_samples(const runtime::Plan& plan, const std::vector<std::string>& names, const CalibrationData& data,
+void run_samples(const runtime::Plan& plan, const std::vector<std::string>& names, const CalibrationSamples& data,
                  std::string_view stage, const CalibrationProgress& progress, Visit&& visit) {
   for (int64_t s = 0; s < data.size(); ++s) {
     std::vector<Tensor> outputs;
@@ -56,7 +56,7 @@ ir::Model with_outputs(ir::Model model, const std::vector<std::string>& tensors)
 }
 
 std::map<std::string, TensorRange> calibrate(const ir::Model& model, const std::vector<std::string>& tensors,
-                                             const CalibrationData& data, const CalibrationOptions& options,
+                                             const CalibrationSamples& data, const CalibrationOptions& options,
                                              const CalibrationProgress& progress) {
   std::map<std::string, TensorRange> ranges;
   std::vector<std::string> computed;

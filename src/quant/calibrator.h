@@ -32,7 +32,7 @@ using CalibrationProgress = std::function<void(std::string_view stage, int64_t d
 // The range each of `tensors` is quantized over. A tensor that is an initializer gets the
 // extremes of its values; the others are read from runs of `model` on every sample.
 std::map<std::string, TensorRange> calibrate(const ir::Model& model, const std::vector<std::string>& tensors,
-                                             const CalibrationData& data, const CalibrationOptions& options,
+                                             const CalibrationSamples& data, const CalibrationOptions& options,
                                              const CalibrationProgress& progress = {});
 
 // A Model that computes `tensors` as graph outputs besides its own: what calibration and the

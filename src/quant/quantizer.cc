@@ -15,12 +15,6 @@ namespace {
 // Level 1 only: its rewrites keep standard ONNX ops, which the quantized model must hold.
 void basic_optimizations(ir::Model& model) { passes::optimize(model, {1, detected_cpu_level(), {}}); }
 
-std::vector<std::string> graph_input_names(const ir::Graph& graph) {
-  std::vector<std::string> names;
-  for (const ir::Value& input : graph.inputs) names.push_back(input.name);
-  return names;
-}
-
 std::string describe_producer(const ir::Graph& graph, const std::string& tensor) {
   for (const ir::Node& node : graph.nodes)
     if (std::find(node.outputs.begin(), node.outputs.end(), tensor) != node.outputs.end()) return node.describe();
@@ -33,13 +27,18 @@ struct ErrorSums {
 
 }  // namespace
 
-StaticResult quantize_static(ir::Model model, const std::filesystem::path& calibration_folder, const StaticOptions& options,
+std::vector<std::string> graph_input_names(const ir::Graph& graph) {
+  std::vector<std::string> names;
+  for (const ir::Value& input : graph.inputs) names.push_back(input.name);
+  return names;
+}
+
+StaticResult quantize_static(ir::Model model, const CalibrationSamples& samples, const StaticOptions& options,
                              const CalibrationProgress& progress) {
   basic_optimizations(model);
   StaticResult result;
   result.plan = plan_qdq(model.graph, options.qdq);
-  const CalibrationData data(calibration_folder, graph_input_names(model.graph), options.calibration_count);
-  const auto ranges = calibrate(model, result.plan.calibrated, data, options.calibration, progress);
+  const auto ranges = calibrate(model, result.plan.calibrated, samples, options.calibration, progress);
   result.float_model = model;
   insert_qdq(model, result.plan, activation_params(result.plan, ranges, options.qdq.activation_type));
   result.model = std::move(model);
@@ -52,15 +51,14 @@ ir::Model quantize_dynamic_model(ir::Model model, const DynamicOptions& options)
   return model;
 }
 
-std::vector<TensorError> quantization_errors(const StaticResult& result, const std::filesystem::path& calibration_folder,
-                                             int64_t calibration_count, const CalibrationProgress& progress) {
+std::vector<TensorError> quantization_errors(const StaticResult& result, const CalibrationSamples& data,
+                                             const CalibrationProgress& progress) {
   std::vector<std::string> tensors = result.plan.calibrated;
   for (const auto& [name, source] : result.plan.shared) tensors.push_back(name);
   std::erase_if(tensors, [&](const std::string& t) { return result.float_model.graph.initializers.count(t) != 0; });
   std::vector<std::string> dequantized;
   for (const std::string& t : tensors) dequantized.push_back(dequantized_name(t));
 
-  const CalibrationData data(calibration_folder, graph_input_names(result.float_model.graph), calibration_count);
   const runtime::Plan reference(with_outputs(result.float_model, tensors), SessionOptions{});
   const runtime::Plan quantized(with_outputs(result.model, dequantized), SessionOptions{});
   std::vector<ErrorSums> sums(tensors.size());

@@ -6,7 +6,6 @@
 // BatchNormalization folded into Conv), so that each quantized weight is the one that runs.
 #pragma once
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -20,7 +19,6 @@ namespace kiln::quant {
 struct StaticOptions {
   QdqOptions qdq;
   CalibrationOptions calibration;
-  int64_t calibration_count = 0;  // samples used; 0: all in the folder
 };
 
 // Per quantized tensor: how far the quantized model's value (its DequantizeLinear output) is from
@@ -38,16 +36,18 @@ struct StaticResult {
   QdqPlan plan;
 };
 
-// Quantizes `model` (as loaded) with activation ranges calibrated on the samples in
-// `calibration_folder` (calibration_data.h).
-StaticResult quantize_static(ir::Model model, const std::filesystem::path& calibration_folder, const StaticOptions& options,
+// Quantizes `model` (as loaded) with activation ranges calibrated on `samples`.
+StaticResult quantize_static(ir::Model model, const CalibrationSamples& samples, const StaticOptions& options,
                              const CalibrationProgress& progress = {});
 
 // Dynamic quantization after the same basic optimizations.
 ir::Model quantize_dynamic_model(ir::Model model, const DynamicOptions& options);
 
 // The error of every quantized activation of `result`, worst (lowest SQNR) first.
-std::vector<TensorError> quantization_errors(const StaticResult& result, const std::filesystem::path& calibration_folder,
-                                             int64_t calibration_count, const CalibrationProgress& progress = {});
+std::vector<TensorError> quantization_errors(const StaticResult& result, const CalibrationSamples& samples,
+                                             const CalibrationProgress& progress = {});
+
+// The names of the model's inputs, which calibration samples are keyed by.
+std::vector<std::string> graph_input_names(const ir::Graph& graph);
 
 }  // namespace kiln::quant
