@@ -4,7 +4,7 @@
 // Kiln, ORT, ...) so that both see the same machine state, then prints latency, GFLOP/s against
 // the measured FMA peak, the outputs' difference, and session creation time and peak RSS.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ const USAGE = `usage: bench/run.sh [options]   (or: node bench/compare.mjs [opti
   --cpu-levels       also check Kiln's outputs at each of ${CPU_LEVELS.join(', ')}
   --ort-no-spin      turn ORT's intra-op spinning off (default: ORT's default, spinning on)
   --kiln-spin-us N   let Kiln's idle threads poll N microseconds before sleeping (default 0: Kiln's default)
+  --int8 MODE        quantize each model with \`kiln quantize\` first (static: QDQ calibrated on 8 random
+                     inputs; dynamic) and run the INT8 model in both engines (docs/quantization.md)
   --markdown FILE    also write the tables as Markdown (for docs/benchmarks.md)
   --build DIR        Kiln's build folder (default: build)`;
 
@@ -39,7 +41,7 @@ function parseOptions() {
       models: { type: 'string' }, threads: { type: 'string' }, rounds: { type: 'string' },
       runs: { type: 'string' }, warmup: { type: 'string' }, quick: { type: 'boolean' },
       'cpu-levels': { type: 'boolean' }, 'ort-no-spin': { type: 'boolean' }, 'kiln-spin-us': { type: 'string' },
-      markdown: { type: 'string' },
+      markdown: { type: 'string' }, int8: { type: 'string' },
       build: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,7 +53,9 @@ function parseOptions() {
   const unknown = models.filter((m) => !MODELS.includes(m));
   if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${MODELS.join(', ')}`);
   const build = resolve(v.build ?? join(ROOT, 'build'));
+  if (v.int8 && !['static', 'dynamic'].includes(v.int8)) throw new Error(`--int8 takes static or dynamic, not ${v.int8}`);
   return {
+    int8: v.int8,
     models,
     threads: (v.threads ?? '1,2').split(',').map((t) => count('threads', t, 1)),
     rounds: count('rounds', v.rounds, v.quick ? 2 : 5),
@@ -68,6 +72,28 @@ function parseOptions() {
 }
 
 const log = (text) => process.stderr.write(`${text}\n`);
+
+const kCalibrationSamples = 8;
+
+// The model quantized by Kiln's quantizer (static: calibrated on random inputs of other seeds
+// than the measured ones), written beside the float model once.
+function quantizedModel(opts, name, info, tmp) {
+  const model = join(opts.modelDir, `${name}.int8-${opts.int8}.onnx`);
+  if (existsSync(model)) return model;
+  const args = ['quantize', join(opts.modelDir, `${name}.onnx`), '-o', model];
+  if (opts.int8 === 'dynamic') {
+    args.push('--dynamic');
+  } else {
+    const folder = mkdtempSync(join(tmp, `${name}-calibration-`));
+    for (let sample = 0; sample < kCalibrationSamples; ++sample)
+      for (const input of makeInputs(info, tmp, 100 + sample))
+        renameSync(input.file, join(folder, `${input.name}_${sample}.npy`));
+    args.push('--calib', folder);
+  }
+  log(`${name}: kiln ${args.join(' ')}`);
+  execFileSync(opts.kiln, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return model;
+}
 
 // GFLOP/s peak per thread count: the faster of the zmm and ymm measurements.
 function measurePeak(opts) {
@@ -198,6 +224,7 @@ function header(opts, peak) {
     `Kiln ${git || '(unknown commit)'}${opts.kilnSpinUs ? ` (threads spin ${opts.kilnSpinUs} us)` : ''} against ${ort}, ${new Date().toISOString().slice(0, 10)}`,
     `${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} logical CPUs; FP32 FMA peak GFLOP/s: ${peaks}`,
     `batch 1, ${opts.rounds} rounds x ${opts.runs} runs per engine, alternating, ${opts.warmup} warm-up runs first`,
+    ...(opts.int8 ? [`INT8: each model quantized by \`kiln quantize\` (${opts.int8}); both engines run that file`] : []),
   ];
 }
 
@@ -224,8 +251,8 @@ async function main() {
   const memory = [];
   try {
     for (const name of opts.models) {
-      const model = join(opts.modelDir, `${name}.onnx`);
       const info = JSON.parse(readFileSync(join(opts.modelDir, `${name}.json`), 'utf8'));
+      const model = opts.int8 ? quantizedModel(opts, name, info, tmp) : join(opts.modelDir, `${name}.onnx`);
       const inputs = makeInputs(info, tmp);
       log(`${name}: checking outputs`);
       const modelChecks = (await accuracy(opts, model, inputs)).map((c) => ({ model: name, ...c }));
