@@ -8,6 +8,10 @@
 namespace kiln::quantization {
 namespace {
 
+static_assert(static_cast<int>(CalibrationMethod::Entropy) == static_cast<int>(quant::CalibrationMethod::Entropy) &&
+                  static_cast<int>(CalibrationMethod::Percentile) == static_cast<int>(quant::CalibrationMethod::Percentile),
+              "the public and internal calibration methods are listed in the same order");
+
 quant::StaticOptions internal_options(const StaticOptions& options) {
   quant::StaticOptions o;
   o.calibration.method = static_cast<quant::CalibrationMethod>(options.method);
