@@ -14,6 +14,7 @@ packages=(
   python3-numpy python3-torch python3-torchvision # exporting reference models (ResNet-18) in tests
   pybind11-dev python3-dev                        # the Python package kiln (docs/python.md)
   python3-pytest python3-onnx                     # its tests, which build small models with onnx.helper
+  dataset-fashion-mnist                           # models/fashion_mnist: INT8 accuracy (docs/quantization.md)
 )
 
 missing=()
