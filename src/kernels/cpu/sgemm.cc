@@ -4,6 +4,7 @@
 #include <new>
 
 #include "core/aligned_buffer.h"
+#include "kernels/cpu/gemm_partition.h"
 #include "kernels/cpu/sgemm_microkernel.h"
 #include "kiln/error.h"
 
@@ -11,11 +12,6 @@ namespace kiln::kernels {
 namespace {
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-// A rectangle of C in whole tiles (edges may hold partial tiles), computed by one thread.
-struct Block {
-  int64_t i_begin, i_end, j_begin, j_end;
-};
 
 struct GemmProblem {
   const GemmIsa& isa;
@@ -38,7 +34,7 @@ AlignedBuffer<float>& scratch_a() {
   return buffer;
 }
 
-void compute_block(const GemmProblem& p, const Block& block) {
+void compute_block(const GemmProblem& p, const GemmBlock& block) {
   const GemmIsa& isa = p.isa;
   const int64_t mr = isa.mr, nr = isa.nr;
   const auto* packed_a = std::get_if<const PackedMatrix*>(&p.a);
@@ -102,30 +98,6 @@ void compute_block(const GemmProblem& p, const Block& block) {
       }
     }
   }
-}
-
-// Splits C into one block per thread along M or N. Every thread reads all of the side that is not
-// split (and packs it, if it is not pre-packed), so the larger side is split: A is M x K and B is
-// K x N, so that is N when N > M. A MatMul over 128 tokens against 768 x 3072 weights then has each
-// thread stream half of the weights rather than all of them. A side with too few tiles to give
-// each thread one is not split.
-std::vector<Block> partition(const GemmProblem& p, int threads) {
-  const int64_t m_tiles = (p.M + p.isa.mr - 1) / p.isa.mr, n_tiles = (p.N + p.isa.nr - 1) / p.isa.nr;
-  const double flops = 2.0 * static_cast<double>(p.M) * static_cast<double>(p.N) * static_cast<double>(p.K);
-  // Below ~100 kFLOP a thread hand-off costs more than it saves.
-  if (threads <= 1 || flops < 1e5) return {{0, p.M, 0, p.N}};
-  const bool n_larger = p.N > p.M;
-  const int64_t larger_tiles = n_larger ? n_tiles : m_tiles, smaller_tiles = n_larger ? m_tiles : n_tiles;
-  const bool split_n = (larger_tiles >= threads || larger_tiles >= smaller_tiles) == n_larger;
-  const int64_t tiles = split_n ? n_tiles : m_tiles, tile = split_n ? p.isa.nr : p.isa.mr;
-  const int64_t extent = split_n ? p.N : p.M;
-  const int64_t parts = std::min<int64_t>(threads, tiles);
-  std::vector<Block> blocks;
-  for (int64_t t = 0; t < parts; ++t) {
-    const int64_t begin = tiles * t / parts * tile, end = std::min(extent, tiles * (t + 1) / parts * tile);
-    blocks.push_back(split_n ? Block{0, p.M, begin, end} : Block{begin, end, 0, p.N});
-  }
-  return blocks;
 }
 
 }  // namespace
@@ -197,14 +169,8 @@ void sgemm(CpuLevel level, int64_t M, int64_t N, int64_t K, const GemmA& a, cons
   if (const auto* pa = std::get_if<const PackedMatrix*>(&a)) check_packed(*pa, M, K, "A");
   if (const auto* pb = std::get_if<const PackedMatrix*>(&b)) check_packed(*pb, K, N, "B");
   const GemmProblem problem{gemm_isa(level), M, N, K, a, b, c, ldc, epilogue};
-  const std::vector<Block> blocks = partition(problem, pool ? pool->size() : 1);
-  if (blocks.size() == 1) {
-    compute_block(problem, blocks[0]);
-    return;
-  }
-  pool->parallel_for(static_cast<int64_t>(blocks.size()), [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) compute_block(problem, blocks[static_cast<size_t>(t)]);
-  });
+  for_each_gemm_block(M, N, K, problem.isa.mr, problem.isa.nr, pool,
+                      [&](const GemmBlock& block) { compute_block(problem, block); });
 }
 
 }  // namespace kiln::kernels
