@@ -68,7 +68,7 @@ int FoldConstants::run(ir::Model& model) const {
   // In topological order, so that a chain of constant nodes folds in one round.
   for (size_t index : g.topological_order()) {
     const ir::Node& node = g.nodes[index];
-    if (!foldable(g, node)) continue;
+    if (is_op(node, "DequantizeLinear") != (mode_ == Mode::DequantizeOnly) || !foldable(g, node)) continue;
     auto outputs = evaluate(model, node, cpu_level_, pool);
     if (!outputs) continue;
     size_t result_bytes = 0;

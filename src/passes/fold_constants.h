@@ -4,6 +4,11 @@
 // stay. So does a node its kernel rejects (the run reports that error with its context), and one
 // whose outputs would take more than kMaxGrowthBytes beyond its inputs: a ConstantOfShape or Expand
 // that makes a large tensor from a small one is cheaper to recompute than to keep.
+//
+// DequantizeLinear of a constant (a QDQ model's int8 weights and int32 biases) is the exception
+// that keeps QDQ node units whole: level 1 leaves it for level 2's FuseQdqProducts, which takes the
+// integer weights into an int8 kernel, and FoldDequantizedWeights (this pass in its second mode, last
+// in level 2) folds those that no fusion took, so that no run dequantizes a weight.
 #pragma once
 
 #include <cstdint>
@@ -17,12 +22,20 @@ class FoldConstants final : public GraphPass {
  public:
   static constexpr int64_t kMaxGrowthBytes = int64_t{16} << 20;
 
-  explicit FoldConstants(CpuLevel cpu_level) : cpu_level_(cpu_level) {}
-  const char* name() const override { return "FoldConstants"; }
+  enum class Mode {
+    AllButDequantize,  // FoldConstants: every foldable node but DequantizeLinear
+    DequantizeOnly,    // FoldDequantizedWeights: only DequantizeLinear
+  };
+
+  explicit FoldConstants(CpuLevel cpu_level, Mode mode = Mode::AllButDequantize) : cpu_level_(cpu_level), mode_(mode) {}
+  const char* name() const override {
+    return mode_ == Mode::AllButDequantize ? "FoldConstants" : "FoldDequantizedWeights";
+  }
   int run(ir::Model& model) const override;
 
  private:
   CpuLevel cpu_level_;
+  Mode mode_;
 };
 
 }  // namespace kiln::passes

@@ -26,6 +26,7 @@
 #include "passes/fuse_layer_norm.h"
 #include "passes/fuse_matmul_bias.h"
 #include "passes/fuse_nchwc_pointwise_depthwise.h"
+#include "passes/fuse_qdq_products.h"
 #include "passes/fuse_rms_norm.h"
 #include "passes/fuse_silu.h"
 #include "passes/fuse_skip_layer_norm.h"
@@ -59,6 +60,8 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     passes.push_back(std::make_unique<EliminateDeadCode>());
   }
   if (level == 2) {
+    // First: the float fusions below would take a product out of its QDQ node unit.
+    passes.push_back(std::make_unique<FuseQdqProducts>());
     passes.push_back(std::make_unique<FuseLayerNorm>());
     passes.push_back(std::make_unique<FuseRmsNorm>());
     passes.push_back(std::make_unique<FuseGelu>());
@@ -74,8 +77,11 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     // The residual Add must be fused before the activation: FusedConv adds Z before activating,
     // so once an activation is in, no Add can follow it in.
     passes.push_back(std::make_unique<FuseConvAdd>());
-    // Last: takes kiln.Gelu and kiln.Silu into the epilogues as well as the ONNX activations.
+    // Takes kiln.Gelu and kiln.Silu into the epilogues as well as the ONNX activations.
     passes.push_back(std::make_unique<FuseActivation>());
+    // Last: the quantized weights that no int8 fusion took, dequantized once here rather than by
+    // every run (level 1 kept them for FuseQdqProducts).
+    passes.push_back(std::make_unique<FoldConstants>(cpu_level, FoldConstants::Mode::DequantizeOnly));
   }
   if (level == 3) {
     // After every fusion: NchwcConv takes FusedConv's residual and activation as they are, and a

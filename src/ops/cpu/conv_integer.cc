@@ -1,10 +1,16 @@
-// ConvInteger and QLinearConv: 8-bit convolutions on kernels::compute_conv_integer, which
-// accumulates in int32, with Conv's attributes and shape checks. QLinearConv then requantizes each
-// output channel's sums plus its int32 bias with multiplier x_scale * w_scale / y_scale.
+// ConvInteger and QLinearConv: 8-bit convolutions accumulated in int32, with Conv's attributes and
+// shape checks. QLinearConv then requantizes each output channel's sums plus its int32 bias with
+// multiplier x_scale * w_scale / y_scale.
+//
+// With constant 2-D weights (and weight zero points) the weights are packed once and the
+// convolution runs on the int8 GEMM (kernels/cpu/qconv.h); otherwise on the scalar reference
+// kernels::compute_conv_integer, which is also the fast path's test oracle.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kernels/cpu/conv_ref.h"
+#include "kernels/cpu/qconv.h"
 #include "kernels/cpu/quant_ref.h"
 #include "ops/cpu/conv_shape.h"
 #include "ops/cpu/quant_params.h"
@@ -14,8 +20,8 @@
 namespace kiln::ops {
 namespace {
 
-// The int32 convolution of X and W minus their zero points: X's is a single value, W's a single
-// value or one per output channel. Absent zero points are 0.
+// The int32 convolution of X and W minus their zero points by the reference: X's is a single
+// value, W's a single value or one per output channel. Absent zero points are 0.
 Tensor convolve_integers(const kernels::ConvShape& shape, const Tensor& x, const Tensor* x_zero_point, const Tensor& w,
                          const Tensor* w_zero_point, ThreadPool& pool) {
   const int32_t x_zero = read_zero_points(x_zero_point, x.dtype(), 1, "x_zero_point")[0];
@@ -31,26 +37,49 @@ Tensor convolve_integers(const kernels::ConvShape& shape, const Tensor& x, const
   return y;
 }
 
+// The weights packed for the int8 GEMM when W (input w_index) and its zero point (zp_index) are
+// constants of a 2-D convolution; nullopt otherwise.
+std::optional<kernels::PreparedQConv> prepare(const KernelInfo& info, const ConvAttributes& attributes, size_t w_index,
+                                              size_t zp_index) {
+  const Tensor* w = info.constant_input(w_index);
+  const Tensor* zp = info.has_input(zp_index) ? info.constant_input(zp_index) : nullptr;
+  if (!w || w->rank() != 4 || (info.has_input(zp_index) && !zp) || w->dim(0) % attributes.groups != 0) return std::nullopt;
+  if (w->dtype() != DType::UInt8 && w->dtype() != DType::Int8) return std::nullopt;
+  const int64_t channels = w->dim(0);
+  const std::vector<int32_t> zero_points = read_zero_points(zp, w->dtype(), zp && zp->numel() > 1 ? channels : 1, "w_zero_point");
+  return kernels::PreparedQConv(info.cpu_level(), channels, w->dim(1), attributes.groups, w->dim(2), w->dim(3), w->raw(),
+                                w->dtype() == DType::Int8, zero_points, info.weights());
+}
+
 class ConvIntegerKernel final : public OpKernel {
  public:
-  explicit ConvIntegerKernel(const KernelInfo& info) : attributes_(read_conv_attributes(info)) {}
+  explicit ConvIntegerKernel(const KernelInfo& info)
+      : attributes_(read_conv_attributes(info)), prepared_(prepare(info, attributes_, 1, 3)) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     const Tensor& w = ctx.input(1);
+    const Tensor* x_zero_point = ctx.has_input(2) ? &ctx.input(2) : nullptr;
     const kernels::ConvShape shape = make_conv_shape(attributes_, x, w, nullptr, false);
-    ctx.set_output(0, convolve_integers(shape, x, ctx.has_input(2) ? &ctx.input(2) : nullptr, w,
-                                        ctx.has_input(3) ? &ctx.input(3) : nullptr, ctx.pool()));
+    if (!prepared_ || !kernels::PreparedQConv::supports(shape)) {
+      ctx.set_output(0, convolve_integers(shape, x, x_zero_point, w, ctx.has_input(3) ? &ctx.input(3) : nullptr, ctx.pool()));
+      return;
+    }
+    const int32_t x_zero = read_zero_points(x_zero_point, x.dtype(), 1, "x_zero_point")[0];
+    Tensor& y = ctx.allocate_output(0, DType::Int32, conv_output_shape(shape, false));
+    prepared_->run(shape, x.raw(), x.dtype() == DType::Int8, x_zero, {y.data<int32_t>(), {}}, ctx.pool());
   }
 
  private:
   ConvAttributes attributes_;
+  std::optional<kernels::PreparedQConv> prepared_;
 };
 KILN_KERNEL(ConvIntegerKernel, {.op = "ConvInteger", .since = 10, .types = QuantizedTypes::dtypes()});
 
 class QLinearConvKernel final : public OpKernel {
  public:
-  explicit QLinearConvKernel(const KernelInfo& info) : attributes_(read_conv_attributes(info)) {}
+  explicit QLinearConvKernel(const KernelInfo& info)
+      : attributes_(read_conv_attributes(info)), prepared_(prepare(info, attributes_, 3, 5)) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
@@ -68,10 +97,22 @@ class QLinearConvKernel final : public OpKernel {
     const int32_t y_zero = read_zero_points(&y_zero_point, y_dtype, 1, "y_zero_point")[0];
     std::vector<float> multipliers(static_cast<size_t>(channels));
     for (size_t m = 0; m < multipliers.size(); ++m) multipliers[m] = x_scale * w_scales[m] / y_scale;
+    const int32_t* pbias = bias ? bias->data<int32_t>() : nullptr;
 
+    if (prepared_ && kernels::PreparedQConv::supports(shape)) {
+      const int32_t x_zero = read_zero_points(&ctx.input(2), x.dtype(), 1, "x_zero_point")[0];
+      Tensor& y = ctx.allocate_output(0, y_dtype, conv_output_shape(shape, false));
+      kernels::Requantization requantize{pbias, multipliers.data(), 1, y_zero};
+      kernels::PreparedQConv::Output output{static_cast<uint8_t*>(nullptr), requantize};
+      if (y_dtype == DType::Int8)
+        output.y = y.data<int8_t>();
+      else
+        output.y = y.data<uint8_t>();
+      prepared_->run(shape, x.raw(), x.dtype() == DType::Int8, x_zero, output, ctx.pool());
+      return;
+    }
     const Tensor acc = convolve_integers(shape, x, &ctx.input(2), w, &ctx.input(5), ctx.pool());
     const int32_t* pacc = acc.data<int32_t>();
-    const int32_t* pbias = bias ? bias->data<int32_t>() : nullptr;
     const int64_t positions = shape.geometry.output_size();
     QuantizedTypes::dispatch(y_dtype, [&](auto tag) {
       using Q = typename decltype(tag)::type;
@@ -89,6 +130,7 @@ class QLinearConvKernel final : public OpKernel {
 
  private:
   ConvAttributes attributes_;
+  std::optional<kernels::PreparedQConv> prepared_;
 };
 KILN_KERNEL(QLinearConvKernel, {.op = "QLinearConv", .since = 10, .types = QuantizedTypes::dtypes()});
 

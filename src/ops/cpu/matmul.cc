@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "kernels/cpu/sgemm.h"
 #include "ops/cpu/fused_activation.h"
 #include "ops/cpu/quant_params.h"
+#include "ops/cpu/quantized_matrix.h"
 #include "ops/cpu/same_dtype.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
@@ -275,10 +278,35 @@ class IntegerMatMul {
   std::vector<int32_t> a_zero_points_, b_zero_points_;
 };
 
+// A by a prepared constant B on the int8 GEMM: A's rows (any leading dims) against B [K, N], when
+// A's zero point is a single value. Returns false, computing nothing, otherwise.
+bool run_prepared(CpuLevel level, const std::optional<kernels::PackedQuantWeights>& b, KernelContext& ctx,
+                  size_t a_zero_input, const std::function<kernels::QGemmEpilogue(const Shape& y_shape)>& epilogue) {
+  const Tensor& a = ctx.input(0);
+  if (!b || a.rank() == 0 || a.dim(a.rank() - 1) != b->rows()) return false;
+  const Tensor* a_zero_point = ctx.has_input(a_zero_input) ? &ctx.input(a_zero_input) : nullptr;
+  if (a_zero_point && a_zero_point->numel() != 1) return false;
+  const int32_t zero = read_zero_points(a_zero_point, a.dtype(), 1, "a_zero_point")[0];
+  Shape shape = a.shape();
+  shape.back() = b->cols();
+  const kernels::QGemmEpilogue e = epilogue(shape);
+  const UnsignedRows rows = unsigned_rows(a, zero, unsigned_rows_scratch(a.numel()));
+  kernels::qgemm(level, a.numel() / b->rows(), rows.data, b->rows(), rows.zero_point, *b, e, &ctx.pool());
+  return true;
+}
+
 class MatMulIntegerKernel final : public OpKernel {
  public:
-  explicit MatMulIntegerKernel(const KernelInfo&) {}
+  explicit MatMulIntegerKernel(const KernelInfo& info)
+      : level_(info.cpu_level()), b_(pack_constant_matrix(info, 1, 3, false)) {}
   void compute(KernelContext& ctx) const override {
+    const bool prepared = run_prepared(level_, b_, ctx, 2, [&](const Shape& shape) {
+      kernels::QGemmEpilogue e;
+      e.c = ctx.allocate_output(0, DType::Int32, shape).data<int32_t>();
+      e.ldc = shape.back();
+      return e;
+    });
+    if (prepared) return;
     const IntegerMatMul product(ctx, 0, 2, 1, 3);
     const MatMulPlan& plan = product.plan();
     int32_t* py = ctx.allocate_output(0, DType::Int32, plan.out).data<int32_t>();
@@ -288,6 +316,10 @@ class MatMulIntegerKernel final : public OpKernel {
       });
     });
   }
+
+ private:
+  CpuLevel level_;
+  std::optional<kernels::PackedQuantWeights> b_;
 };
 KILN_KERNEL(MatMulIntegerKernel, {.op = "MatMulInteger", .since = 10, .types = QuantizedTypes::dtypes()});
 
@@ -295,8 +327,31 @@ KILN_KERNEL(MatMulIntegerKernel, {.op = "MatMulInteger", .since = 10, .types = Q
 // a_scale per row and b_scale per column when they are not single values.
 class QLinearMatMulKernel final : public OpKernel {
  public:
-  explicit QLinearMatMulKernel(const KernelInfo&) {}
+  explicit QLinearMatMulKernel(const KernelInfo& info)
+      : level_(info.cpu_level()), b_(pack_constant_matrix(info, 3, 5, false)) {}
   void compute(KernelContext& ctx) const override {
+    if (b_ && ctx.input(1).numel() == 1) {
+      const int64_t N = b_->cols();
+      const float a_scale = read_scales(ctx.input(1), 1, "a_scale")[0];
+      const std::vector<float> b_scales = read_scales(ctx.input(4), ctx.input(4).numel() == 1 ? 1 : N, "b_scale");
+      const float y_scale = read_scales(ctx.input(6), 1, "y_scale")[0];
+      const Tensor& y_zero_point = ctx.input(7);
+      std::vector<float> multipliers(b_scales.size());
+      for (size_t j = 0; j < multipliers.size(); ++j) multipliers[j] = a_scale * b_scales[j] / y_scale;
+      const bool prepared = run_prepared(level_, b_, ctx, 2, [&](const Shape& shape) {
+        kernels::QGemmEpilogue e;
+        Tensor& y = ctx.allocate_output(0, y_zero_point.dtype(), shape);
+        if (y.dtype() == DType::Int8)
+          e.c = y.data<int8_t>();
+        else
+          e.c = y.data<uint8_t>();
+        e.ldc = N;
+        e.requantize = {nullptr, multipliers.data(), multipliers.size() > 1 ? 1 : 0,
+                        read_zero_points(&y_zero_point, y_zero_point.dtype(), 1, "y_zero_point")[0]};
+        return e;
+      });
+      if (prepared) return;
+    }
     const IntegerMatMul product(ctx, 0, 2, 3, 5);
     const MatMulPlan& plan = product.plan();
     const std::vector<float> a_scales = operand_scales(ctx.input(1), plan, Operand::A, "a_scale");
@@ -325,6 +380,10 @@ class QLinearMatMulKernel final : public OpKernel {
       });
     });
   }
+
+ private:
+  CpuLevel level_;
+  std::optional<kernels::PackedQuantWeights> b_;
 };
 KILN_KERNEL(QLinearMatMulKernel, {.op = "QLinearMatMul", .since = 10, .types = QuantizedTypes::dtypes()});
 

@@ -4,10 +4,12 @@
 // supported.
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/quant_ref.h"
+#include "kernels/cpu/quantize_linear.h"
 #include "ops/cpu/quant_params.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
@@ -67,7 +69,7 @@ DType read_output_dtype(const KernelInfo& info) {
 class QuantizeLinearKernel final : public OpKernel {
  public:
   explicit QuantizeLinearKernel(const KernelInfo& info)
-      : attributes_(read_quantization_attributes(info)), output_dtype_(read_output_dtype(info)) {}
+      : attributes_(read_quantization_attributes(info)), output_dtype_(read_output_dtype(info)), level_(info.cpu_level()) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
@@ -85,6 +87,9 @@ class QuantizeLinearKernel final : public OpKernel {
         const In* px = x.data<In>();
         Q* py = ctx.allocate_output(0, y_dtype, x.shape()).template data<Q>();
         for_element_chunks(ctx.pool(), x.numel(), [&](int64_t begin, int64_t end) {
+          if constexpr (std::is_same_v<In, float>)
+            if (q.layout.channels == 1)
+              return kernels::quantize_per_tensor(level_, px + begin, py + begin, end - begin, q.scales[0], q.zero_points[0]);
           kernels::quantize_linear_ref(px, py, begin, end, q.layout, q.scales.data(), q.zero_points.data());
         });
       });
@@ -94,12 +99,14 @@ class QuantizeLinearKernel final : public OpKernel {
  private:
   QuantizationAttributes attributes_;
   DType output_dtype_;
+  CpuLevel level_;
 };
 KILN_KERNEL(QuantizeLinearKernel, {.op = "QuantizeLinear", .since = 10, .types = {DType::Float32, DType::Int32}});
 
 class DequantizeLinearKernel final : public OpKernel {
  public:
-  explicit DequantizeLinearKernel(const KernelInfo& info) : attributes_(read_quantization_attributes(info)) {}
+  explicit DequantizeLinearKernel(const KernelInfo& info)
+      : attributes_(read_quantization_attributes(info)), level_(info.cpu_level()) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
@@ -111,6 +118,9 @@ class DequantizeLinearKernel final : public OpKernel {
       const Q* px = x.data<Q>();
       float* py = ctx.allocate_output(0, DType::Float32, x.shape()).template data<float>();
       for_element_chunks(ctx.pool(), x.numel(), [&](int64_t begin, int64_t end) {
+        if constexpr (!std::is_same_v<Q, int32_t>)
+          if (q.layout.channels == 1)
+            return kernels::dequantize_per_tensor(level_, px + begin, py + begin, end - begin, q.scales[0], q.zero_points[0]);
         kernels::dequantize_linear_ref(px, py, begin, end, q.layout, q.scales.data(), q.zero_points.data());
       });
     });
@@ -118,13 +128,14 @@ class DequantizeLinearKernel final : public OpKernel {
 
  private:
   QuantizationAttributes attributes_;
+  CpuLevel level_;
 };
 KILN_KERNEL(DequantizeLinearKernel,
             {.op = "DequantizeLinear", .since = 10, .types = {DType::UInt8, DType::Int8, DType::Int32}});
 
 class DynamicQuantizeLinearKernel final : public OpKernel {
  public:
-  explicit DynamicQuantizeLinearKernel(const KernelInfo&) {}
+  explicit DynamicQuantizeLinearKernel(const KernelInfo& info) : level_(info.cpu_level()) {}
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
@@ -134,9 +145,12 @@ class DynamicQuantizeLinearKernel final : public OpKernel {
     ctx.allocate_output(1, DType::Float32, {}).data<float>()[0] = params.scale;
     ctx.allocate_output(2, DType::UInt8, {}).data<uint8_t>()[0] = static_cast<uint8_t>(params.zero_point);
     for_element_chunks(ctx.pool(), x.numel(), [&](int64_t begin, int64_t end) {
-      kernels::quantize_linear_ref(px, py, begin, end, {}, &params.scale, &params.zero_point);
+      kernels::quantize_per_tensor(level_, px + begin, py + begin, end - begin, params.scale, params.zero_point);
     });
   }
+
+ private:
+  CpuLevel level_;
 };
 KILN_KERNEL(DynamicQuantizeLinearKernel, {.op = "DynamicQuantizeLinear", .since = 11, .types = {DType::Float32}});
 

@@ -32,13 +32,17 @@ OutputShapes matmul(const ShapeContext& ctx) {
   return single(y);
 }
 
-OutputShapes gemm(const ShapeContext& ctx) {
-  const MaybeDims &a = ctx.input(0), &b = ctx.input(1);
+// Gemm's shape with B at input b_index: 1, or 3 for kiln.QGemm (after A's scale and zero point).
+OutputShapes gemm_of(const ShapeContext& ctx, size_t b_index) {
+  const MaybeDims &a = ctx.input(0), &b = ctx.input(b_index);
   if (!a || !b || a->size() != 2 || b->size() != 2) return {};
   const bool trans_a = ctx.attributes().attr_int("transA", 0) != 0, trans_b = ctx.attributes().attr_int("transB", 0) != 0;
   if (!may_equal((*a)[trans_a ? 0 : 1], (*b)[trans_b ? 1 : 0])) return {};
   return single(Dims{(*a)[trans_a ? 1 : 0], (*b)[trans_b ? 0 : 1]});
 }
+
+OutputShapes gemm(const ShapeContext& ctx) { return gemm_of(ctx, 1); }
+OutputShapes quantized_gemm(const ShapeContext& ctx) { return gemm_of(ctx, 3); }
 
 OutputShapes same_as_query(const ShapeContext& ctx) { return single(ctx.input(0)); }
 
@@ -49,6 +53,7 @@ void add_linear_algebra_shapes(ShapeTable& table) {
   table[{"", "Gemm"}] = gemm;
   table[{"kiln", "FusedMatMul"}] = matmul;
   table[{"kiln", "FusedGemm"}] = gemm;
+  table[{"kiln", "QGemm"}] = quantized_gemm;
   table[{"kiln", "Attention"}] = same_as_query;
 }
 

@@ -1,0 +1,156 @@
+#include "kernels/cpu/qconv.h"
+
+#include <emmintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "kernels/cpu/im2col_nhwc.h"
+
+namespace kiln::kernels {
+namespace {
+
+constexpr int64_t kTile = 32;
+
+// dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip for a rows x cols byte matrix: 16 x 16 blocks
+// by four rounds of byte interleaves (the perfect-shuffle network; SSE2, so every level has it),
+// the edges byte by byte. flip 0x80 turns int8 into uint8 shifted by 128 on the way.
+void transpose_bytes(const uint8_t* src, int64_t rows, int64_t cols, int64_t src_ld, uint8_t* dst, int64_t dst_ld,
+                     uint8_t flip) {
+  const __m128i flip_bits = _mm_set1_epi8(static_cast<char>(flip));
+  const int64_t full_rows = rows / 16 * 16, full_cols = cols / 16 * 16;
+  __m128i a[16], b[16];
+  for (int64_t r0 = 0; r0 < full_rows; r0 += 16)
+    for (int64_t c0 = 0; c0 < full_cols; c0 += 16) {
+      for (int i = 0; i < 16; ++i)
+        a[i] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (r0 + i) * src_ld + c0)), flip_bits);
+      for (int round = 0; round < 4; ++round) {
+        for (int i = 0; i < 8; ++i) {
+          b[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
+          b[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
+        }
+        std::copy(b, b + 16, a);
+      }
+      for (int i = 0; i < 16; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (c0 + i) * dst_ld + r0), a[i]);
+    }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = r < full_rows ? full_cols : 0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip;
+}
+
+// int32 sums (ConvInteger) from NHWC rows to NCHW, in tiles.
+void to_channels_first(const int32_t* src, int64_t positions, int64_t channels, int32_t* dst) {
+  for (int64_t p0 = 0; p0 < positions; p0 += kTile)
+    for (int64_t c0 = 0; c0 < channels; c0 += kTile)
+      for (int64_t p = p0; p < std::min(p0 + kTile, positions); ++p)
+        for (int64_t c = c0; c < std::min(c0 + kTile, channels); ++c) dst[c * positions + p] = src[p * channels + c];
+}
+
+template <class T>
+void to_channels_first(const T* src, int64_t positions, int64_t channels, T* dst) {
+  transpose_bytes(reinterpret_cast<const uint8_t*>(src), positions, channels, channels, reinterpret_cast<uint8_t*>(dst),
+                  positions, 0);
+}
+
+// Per-thread scratch, grown to the largest image seen, then reused.
+struct Scratch {
+  AlignedBuffer<uint8_t> image, rows;
+  AlignedBuffer<int32_t> output;
+  size_t image_size = 0, rows_size = 0, output_size = 0;
+
+  template <class T>
+  static T* sized(AlignedBuffer<T>& buffer, size_t& size, size_t count) {
+    if (count > size) buffer.resize_discarding(size = count);
+    return buffer.data();
+  }
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+}  // namespace
+
+PreparedQConv::PreparedQConv(CpuLevel level, int64_t out_channels, int64_t group_channels, int64_t groups,
+                             int64_t kernel_h, int64_t kernel_w, const void* w, bool w_signed,
+                             const std::vector<int32_t>& w_zero_points, WeightStore& store)
+    : level_(level), out_channels_(out_channels), group_channels_(group_channels), groups_(groups), kernel_h_(kernel_h),
+      kernel_w_(kernel_w) {
+  const int64_t K = kernel_h * kernel_w * group_channels, N = out_channels / groups;
+  // The codes reordered to [M, kh, kw, C / groups], the (ky, kx, c) order of im2col_nhwc's rows.
+  std::vector<uint8_t> reordered(static_cast<size_t>(out_channels * K));
+  const auto* codes = static_cast<const uint8_t*>(w);
+  for (int64_t m = 0; m < out_channels; ++m)
+    for (int64_t c = 0; c < group_channels; ++c)
+      for (int64_t t = 0; t < kernel_h * kernel_w; ++t)
+        reordered[static_cast<size_t>(m * K + t * group_channels + c)] = codes[(m * group_channels + c) * kernel_h * kernel_w + t];
+  const bool per_channel = w_zero_points.size() > 1;
+  for (int64_t g = 0; g < groups; ++g) {
+    QuantWeightsView view;
+    view.data = reordered.data() + g * N * K;
+    view.is_signed = w_signed;
+    view.ld = K;
+    view.transposed = true;
+    view.zero_points = w_zero_points.data() + (per_channel ? g * N : 0);
+    view.zero_point_step = per_channel ? 1 : 0;
+    weights_.push_back(PackedQuantWeights::pack(K, N, view, store, "group" + std::to_string(g)));
+  }
+}
+
+void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, int32_t x_zero_point, const Output& output,
+                        ThreadPool& pool) const {
+  const WindowGeometry& geo = shape.geometry;
+  const int64_t C = shape.in_channels, M = out_channels_, N = M / groups_;
+  const int64_t in_positions = geo.input_size(), positions = geo.output_size();
+  const int64_t K = kernel_h_ * kernel_w_ * group_channels_;
+  const bool pointwise = kernel_h_ == 1 && kernel_w_ == 1 && geo.strides[0] == 1 && geo.strides[1] == 1 &&
+                         geo.pads_begin[0] == 0 && geo.pads_begin[1] == 0 && groups_ == 1;
+  const int32_t a_zero_point = x_signed ? x_zero_point + 128 : x_zero_point;
+  Scratch& s = scratch();
+  uint8_t* image = Scratch::sized(s.image, s.image_size, static_cast<size_t>(in_positions * C));
+  uint8_t* rows = pointwise ? nullptr : Scratch::sized(s.rows, s.rows_size, static_cast<size_t>(positions * K));
+  // NHWC output rows, as wide as the output element: 4 bytes covers int32, 1 byte the others.
+  int32_t* out_rows = Scratch::sized(s.output, s.output_size, static_cast<size_t>(positions * M));
+
+  for (int64_t n = 0; n < shape.batch; ++n) {
+    transpose_bytes(static_cast<const uint8_t*>(x) + n * C * in_positions, C, in_positions, in_positions, image, C,
+                    x_signed ? 0x80 : 0);
+    for (int64_t g = 0; g < groups_; ++g) {
+      const uint8_t* a = image;
+      int64_t lda = C;
+      if (!pointwise) {
+        Im2colNhwcView v;
+        v.image = image + g * group_channels_;
+        v.height = geo.input[0], v.width = geo.input[1], v.channels = group_channels_, v.pixel_stride = C;
+        v.kernel_h = kernel_h_, v.kernel_w = kernel_w_;
+        v.stride_h = geo.strides[0], v.stride_w = geo.strides[1];
+        v.dilation_h = geo.dilations[0], v.dilation_w = geo.dilations[1];
+        v.pad_top = geo.pads_begin[0], v.pad_left = geo.pads_begin[1];
+        v.out_h = geo.output[0], v.out_w = geo.output[1];
+        im2col_nhwc_u8(v, 0, positions, static_cast<uint8_t>(a_zero_point), rows, K);
+        a = rows, lda = K;
+      }
+      QGemmEpilogue epilogue;
+      epilogue.ldc = M;
+      epilogue.requantize = output.requantize;
+      if (epilogue.requantize.bias) epilogue.requantize.bias += g * N;
+      if (epilogue.requantize.multiplier_step) epilogue.requantize.multipliers += g * N;
+      std::visit(
+          [&](auto* y) {
+            using T = std::remove_pointer_t<decltype(y)>;
+            epilogue.c = reinterpret_cast<T*>(out_rows) + g * N;
+          },
+          output.y);
+      qgemm(level_, positions, a, lda, a_zero_point, weights_[static_cast<size_t>(g)], epilogue, &pool);
+    }
+    std::visit(
+        [&](auto* y) {
+          using T = std::remove_pointer_t<decltype(y)>;
+          to_channels_first(reinterpret_cast<const T*>(out_rows), positions, M, y + n * M * positions);
+        },
+        output.y);
+  }
+}
+
+}  // namespace kiln::kernels

@@ -1,0 +1,104 @@
+// FuseQdqProducts and the DequantizeLinear folding around it: QDQ node units become QLinearConv,
+// QLinearMatMul and kiln.QGemm, the fused graph computes what the unfused one does, and no
+// constant weight is dequantized by a run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "graph_builder.h"
+#include "onnx/importer.h"
+#include "onnx_builder.h"
+#include "core/npy.h"
+#include "quant/calibration_data.h"
+#include "quant/quantizer.h"
+
+namespace kiln::testing {
+namespace {
+
+size_t count_of(const std::vector<std::string>& ops, const std::string& op) {
+  return static_cast<size_t>(std::count(ops.begin(), ops.end(), op));
+}
+
+// x -> DQ -> Conv(DQ(w), DQ(b)) [-> Relu] -> Q -> DQ -> y
+GraphBuilder qdq_conv(bool relu, uint8_t output_zero_point) {
+  GraphBuilder b;
+  b.model.opset_imports[""] = 13;
+  b.input("x", random_tensor({1, 4, 6, 6}, 1, 0.f, 2.f));
+  b.constant("scale", Tensor::scalar<float>(0.01f));
+  b.constant("zero", Tensor::scalar<uint8_t>(0));
+  b.constant("y_zero", Tensor::scalar<uint8_t>(output_zero_point));
+  b.constant("out_scale", Tensor::scalar<float>(0.05f));
+  Tensor w(DType::Int8, {8, 4, 3, 3});
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+  b.constant("w", w);
+  b.constant("w_scale", Tensor::from_vector<float>({8}, {0.01f, 0.02f, 0.015f, 0.01f, 0.03f, 0.01f, 0.02f, 0.01f}));
+  b.constant("w_zero", Tensor::zeros(DType::Int8, {8}));
+  Tensor bias(DType::Int32, {8});
+  for (int64_t i = 0; i < 8; ++i) bias.data<int32_t>()[i] = static_cast<int32_t>(i * 50 - 200);
+  b.constant("b", bias);
+  b.constant("b_scale", Tensor::scalar<float>(0.0001f));
+  b.constant("b_zero", Tensor::scalar<int32_t>(0));
+  b.node("QuantizeLinear", {"x", "scale", "zero"}, "xq");
+  b.node("DequantizeLinear", {"xq", "scale", "zero"}, "xd");
+  b.node("DequantizeLinear", {"w", "w_scale", "w_zero"}, "wd", {{"axis", int64_t{0}}});
+  b.node("DequantizeLinear", {"b", "b_scale", "b_zero"}, "bd");
+  b.node("Conv", {"xd", "wd", "bd"}, "conv", {{"kernel_shape", std::vector<int64_t>{3, 3}}});
+  std::string last = "conv";
+  if (relu) {
+    b.node("Relu", {"conv"}, "relu");
+    last = "relu";
+  }
+  b.node("QuantizeLinear", {last, "out_scale", "y_zero"}, "yq");
+  b.node("DequantizeLinear", {"yq", "out_scale", "y_zero"}, "y");
+  b.output("y");
+  return b;
+}
+
+TEST(FuseQdqProducts, ConvUnitBecomesQLinearConvAndComputesTheSame) {
+  for (bool relu : {false, true}) {
+    const GraphBuilder b = qdq_conv(relu, 0);
+    const auto ops = b.optimized_ops(2);
+    EXPECT_EQ(count_of(ops, "QLinearConv"), 1u) << "relu " << relu;
+    EXPECT_EQ(count_of(ops, "Conv") + count_of(ops, "Relu"), 0u);
+    // The bias had scale 1e-4, not x_scale * w_scale: it was re-quantized, so results agree
+    // within one output step.
+    b.expect_matches_unoptimized(2, 0.05 + 1e-6);
+  }
+}
+
+TEST(FuseQdqProducts, KeepsAReluTheOutputQuantizationWouldNotClamp) {
+  const GraphBuilder b = qdq_conv(true, 10);
+  const auto ops = b.optimized_ops(2);
+  EXPECT_EQ(count_of(ops, "QLinearConv"), 0u);
+  EXPECT_EQ(count_of(ops, "Relu") + count_of(ops, "FusedConv"), 1u);
+  // The weights no fusion took are dequantized once, at session creation.
+  for (const auto& node : b.optimized(2).graph.nodes) {
+    if (node.op_type == "DequantizeLinear") {
+      EXPECT_NE(node.inputs[0], "w");
+    }
+  }
+}
+
+TEST(FuseQdqProducts, QuantizedDigitsModelFusesAndMatchesUnfusedExactly) {
+  TempDir folder("qdq_fusion_calibration");
+  const Tensor images = read_npy(std::string(KILN_SOURCE_DIR) + "/models/digits/heldout_images.npy");
+  for (int64_t i = 0; i < 16; ++i) {
+    Tensor one(DType::Float32, {1, 1, 8, 8});
+    std::copy_n(images.data<float>() + i * 64, 64, one.data<float>());
+    write_npy((folder.path() / ("image_" + std::to_string(i) + ".npy")).string(), one);
+  }
+  const ir::Model model = onnx_io::load_model(std::string(KILN_SOURCE_DIR) + "/models/digits/digits_cnn.onnx");
+  const ir::Model quantized =
+      quant::quantize_static(model, quant::CalibrationData(folder.path(), {"image"}), {}).model;
+  GraphBuilder b;
+  b.model = quantized;
+  b.feeds = {{"image", images}};
+  const auto ops = b.optimized_ops(3);
+  EXPECT_EQ(count_of(ops, "QLinearConv"), 2u);
+  EXPECT_EQ(count_of(ops, "QGemm"), 1u);
+  // Integer kernels and the float ops around them: the same values as DQ -> op -> Q in float.
+  for (int threads : {1, 3}) b.expect_matches_unoptimized(3, 0, default_cpu_level(), threads);
+}
+
+}  // namespace
+}  // namespace kiln::testing
