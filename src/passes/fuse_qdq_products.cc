@@ -6,58 +6,10 @@
 
 #include "ir/graph_edit.h"
 #include "passes/match.h"
+#include "passes/qdq_match.h"
 
 namespace kiln::passes {
 namespace {
-
-// A DequantizeLinear (or QuantizeLinear) whose parameters are constants: its quantized side, scale
-// and zero point (empty when absent: zero of x's type), and whether it is per tensor.
-struct Quantization {
-  size_t node;
-  std::string values, scale, zero_point;
-  const Tensor* scale_tensor;
-  int64_t axis;
-};
-
-bool is_integer_8bit(DType dtype) { return dtype == DType::UInt8 || dtype == DType::Int8; }
-
-std::optional<Quantization> quantization(const ir::Graph& g, size_t index) {
-  const ir::Node& node = g.nodes[index];
-  if (node.inputs.size() < 2) return std::nullopt;
-  const auto scale = g.initializers.find(node.inputs[1]);
-  if (scale == g.initializers.end() || scale->second.dtype() != DType::Float32) return std::nullopt;
-  const std::string zero_point = node.inputs.size() > 2 ? node.inputs[2] : "";
-  if (!zero_point.empty() && !g.initializers.count(zero_point)) return std::nullopt;
-  if (attribute<int64_t>(node, "block_size").value_or(0) != 0) return std::nullopt;
-  return Quantization{index, node.inputs[0], node.inputs[1], zero_point, &scale->second,
-                      attribute<int64_t>(node, "axis").value_or(1)};
-}
-
-// The DequantizeLinear writing `value`, with constant parameters.
-std::optional<Quantization> dequantized_source(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers,
-                                               const std::string& value) {
-  const auto it = producers.find(value);
-  if (it == producers.end() || !is_op(g.nodes[it->second], "DequantizeLinear")) return std::nullopt;
-  return quantization(g, it->second);
-}
-
-// A value's dtype; a QuantizeLinear's output's from its zero point (or output_dtype, or uint8),
-// for graphs whose values carry no types (built in memory, not imported).
-DType value_dtype(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers, const std::string& name) {
-  if (const auto it = g.initializers.find(name); it != g.initializers.end()) return it->second.dtype();
-  if (const auto value = g.find_value(name); value && value->dtype != DType::Undefined) return value->dtype;
-  const auto producer = producers.find(name);
-  if (producer == producers.end() || !is_op(g.nodes[producer->second], "QuantizeLinear")) return DType::Undefined;
-  const ir::Node& q = g.nodes[producer->second];
-  if (q.inputs.size() > 2 && !q.inputs[2].empty()) return value_dtype(g, producers, q.inputs[2]);
-  const int64_t output_dtype = attribute<int64_t>(q, "output_dtype").value_or(0);
-  return output_dtype ? static_cast<DType>(output_dtype) : DType::UInt8;
-}
-
-// An activation quantized per tensor to 8 bits.
-bool per_tensor_8bit(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers, const Quantization& q) {
-  return q.scale_tensor->numel() == 1 && is_integer_8bit(value_dtype(g, producers, q.values));
-}
 
 // A constant 8-bit weight quantized per tensor or along `channel_axis` (of a weight of `rank`).
 bool constant_weight(const ir::Graph& g, const Quantization& q, int64_t channel_axis) {
@@ -82,10 +34,9 @@ std::optional<OutputQuantization> output_quantization(const ir::Graph& g, const 
     removed.push_back(*reader);
     reader = sole_consumer(g, g.nodes[*reader].outputs[0]);
   }
-  if (!reader || !is_op(g.nodes[*reader], "QuantizeLinear")) return std::nullopt;
-  auto q = quantization(g, *reader);
-  if (!q || q->scale_tensor->numel() != 1 || attribute<int64_t>(g.nodes[*reader], "output_dtype").value_or(0) != 0)
-    return std::nullopt;
+  if (!reader) return std::nullopt;
+  auto q = sole_output_quantization(g, removed.empty() ? product : g.nodes[removed.back()].outputs[0]);
+  if (!q) return std::nullopt;
   if (!removed.empty()) {
     // Relu(y) quantized equals Q(y) only when Q already clamps below at its zero point.
     if (q->zero_point.empty()) return std::nullopt;
@@ -157,13 +108,7 @@ class Fuser {
   // Removes the fused-away nodes and the DequantizeLinear nodes no one reads any more.
   void finish() {
     ir::remove_nodes(g_, removed_);
-    const auto read = ir::read_values(g_);
-    std::vector<size_t> unread;
-    for (size_t i = 0; i < g_.nodes.size(); ++i)
-      if (is_op(g_.nodes[i], "DequantizeLinear") && !read.count(g_.nodes[i].outputs[0]) &&
-          !ir::is_graph_output(g_, g_.nodes[i].outputs[0]))
-        unread.push_back(i);
-    ir::remove_nodes(g_, unread);
+    remove_unread_dequantize(g_);
   }
 
  private:

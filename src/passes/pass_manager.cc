@@ -26,6 +26,7 @@
 #include "passes/fuse_layer_norm.h"
 #include "passes/fuse_matmul_bias.h"
 #include "passes/fuse_nchwc_pointwise_depthwise.h"
+#include "passes/fuse_qdq_add.h"
 #include "passes/fuse_qdq_products.h"
 #include "passes/fuse_rms_norm.h"
 #include "passes/fuse_silu.h"
@@ -62,6 +63,7 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
   if (level == 2) {
     // First: the float fusions below would take a product out of its QDQ node unit.
     passes.push_back(std::make_unique<FuseQdqProducts>());
+    passes.push_back(std::make_unique<FuseQdqAdd>());
     passes.push_back(std::make_unique<FuseLayerNorm>());
     passes.push_back(std::make_unique<FuseRmsNorm>());
     passes.push_back(std::make_unique<FuseGelu>());

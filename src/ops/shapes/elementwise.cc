@@ -64,7 +64,7 @@ void add_elementwise_shapes(ShapeTable& table) {
   table[{"", "BatchNormalization"}] = batch_norm;
   table[{"", "LayerNormalization"}] = layer_norm;
   table[{"kiln", "LayerNormalization"}] = layer_norm;
-  for (const char* op : {"Gelu", "Silu", "RMSNormalization"}) table[{"kiln", op}] = same_as_input;
+  for (const char* op : {"Gelu", "Silu", "RMSNormalization", "QLinearAdd"}) table[{"kiln", op}] = same_as_input;
 }
 
 }  // namespace kiln::ops::shapes
