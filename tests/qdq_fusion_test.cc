@@ -79,6 +79,35 @@ TEST(FuseQdqProducts, KeepsAReluTheOutputQuantizationWouldNotClamp) {
   }
 }
 
+// DQ(a) + DQ(b) -> Q, b of a's shape (a residual) or of its last dim (a bias), either operand first.
+TEST(FuseQdqAdd, AddUnitBecomesQLinearAddAndComputesExactlyTheSame) {
+  for (const Shape& b_shape : {Shape{2, 3, 5}, Shape{5}})
+    for (bool b_first : {false, true}) {
+      GraphBuilder b;
+      b.model.opset_imports[""] = 13;
+      b.input("a", random_tensor({2, 3, 5}, 1, -2.f, 2.f));
+      b.input("b", random_tensor(b_shape, 2, -1.f, 3.f));
+      b.constant("a_scale", Tensor::scalar<float>(0.017f));
+      b.constant("b_scale", Tensor::scalar<float>(0.013f));
+      b.constant("y_scale", Tensor::scalar<float>(0.031f));
+      b.constant("a_zero", Tensor::scalar<uint8_t>(120));
+      b.constant("b_zero", Tensor::scalar<uint8_t>(77));
+      b.constant("y_zero", Tensor::scalar<uint8_t>(90));
+      b.node("QuantizeLinear", {"a", "a_scale", "a_zero"}, "aq");
+      b.node("DequantizeLinear", {"aq", "a_scale", "a_zero"}, "ad");
+      b.node("QuantizeLinear", {"b", "b_scale", "b_zero"}, "bq");
+      b.node("DequantizeLinear", {"bq", "b_scale", "b_zero"}, "bd");
+      b.node("Add", b_first ? std::vector<std::string>{"bd", "ad"} : std::vector<std::string>{"ad", "bd"}, "sum");
+      b.node("QuantizeLinear", {"sum", "y_scale", "y_zero"}, "yq");
+      b.node("DequantizeLinear", {"yq", "y_scale", "y_zero"}, "y");
+      b.output("y");
+      const auto ops = b.optimized_ops(2);
+      EXPECT_EQ(count_of(ops, "QLinearAdd"), 1u);
+      EXPECT_EQ(count_of(ops, "Add"), 0u);
+      for (int threads : {1, 3}) b.expect_matches_unoptimized(2, 0, default_cpu_level(), threads);
+    }
+}
+
 TEST(FuseQdqProducts, QuantizedDigitsModelFusesAndMatchesUnfusedExactly) {
   TempDir folder("qdq_fusion_calibration");
   const Tensor images = read_npy(std::string(KILN_SOURCE_DIR) + "/models/digits/heldout_images.npy");

@@ -75,14 +75,14 @@ def main():
 
     try:
         predictions = predict(args.model, images, args.batch, args.threads)
-        print(f"{args.model}: Kiln FP32 top-1 {100.0 * np.mean(predictions == labels):.2f}% "
+        print(f"{args.model}: Kiln top-1 {100.0 * np.mean(predictions == labels):.2f}% "
               f"on {len(labels)} test images")
         if args.predictions:
             np.save(args.predictions, predictions)
             print(f"wrote {args.predictions} (int64 [{len(predictions)}])")
         if args.compare:
             other = predict(args.compare, images, args.batch, args.threads)
-            print(f"{args.compare}: Kiln FP32 top-1 {100.0 * np.mean(other == labels):.2f}%; "
+            print(f"{args.compare}: Kiln top-1 {100.0 * np.mean(other == labels):.2f}%; "
                   f"agreement with {args.model.name}: {agreement(predictions, other):.2f}%")
     except kiln.KilnError as error:
         sys.exit(f"error: Kiln: {error}")
