@@ -79,13 +79,16 @@ TEST(FuseQdqProducts, KeepsAReluTheOutputQuantizationWouldNotClamp) {
   }
 }
 
-// DQ(a) + DQ(b) -> Q, b of a's shape (a residual) or of its last dim (a bias), either operand first.
+// DQ(a) + DQ(b) -> Q, b of a's shape (a residual), of its last dim (a bias) or a scalar, shorter
+// and longer than the kernel's block, either operand first.
 TEST(FuseQdqAdd, AddUnitBecomesQLinearAddAndComputesExactlyTheSame) {
-  for (const Shape& b_shape : {Shape{2, 3, 5}, Shape{5}})
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{2, 3, 5}, {2, 3, 5}}, {{2, 3, 5}, {5}}, {{3, 300}, {3, 300}}, {{3, 300}, {300}}, {{4, 7}, {}}};
+  for (const auto& [a_shape, b_shape] : shapes)
     for (bool b_first : {false, true}) {
       GraphBuilder b;
       b.model.opset_imports[""] = 13;
-      b.input("a", random_tensor({2, 3, 5}, 1, -2.f, 2.f));
+      b.input("a", random_tensor(a_shape, 1, -2.f, 2.f));
       b.input("b", random_tensor(b_shape, 2, -1.f, 3.f));
       b.constant("a_scale", Tensor::scalar<float>(0.017f));
       b.constant("b_scale", Tensor::scalar<float>(0.013f));

@@ -44,13 +44,20 @@ class QLinearAddKernel final : public OpKernel {
         const In* pa = a.data<In>();
         const In* pb = b.data<In>();
         Out* pc = ctx.allocate_output(0, c_zero_point.dtype(), as).template data<Out>();
+        // A B shorter than a block (a scalar, a small bias) is dequantized once, whole.
+        float short_b[kBlock];
+        if (inner < kBlock) kernels::dequantize_per_tensor(level_, pb, short_b, inner, b_scale, b_zero);
         ctx.pool().parallel_for(a.numel(), [&](int64_t begin, int64_t end) {
           float fa[kBlock], fb[kBlock];
           for (int64_t i = begin; i < end;) {
-            // A block that does not cross B's end, so that B is read contiguously.
-            const int64_t count = std::min({kBlock, end - i, inner - i % inner});
+            // A block that does not cross B's end, so that a long B is read contiguously.
+            int64_t count = std::min(kBlock, end - i);
+            if (inner >= kBlock) count = std::min(count, inner - i % inner);
             kernels::dequantize_per_tensor(level_, pa + i, fa, count, a_scale, a_zero);
-            kernels::dequantize_per_tensor(level_, pb + i % inner, fb, count, b_scale, b_zero);
+            if (inner < kBlock)
+              for (int64_t k = 0; k < count; ++k) fb[k] = short_b[(i + k) % inner];
+            else
+              kernels::dequantize_per_tensor(level_, pb + i % inner, fb, count, b_scale, b_zero);
             for (int64_t k = 0; k < count; ++k) fa[k] += fb[k];
             kernels::quantize_per_tensor(level_, fa, pc + i, count, c_scale, c_zero);
             i += count;
