@@ -44,20 +44,25 @@ class QLinearAddKernel final : public OpKernel {
         const In* pa = a.data<In>();
         const In* pb = b.data<In>();
         Out* pc = ctx.allocate_output(0, c_zero_point.dtype(), as).template data<Out>();
-        // A B shorter than a block (a scalar, a small bias) is dequantized once, whole.
-        float short_b[kBlock];
-        if (inner < kBlock) kernels::dequantize_per_tensor(level_, pb, short_b, inner, b_scale, b_zero);
+        // A B shorter than a block (a scalar, a small bias) is dequantized once and repeated, so
+        // that the block starting at element i reads its values at pattern + i % inner.
+        float pattern[2 * kBlock];
+        if (inner < kBlock) {
+          kernels::dequantize_per_tensor(level_, pb, pattern, inner, b_scale, b_zero);
+          for (int64_t k = inner; k < kBlock + inner; ++k) pattern[k] = pattern[k - inner];
+        }
         ctx.pool().parallel_for(a.numel(), [&](int64_t begin, int64_t end) {
-          float fa[kBlock], fb[kBlock];
+          float fa[kBlock], long_b[kBlock];
           for (int64_t i = begin; i < end;) {
             // A block that does not cross B's end, so that a long B is read contiguously.
             int64_t count = std::min(kBlock, end - i);
             if (inner >= kBlock) count = std::min(count, inner - i % inner);
             kernels::dequantize_per_tensor(level_, pa + i, fa, count, a_scale, a_zero);
-            if (inner < kBlock)
-              for (int64_t k = 0; k < count; ++k) fb[k] = short_b[(i + k) % inner];
-            else
-              kernels::dequantize_per_tensor(level_, pb + i % inner, fb, count, b_scale, b_zero);
+            const float* fb = pattern + i % inner;
+            if (inner >= kBlock) {
+              kernels::dequantize_per_tensor(level_, pb + i % inner, long_b, count, b_scale, b_zero);
+              fb = long_b;
+            }
             for (int64_t k = 0; k < count; ++k) fa[k] += fb[k];
             kernels::quantize_per_tensor(level_, fa, pc + i, count, c_scale, c_zero);
             i += count;
