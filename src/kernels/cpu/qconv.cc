@@ -13,16 +13,17 @@ namespace {
 
 constexpr int64_t kTile = 32;
 
-// dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip for a rows x cols byte matrix: 16 x 16 blocks
-// by four rounds of byte interleaves (the perfect-shuffle network; SSE2, so every level has it),
-// the edges byte by byte. flip 0x80 turns int8 into uint8 shifted by 128 on the way.
-void transpose_bytes(const uint8_t* src, int64_t rows, int64_t cols, int64_t src_ld, uint8_t* dst, int64_t dst_ld,
-                     uint8_t flip) {
+// dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip for a rows x cols byte matrix, columns
+// [c_begin, c_end) (c_begin a multiple of 16): 16 x 16 blocks by four rounds of byte interleaves
+// (the perfect-shuffle network; SSE2, so every level has it), the edges byte by byte. flip 0x80
+// turns int8 into uint8 shifted by 128 on the way.
+void transpose_bytes(const uint8_t* src, int64_t rows, int64_t src_ld, uint8_t* dst, int64_t dst_ld, uint8_t flip,
+                     int64_t c_begin, int64_t c_end) {
   const __m128i flip_bits = _mm_set1_epi8(static_cast<char>(flip));
-  const int64_t full_rows = rows / 16 * 16, full_cols = cols / 16 * 16;
+  const int64_t full_rows = rows / 16 * 16, full_cols = c_begin + (c_end - c_begin) / 16 * 16;
   __m128i a[16], b[16];
   for (int64_t r0 = 0; r0 < full_rows; r0 += 16)
-    for (int64_t c0 = 0; c0 < full_cols; c0 += 16) {
+    for (int64_t c0 = c_begin; c0 < full_cols; c0 += 16) {
       for (int i = 0; i < 16; ++i)
         a[i] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (r0 + i) * src_ld + c0)), flip_bits);
       for (int round = 0; round < 4; ++round) {
@@ -35,11 +36,23 @@ void transpose_bytes(const uint8_t* src, int64_t rows, int64_t cols, int64_t src
       for (int i = 0; i < 16; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (c0 + i) * dst_ld + r0), a[i]);
     }
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = r < full_rows ? full_cols : 0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip;
+    for (int64_t c = r < full_rows ? full_cols : c_begin; c < c_end; ++c) dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip;
+}
+
+// transpose_bytes over all cols columns, in blocks of columns across the pool.
+void transpose_bytes(const uint8_t* src, int64_t rows, int64_t cols, int64_t src_ld, uint8_t* dst, int64_t dst_ld,
+                     uint8_t flip, ThreadPool& pool) {
+  constexpr int64_t kBlockColumns = 16;
+  pool.parallel_for(
+      (cols + kBlockColumns - 1) / kBlockColumns,
+      [&](int64_t begin, int64_t end) {
+        transpose_bytes(src, rows, src_ld, dst, dst_ld, flip, begin * kBlockColumns, std::min(end * kBlockColumns, cols));
+      },
+      std::max<int64_t>(1, 4096 / std::max<int64_t>(rows, 1)));
 }
 
 // int32 sums (ConvInteger) from NHWC rows to NCHW, in tiles.
-void to_channels_first(const int32_t* src, int64_t positions, int64_t channels, int32_t* dst) {
+void to_channels_first(const int32_t* src, int64_t positions, int64_t channels, int32_t* dst, ThreadPool&) {
   for (int64_t p0 = 0; p0 < positions; p0 += kTile)
     for (int64_t c0 = 0; c0 < channels; c0 += kTile)
       for (int64_t p = p0; p < std::min(p0 + kTile, positions); ++p)
@@ -47,9 +60,9 @@ void to_channels_first(const int32_t* src, int64_t positions, int64_t channels, 
 }
 
 template <class T>
-void to_channels_first(const T* src, int64_t positions, int64_t channels, T* dst) {
+void to_channels_first(const T* src, int64_t positions, int64_t channels, T* dst, ThreadPool& pool) {
   transpose_bytes(reinterpret_cast<const uint8_t*>(src), positions, channels, channels, reinterpret_cast<uint8_t*>(dst),
-                  positions, 0);
+                  positions, 0, pool);
 }
 
 // Per-thread scratch, grown to the largest image seen, then reused.
@@ -115,7 +128,7 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
 
   for (int64_t n = 0; n < shape.batch; ++n) {
     transpose_bytes(static_cast<const uint8_t*>(x) + n * C * in_positions, C, in_positions, in_positions, image, C,
-                    x_signed ? 0x80 : 0);
+                    x_signed ? 0x80 : 0, pool);
     for (int64_t g = 0; g < groups_; ++g) {
       const uint8_t* a = image;
       int64_t lda = C;
@@ -128,7 +141,12 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
         v.dilation_h = geo.dilations[0], v.dilation_w = geo.dilations[1];
         v.pad_top = geo.pads_begin[0], v.pad_left = geo.pads_begin[1];
         v.out_h = geo.output[0], v.out_w = geo.output[1];
-        im2col_nhwc_u8(v, 0, positions, static_cast<uint8_t>(a_zero_point), rows, K);
+        pool.parallel_for(
+            positions,
+            [&](int64_t begin, int64_t end) {
+              im2col_nhwc_u8(v, begin, end - begin, static_cast<uint8_t>(a_zero_point), rows + begin * K, K);
+            },
+            std::max<int64_t>(1, 16384 / K));
         a = rows, lda = K;
       }
       QGemmEpilogue epilogue;
@@ -147,7 +165,7 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
     std::visit(
         [&](auto* y) {
           using T = std::remove_pointer_t<decltype(y)>;
-          to_channels_first(reinterpret_cast<const T*>(out_rows), positions, M, y + n * M * positions);
+          to_channels_first(reinterpret_cast<const T*>(out_rows), positions, M, y + n * M * positions, pool);
         },
         output.y);
   }
