@@ -77,13 +77,15 @@ class Fuser {
       bias = dequantized_source(g_, producers_, node.inputs[2]);
       if (!bias || value_dtype(g_, producers_, bias->values) != DType::Int32 || !g_.initializers.count(bias->values)) return false;
     }
+    // A Gemm whose result stays float (a classifier's logits) still multiplies integers: QGemm
+    // without y_scale dequantizes in its epilogue.
     const auto y = output_quantization(g_, node.outputs[0]);
-    if (!y) return false;
+    if (!y && !gemm) return false;
 
     std::vector<std::string> inputs = {x->values, x->scale, zero_point_or_zero(*x),
                                        w->values, w->scale, zero_point_or_zero(*w)};
     const std::string bias_input = has_bias ? rescaled_bias(*bias, *x, *w) : "";
-    const std::string output = g_.nodes[y->removed.back()].outputs[0];
+    const std::string output = y ? g_.nodes[y->removed.back()].outputs[0] : node.outputs[0];
     ir::Node& fused = g_.nodes[index];
     if (conv) {
       inputs.insert(inputs.end(), {y->q.scale, zero_point_or_zero(y->q)});
@@ -93,7 +95,8 @@ class Fuser {
       inputs.insert(inputs.end(), {y->q.scale, zero_point_or_zero(y->q)});
       fused.op_type = "QLinearMatMul";
     } else {
-      inputs.insert(inputs.end(), {bias_input, y->q.scale, zero_point_or_zero(y->q)});
+      inputs.push_back(bias_input);
+      if (y) inputs.insert(inputs.end(), {y->q.scale, zero_point_or_zero(y->q)});
       fused.op_type = "QGemm";
       fused.domain = kKilnDomain;
       fused.attributes.erase("beta");
@@ -101,7 +104,7 @@ class Fuser {
     }
     fused.inputs = std::move(inputs);
     fused.outputs = {output};
-    removed_.insert(removed_.end(), y->removed.begin(), y->removed.end());
+    if (y) removed_.insert(removed_.end(), y->removed.begin(), y->removed.end());
     return true;
   }
 

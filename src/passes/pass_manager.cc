@@ -9,6 +9,7 @@
 #include "ops/shapes/shape_functions.h"
 #include "passes/cancel_transposes.h"
 #include "passes/convert_matmul_to_gemm.h"
+#include "passes/drop_qdq_around_data_movement.h"
 #include "passes/eliminate_common_subexpressions.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/eliminate_no_ops.h"
@@ -64,6 +65,7 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     // First: the float fusions below would take a product out of its QDQ node unit.
     passes.push_back(std::make_unique<FuseQdqProducts>());
     passes.push_back(std::make_unique<FuseQdqAdd>());
+    passes.push_back(std::make_unique<DropQdqAroundDataMovement>());
     passes.push_back(std::make_unique<FuseLayerNorm>());
     passes.push_back(std::make_unique<FuseRmsNorm>());
     passes.push_back(std::make_unique<FuseGelu>());

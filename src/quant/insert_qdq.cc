@@ -41,6 +41,12 @@ class QdqWriter {
       return;
     }
     const std::string quantized = writer_.fresh(name + "_quantized");
+    // Typed as an imported model's would be, so that passes see the integer dtype of the model in
+    // memory too.
+    const auto value = graph_.find_value(name);
+    const auto shape = value ? value->shape : std::nullopt;
+    graph_.value_info[quantized] = {quantized, q.dtype, shape};
+    graph_.value_info[dequantized] = {dequantized, DType::Float32, shape};
     ir::replace_uses(graph_, name, dequantized);
     add_node("QuantizeLinear", name + "_QuantizeLinear", {name, scale, zero_point}, quantized);
     add_node("DequantizeLinear", name + "_DequantizeLinear", {quantized, scale, zero_point}, dequantized);
