@@ -139,5 +139,45 @@ TEST(FuseQdqProducts, QuantizedDigitsModelFusesAndMatchesUnfusedExactly) {
   for (int threads : {1, 3}) b.expect_matches_unoptimized(3, 1e-4, default_cpu_level(), threads);
 }
 
+// x -> Conv -> Relu -> Conv -> Add(x) -> Relu -> Conv -> y, quantized by Kiln (the last Conv,
+// whose float result is the graph's output, stays float): at level 3 the two int8 convolutions run
+// channels-last, the transposes between them cancel, and the values are level 2's exactly.
+TEST(QuantizedChannelsLast, ConvolutionChainsStayChannelsLast) {
+  GraphBuilder b;
+  b.model.opset_imports[""] = 13;
+  b.input("x", random_tensor({1, 16, 7, 7}, 1));
+  for (const char* w : {"w1", "w2", "w3"}) b.constant(w, random_tensor({16, 16, 3, 3}, w[1], -0.3f, 0.3f));
+  const std::map<std::string, ir::Attribute> same = {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                                     {"pads", std::vector<int64_t>{1, 1, 1, 1}}};
+  b.node("Conv", {"x", "w1"}, "c1", same);
+  b.node("Relu", {"c1"}, "r1");
+  b.node("Conv", {"r1", "w2"}, "c2", same);
+  b.node("Add", {"c2", "x"}, "sum");
+  b.node("Relu", {"sum"}, "r2");
+  b.node("Conv", {"r2", "w3"}, "y", same);
+  b.output("y");
+  for (ir::Node& node : b.model.graph.nodes) b.model.graph.value_info[node.outputs[0]] = {node.outputs[0], DType::Float32, {}};
+  b.model.graph.outputs[0].dtype = DType::Float32;
+  std::vector<std::map<std::string, Tensor>> samples;
+  for (uint32_t seed = 10; seed < 14; ++seed) samples.push_back({{"x", random_tensor({1, 16, 7, 7}, seed)}});
+  GraphBuilder quantized = b;
+  quantized.model = quant::quantize_static(b.model, quant::CalibrationSampleList(samples), {}).model;
+  const auto ops = quantized.optimized_ops(3);
+  EXPECT_EQ(count_of(ops, "QLinearConv"), 2u);
+  EXPECT_EQ(count_of(ops, "QLinearAdd"), 1u);
+  // Into the first convolution and out of the second (the Add also reads x, which is NCHW): none
+  // between them.
+  EXPECT_EQ(count_of(ops, "Transpose"), 2u);
+  for (const auto& node : quantized.optimized(3).graph.nodes) {
+    if (node.op_type == "QLinearConv") {
+      EXPECT_EQ(node.domain, "kiln");
+    }
+  }
+  // The int8 part is exact; the float Conv at the end runs NCHWc at level 3, another summation
+  // order over its 144 products (magnitudes below 1): within 144 * 2^-24 of level 2's.
+  const auto level2 = quantized.run(2), level3 = quantized.run(3);
+  expect_tensor_near(level3[0], level2[0], 1e-5, 0);
+}
+
 }  // namespace
 }  // namespace kiln::testing

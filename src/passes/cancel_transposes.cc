@@ -1,5 +1,7 @@
 #include "passes/cancel_transposes.h"
 
+#include <algorithm>
+
 #include "ir/graph_edit.h"
 #include "passes/match.h"
 
@@ -18,8 +20,7 @@ int CancelTransposes::run(ir::Model& model) const {
     const ir::Node& inner = g.nodes[inner_index];
     const auto p = attribute<std::vector<int64_t>>(inner, "perm"), q = attribute<std::vector<int64_t>>(outer, "perm");
     if (!is_op(inner, "Transpose") || inner.inputs.size() != 1 || !p || !q || p->size() != q->size()) continue;
-    const auto inner_only = sole_consumer(g, inner.outputs[0]);
-    if (!inner_only) continue;  // another reader needs the inner result: nothing would be saved
+    const bool inner_shared = !sole_consumer(g, inner.outputs[0]);
     std::vector<int64_t> composed(q->size());
     bool identity = true, valid = true;
     for (size_t k = 0; k < q->size() && valid; ++k) {
@@ -31,14 +32,23 @@ int CancelTransposes::run(ir::Model& model) const {
     if (!valid) continue;  // the kernel reports the bad permutation
     const std::string source = inner.inputs[0], output = outer.outputs[0];
     if (identity) {
+      // The pair's readers read the source; the inner Transpose stays for its other readers.
       if (!ir::bypass(g, output, source)) continue;
       removed.push_back(i);
-    } else {
-      outer.inputs[0] = source;
-      outer.attributes["perm"] = composed;
+      if (!inner_shared) removed.push_back(inner_index);
+      continue;
     }
+    if (inner_shared) continue;  // another reader needs the inner result: composing would save nothing
+    outer.inputs[0] = source;
+    outer.attributes["perm"] = composed;
     removed.push_back(inner_index);
   }
+  // A shared inner Transpose whose readers all cancelled it is read by no one now.
+  const auto read = ir::read_values(g);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (is_op(g.nodes[i], "Transpose") && !read.count(g.nodes[i].outputs[0]) && !ir::is_graph_output(g, g.nodes[i].outputs[0]) &&
+        std::find(removed.begin(), removed.end(), i) == removed.end())
+      removed.push_back(i);
   ir::remove_nodes(g, removed);
   return static_cast<int>(removed.size());
 }

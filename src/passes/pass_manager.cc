@@ -33,6 +33,7 @@
 #include "passes/fuse_silu.h"
 #include "passes/fuse_skip_layer_norm.h"
 #include "passes/nchwc_layout.h"
+#include "passes/quantized_channels_last.h"
 
 namespace kiln::passes {
 namespace {
@@ -94,6 +95,11 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     passes.push_back(std::make_unique<NchwcLayout>(kernels::nchwc_block(cpu_level)));
     // Reads the NCHWc convolutions the layout made.
     passes.push_back(std::make_unique<FuseNchwcPointwiseDepthwise>());
+    // The int8 convolutions' layout: each between two Transposes, which the next two passes move
+    // past residual additions and cancel between neighbours, round after round.
+    passes.push_back(std::make_unique<QuantizedChannelsLast>());
+    passes.push_back(std::make_unique<PushTransposesThroughQLinearAdd>());
+    passes.push_back(std::make_unique<CancelTransposes>());
   }
   return passes;
 }

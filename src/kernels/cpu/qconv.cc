@@ -112,7 +112,7 @@ PreparedQConv::PreparedQConv(CpuLevel level, int64_t out_channels, int64_t group
 }
 
 void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, int32_t x_zero_point, const Output& output,
-                        ThreadPool& pool) const {
+                        bool channels_last, ThreadPool& pool) const {
   const WindowGeometry& geo = shape.geometry;
   const int64_t C = shape.in_channels, M = out_channels_, N = M / groups_;
   const int64_t in_positions = geo.input_size(), positions = geo.output_size();
@@ -121,14 +121,24 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
                          geo.pads_begin[0] == 0 && geo.pads_begin[1] == 0 && groups_ == 1;
   const int32_t a_zero_point = x_signed ? x_zero_point + 128 : x_zero_point;
   Scratch& s = scratch();
-  uint8_t* image = Scratch::sized(s.image, s.image_size, static_cast<size_t>(in_positions * C));
+  // A uint8 NHWC input is read where it is; anything else is transposed or shifted into scratch.
+  const bool in_place = channels_last && !x_signed;
+  uint8_t* image = in_place ? nullptr : Scratch::sized(s.image, s.image_size, static_cast<size_t>(in_positions * C));
   uint8_t* rows = pointwise ? nullptr : Scratch::sized(s.rows, s.rows_size, static_cast<size_t>(positions * K));
   // NHWC output rows, as wide as the output element: 4 bytes covers int32, 1 byte the others.
-  int32_t* out_rows = Scratch::sized(s.output, s.output_size, static_cast<size_t>(positions * M));
+  int32_t* out_rows = channels_last ? nullptr : Scratch::sized(s.output, s.output_size, static_cast<size_t>(positions * M));
 
   for (int64_t n = 0; n < shape.batch; ++n) {
-    transpose_bytes(static_cast<const uint8_t*>(x) + n * C * in_positions, C, in_positions, in_positions, image, C,
-                    x_signed ? 0x80 : 0, pool);
+    const uint8_t* x_image = static_cast<const uint8_t*>(x) + n * C * in_positions;
+    if (in_place) {
+      image = const_cast<uint8_t*>(x_image);
+    } else if (channels_last) {
+      pool.parallel_for(in_positions * C, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) image[i] = x_image[i] ^ 0x80;
+      }, 16384);
+    } else {
+      transpose_bytes(x_image, C, in_positions, in_positions, image, C, x_signed ? 0x80 : 0, pool);
+    }
     for (int64_t g = 0; g < groups_; ++g) {
       const uint8_t* a = image;
       int64_t lda = C;
@@ -157,11 +167,13 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
       std::visit(
           [&](auto* y) {
             using T = std::remove_pointer_t<decltype(y)>;
-            epilogue.c = reinterpret_cast<T*>(out_rows) + g * N;
+            T* rows_out = channels_last ? y + n * positions * M : reinterpret_cast<T*>(out_rows);
+            epilogue.c = rows_out + g * N;
           },
           output.y);
       qgemm(level_, positions, a, lda, a_zero_point, weights_[static_cast<size_t>(g)], epilogue, &pool);
     }
+    if (channels_last) continue;
     std::visit(
         [&](auto* y) {
           using T = std::remove_pointer_t<decltype(y)>;

@@ -3,7 +3,9 @@
 // Per image, X is transposed to NHWC uint8 (int8 X is shifted by 128 on the way, its zero point
 // with it), each group's windows become rows of A (im2col_nhwc.h; a 1x1 stride-1 unpadded
 // convolution reads the NHWC image itself), the GEMM against the weights packed at preparation
-// writes NHWC output rows through its epilogue, and those are transposed back to NCHW.
+// writes NHWC output rows through its epilogue, and those are transposed back to NCHW. In the
+// channels-last form (kiln.QLinearConv with channels_last, passes/quantized_channels_last.h) X and
+// Y are NHWC and neither transpose happens.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +29,8 @@ class PreparedQConv {
                 WeightStore& store);
 
   // Y = conv(X - x_zero_point, W - w_zero_points) through `output`'s epilogue, for a 2-D `shape`
-  // whose channels and kernel are the prepared ones. X is NCHW uint8, or int8 when x_signed.
+  // whose channels and kernel are the prepared ones. X is NCHW uint8, or int8 when x_signed; X and
+  // Y are NHWC when channels_last.
   // Requantized output: uint8_t* or int8_t* with output.requantize (per output channel
   // multipliers and biases); int32_t*: the sums as they are.
   struct Output {
@@ -35,7 +38,7 @@ class PreparedQConv {
     Requantization requantize;
   };
   void run(const ConvShape& shape, const void* x, bool x_signed, int32_t x_zero_point, const Output& output,
-           ThreadPool& pool) const;
+           bool channels_last, ThreadPool& pool) const;
 
   // Whether the prepared path takes this convolution: 2-D, with these weights.
   static bool supports(const ConvShape& shape) { return shape.geometry.rank() == 2; }

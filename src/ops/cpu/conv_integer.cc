@@ -4,7 +4,9 @@
 //
 // With constant 2-D weights (and weight zero points) the weights are packed once and the
 // convolution runs on the int8 GEMM (kernels/cpu/qconv.h); otherwise on the scalar reference
-// kernels::compute_conv_integer, which is also the fast path's test oracle.
+// kernels::compute_conv_integer, which is also the fast path's test oracle. kiln.QLinearConv is
+// the same op with `channels_last`: X [N, H, W, C] and Y [N, OH, OW, M], which only the prepared
+// path takes (passes/quantized_channels_last.h makes it only then).
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,7 +69,7 @@ class ConvIntegerKernel final : public OpKernel {
     }
     const int32_t x_zero = read_zero_points(x_zero_point, x.dtype(), 1, "x_zero_point")[0];
     Tensor& y = ctx.allocate_output(0, DType::Int32, conv_output_shape(shape, false));
-    prepared_->run(shape, x.raw(), x.dtype() == DType::Int8, x_zero, {y.data<int32_t>(), {}}, ctx.pool());
+    prepared_->run(shape, x.raw(), x.dtype() == DType::Int8, x_zero, {y.data<int32_t>(), {}}, false, ctx.pool());
   }
 
  private:
@@ -79,10 +81,19 @@ KILN_KERNEL(ConvIntegerKernel, {.op = "ConvInteger", .since = 10, .types = Quant
 class QLinearConvKernel final : public OpKernel {
  public:
   explicit QLinearConvKernel(const KernelInfo& info)
-      : attributes_(read_conv_attributes(info)), prepared_(prepare(info, attributes_, 3, 5)) {}
+      : attributes_(read_conv_attributes(info)),
+        prepared_(prepare(info, attributes_, 3, 5)),
+        channels_last_(info.attr_int("channels_last", 0) != 0) {
+    if (channels_last_ && (!prepared_ || attributes_.window.kernel.size() > 2))
+      throw Error(ErrorCode::NotImplemented, "channels_last QLinearConv needs constant 2-D weights and weight zero points");
+  }
 
   void compute(KernelContext& ctx) const override {
-    const Tensor& x = ctx.input(0);
+    const Tensor& input = ctx.input(0);
+    if (channels_last_ && input.rank() != 4)
+      throw Error(ErrorCode::InvalidArgument, "channels_last X must be [N, H, W, C], got " + shape_to_string(input.shape()));
+    // The channels-last X described as NCHW for the shape checks: only its dims are read.
+    const Tensor x = channels_last_ ? input.reshaped({input.dim(0), input.dim(3), input.dim(1), input.dim(2)}) : input;
     const Tensor& w = ctx.input(3);
     const Tensor* bias = ctx.has_input(8) ? &ctx.input(8) : nullptr;
     if (bias && bias->dtype() != DType::Int32)
@@ -101,16 +112,21 @@ class QLinearConvKernel final : public OpKernel {
 
     if (prepared_ && kernels::PreparedQConv::supports(shape)) {
       const int32_t x_zero = read_zero_points(&ctx.input(2), x.dtype(), 1, "x_zero_point")[0];
-      Tensor& y = ctx.allocate_output(0, y_dtype, conv_output_shape(shape, false));
+      Shape y_shape = conv_output_shape(shape, false);
+      if (channels_last_) y_shape = {y_shape[0], y_shape[2], y_shape[3], y_shape[1]};
+      Tensor& y = ctx.allocate_output(0, y_dtype, y_shape);
       kernels::Requantization requantize{pbias, multipliers.data(), 1, y_zero};
       kernels::PreparedQConv::Output output{static_cast<uint8_t*>(nullptr), requantize};
       if (y_dtype == DType::Int8)
         output.y = y.data<int8_t>();
       else
         output.y = y.data<uint8_t>();
-      prepared_->run(shape, x.raw(), x.dtype() == DType::Int8, x_zero, output, ctx.pool());
+      prepared_->run(shape, x.raw(), x.dtype() == DType::Int8, x_zero, output, channels_last_, ctx.pool());
       return;
     }
+    if (channels_last_)
+      throw Error(ErrorCode::NotImplemented, "channels_last QLinearConv runs 2-D convolutions only, got X " +
+                                                 shape_to_string(input.shape()));
     const Tensor acc = convolve_integers(shape, x, &ctx.input(2), w, &ctx.input(5), ctx.pool());
     const int32_t* pacc = acc.data<int32_t>();
     const int64_t positions = shape.geometry.output_size();
@@ -131,8 +147,10 @@ class QLinearConvKernel final : public OpKernel {
  private:
   ConvAttributes attributes_;
   std::optional<kernels::PreparedQConv> prepared_;
+  bool channels_last_;
 };
 KILN_KERNEL(QLinearConvKernel, {.op = "QLinearConv", .since = 10, .types = QuantizedTypes::dtypes()});
+KILN_KERNEL(QLinearConvKernel, {.op = "QLinearConv", .domain = "kiln", .since = 1, .types = QuantizedTypes::dtypes()});
 
 }  // namespace
 }  // namespace kiln::ops
