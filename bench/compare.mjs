@@ -18,7 +18,7 @@ import { fixed, printReport, sci } from './table.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
-const MODELS = ['resnet50', 'mobilenetv2', 'resnet18', 'bert-base'];
+const MODELS = ['resnet50', 'mobilenetv2', 'resnet18', 'bert-base', 'unet'];
 const CPU_LEVELS = ['scalar', 'avx2', 'avx512'];
 const USAGE = `usage: bench/run.sh [options]   (or: node bench/compare.mjs [options])
   --models LIST      comma-separated, from ${MODELS.join(',')} (default: all)

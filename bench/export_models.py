@@ -1,7 +1,7 @@
 """Export the benchmark models with fixed random weights, each with a JSON file of its FLOPs.
 
 Usage: export_models.py OUT_DIR [NAME ...]
-NAME is resnet50, mobilenetv2, resnet18 or bert-base (default: all). For each it writes
+NAME is resnet50, mobilenetv2, resnet18, bert-base or unet (default: all). For each it writes
 OUT_DIR/NAME.onnx and OUT_DIR/NAME.json:
   {"name": ..., "flops": 2 x the multiply-adds of Conv/Linear/MatMul, "inputs": [{"name", "shape", "dtype"}]}
 bench/compare.mjs divides the FLOPs by measured latency to get GFLOP/s.
@@ -10,7 +10,12 @@ The vision models are torchvision's, batch 1, 3x224x224, opset 13, input "input"
 "output". bert-base is a BERT-base-shaped encoder written out below (12 layers, hidden 768, 12
 heads, intermediate 3072, erf GELU, post-LayerNorm) taking the embeddings `hidden` [1,128,768] and
 an additive attention `mask` [1,1,1,128], so no embedding tables or integer inputs; it is
-exported at opset 14, where LayerNorm stays decomposed into ReduceMean/Sub/Pow/Sqrt/Div.
+exported at opset 14, where LayerNorm stays decomposed into ReduceMean/Sub/Pow/Sqrt/Div. unet is
+a U-Net-style segmentation net (53 convolutions with BatchNorm and ReLU, bilinear Resize up to the
+skip's size between decoder stages, skip connections by Concat) on a 3x120x120 image, whose odd
+sizes (15 -> 7 by pooling, 7 -> 15 by Resize) make weights no binary fraction holds exactly, with
+one mask logit per pixel:
+the deep net with upsampling whose dynamic INT8 form (docs/quantization.md) must match ONNX Runtime.
 
 Weights are random (torch.manual_seed(0)): nothing is downloaded. Exits with 77 (skipped) when
 torch is not installed.
@@ -66,7 +71,45 @@ class Encoder(nn.Module):
         return hidden
 
 
-def calibrate_batch_norm(model):
+def conv_block(in_channels, out_channels, convs):
+    layers = []
+    for i in range(convs):
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1),
+                   nn.BatchNorm2d(out_channels), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class UNet(nn.Module):
+    """Four encoder stages (6 convolutions each, then 2x2 max pooling), a 4-convolution bottleneck,
+    four decoder stages (bilinear upsampling to the skip's size, Concat with it, 6 convolutions),
+    and a 1x1 head: 53 convolutions."""
+
+    WIDTHS = (16, 32, 48, 64)
+
+    def __init__(self):
+        super().__init__()
+        widths = self.WIDTHS
+        self.encoders = nn.ModuleList(conv_block(c_in, c_out, 6) for c_in, c_out in zip((3,) + widths[:-1], widths))
+        self.bottleneck = conv_block(widths[-1], widths[-1], 4)
+        self.decoders = nn.ModuleList(conv_block(2 * c, c_out, 6)
+                                      for c, c_out in zip(reversed(widths), tuple(reversed(widths[:-1])) + (widths[0],)))
+        self.head = nn.Conv2d(widths[0], 1, 1)
+
+    def forward(self, image):
+        skips = []
+        x = image
+        for encoder in self.encoders:
+            x = encoder(x)
+            skips.append(x)
+            x = nn.functional.max_pool2d(x, 2)
+        x = self.bottleneck(x)
+        for decoder, skip in zip(self.decoders, reversed(skips)):
+            x = nn.functional.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = decoder(torch.cat([x, skip], dim=1))
+        return self.head(x)
+
+
+def calibrate_batch_norm(model, image_size=224):
     """Sets every BatchNorm's running statistics from one train-mode pass over random images.
     With the default ones (mean 0, variance 1) a random-init MobileNetV2's activations shrink to
     ~1e-10 by the output, heading for denormals that would time something no trained model does."""
@@ -76,7 +119,7 @@ def calibrate_batch_norm(model):
         norm.momentum = None  # a cumulative average: after one batch, exactly that batch's statistics
     model.train()
     with torch.no_grad():
-        model(torch.randn(8, 3, 224, 224))
+        model(torch.randn(8, 3, image_size, image_size))
 
 
 def vision(build):
@@ -90,11 +133,18 @@ def bert_base():
     return Encoder(), inputs, 14
 
 
+def unet():
+    model = UNet()
+    calibrate_batch_norm(model, 120)
+    return model, {"input": torch.randn(1, 3, 120, 120)}, 13
+
+
 MODELS = {
     "resnet50": lambda: vision(torchvision.models.resnet50),
     "mobilenetv2": lambda: vision(torchvision.models.mobilenet_v2),
     "resnet18": lambda: vision(torchvision.models.resnet18),
     "bert-base": bert_base,
+    "unet": unet,
 }
 
 

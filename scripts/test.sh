@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# onnxruntime-node, which python/tests/test_ort_agreement.py runs Kiln's quantized models in.
+scripts/setup_bench.sh
 scripts/build.sh --all
 
 echo "== Release: all tests"

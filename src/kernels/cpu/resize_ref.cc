@@ -162,6 +162,84 @@ void resample_axis(const T* in, int64_t outer, int64_t in_size, int64_t inner, c
   }, grain);
 }
 
+// ONNX Runtime's bilinear arithmetic, which a model quantized dynamically after a Resize depends on
+// to the last bit (one ulp of difference moves values across quantization steps, and 50 layers
+// compound the flips): coordinates, clamping and both weights per axis in float, and each output
+// dx2 * dy2 * X11 + dx1 * dy2 * X21 + dx2 * dy1 * X12 + dx1 * dy1 * X22, left to right, without
+// fused multiply-adds. Applies to float data whose last two axes alone are resized linearly under
+// a transform that does not read the unrounded resized length (or where that length is the size).
+struct BilinearAxis {
+  std::vector<int64_t> low, high;
+  std::vector<float> low_weight, high_weight;  // ORT's dx2 and dx1: the weights of low and high
+};
+
+bool bilinear_applies(const std::vector<ResizeAxis>& axes, const ResizeOptions& options) {
+  if (options.mode != ResizeMode::Linear || axes.size() < 2) return false;
+  switch (options.transform) {
+    case CoordinateTransform::HalfPixel:
+    case CoordinateTransform::Asymmetric:
+      break;
+    case CoordinateTransform::PytorchHalfPixel:
+    case CoordinateTransform::AlignCorners:
+      for (size_t a = axes.size() - 2; a < axes.size(); ++a)
+        if (axes[a].resized_length != static_cast<double>(axes[a].out_size)) return false;
+      break;
+    default:
+      return false;
+  }
+  for (size_t a = 0; a + 2 < axes.size(); ++a)
+    if (axes[a].in_size != axes[a].out_size || axes[a].scale != 1) return false;
+  return true;
+}
+
+BilinearAxis bilinear_axis(const ResizeAxis& axis, CoordinateTransform transform) {
+  BilinearAxis b;
+  const auto n = static_cast<size_t>(axis.out_size);
+  b.low.resize(n), b.high.resize(n), b.low_weight.resize(n), b.high_weight.resize(n);
+  const float scale = static_cast<float>(axis.scale), resized = static_cast<float>(axis.out_size);
+  const float original = static_cast<float>(axis.in_size), last = static_cast<float>(axis.in_size - 1);
+  for (size_t j = 0; j < n; ++j) {
+    const float x = static_cast<float>(j);
+    float in = x;
+    if (scale != 1) {
+      switch (transform) {
+        case CoordinateTransform::Asymmetric: in = x / scale; break;
+        case CoordinateTransform::PytorchHalfPixel: in = resized > 1 ? (x + 0.5f) / scale - 0.5f : 0.f; break;
+        case CoordinateTransform::AlignCorners: in = resized == 1 ? 0.f : x * (original - 1) / (resized - 1); break;
+        default: in = (x + 0.5f) / scale - 0.5f; break;
+      }
+    }
+    in = std::max(0.f, std::min(in, last));
+    const int64_t low = std::min(static_cast<int64_t>(in), axis.in_size - 1), high = std::min(low + 1, axis.in_size - 1);
+    b.low[j] = low, b.high[j] = high;
+    b.high_weight[j] = low == high ? 0.5f : std::fabs(in - static_cast<float>(low));
+    b.low_weight[j] = low == high ? 0.5f : std::fabs(in - static_cast<float>(high));
+  }
+  return b;
+}
+
+__attribute__((optimize("fp-contract=off"))) void bilinear(const float* in, int64_t planes, const ResizeAxis& ay,
+                                                           const ResizeAxis& ax, CoordinateTransform transform, float* out,
+                                                           ThreadPool& pool) {
+  const BilinearAxis by = bilinear_axis(ay, transform), bx = bilinear_axis(ax, transform);
+  const int64_t in_w = ax.in_size, in_plane = ay.in_size * ax.in_size, out_w = ax.out_size, out_h = ay.out_size;
+  pool.parallel_for(planes * out_h, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t plane = r / out_h;
+      const auto y = static_cast<size_t>(r % out_h);
+      const float* row1 = in + plane * in_plane + by.low[y] * in_w;
+      const float* row2 = in + plane * in_plane + by.high[y] * in_w;
+      const float dy2 = by.low_weight[y], dy1 = by.high_weight[y];
+      float* dst = out + r * out_w;
+      for (size_t x = 0; x < static_cast<size_t>(out_w); ++x) {
+        const float dx2 = bx.low_weight[x], dx1 = bx.high_weight[x];
+        const int64_t x1 = bx.low[x], x2 = bx.high[x];
+        dst[x] = dx2 * dy2 * row1[x1] + dx1 * dy2 * row1[x2] + dx2 * dy1 * row2[x1] + dx1 * dy1 * row2[x2];
+      }
+    }
+  }, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, out_w)));
+}
+
 }  // namespace
 
 template <class T>
@@ -169,6 +247,14 @@ void compute_resize(const T* in, const Shape& in_shape, const std::vector<Resize
                     const ResizeOptions& options, T* out, ThreadPool& pool) {
   if (!std::is_floating_point_v<T> && options.mode != ResizeMode::Nearest)
     throw Error(ErrorCode::NotImplemented, "linear and cubic resize support float32 and float64 only");
+  if constexpr (std::is_same_v<T, float>) {
+    if (bilinear_applies(axes, options)) {
+      const size_t rank = axes.size();
+      const int64_t planes = shape_numel(Shape(in_shape.begin(), in_shape.end() - 2));
+      bilinear(in, planes, axes[rank - 2], axes[rank - 1], options.transform, out, pool);
+      return;
+    }
+  }
   Shape shape = in_shape;
   std::vector<std::pair<size_t, AxisTaps>> passes;
   for (size_t a = 0; a < shape.size(); ++a) {

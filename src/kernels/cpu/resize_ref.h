@@ -1,6 +1,7 @@
 // N-d Resize (ONNX Resize / Upsample): nearest, linear and cubic interpolation under every ONNX
 // coordinate transformation. Interpolation is separable, so the tensor is resampled one axis at a
-// time; axes whose mapping is the identity are skipped.
+// time; axes whose mapping is the identity are skipped. Float bilinear resizes of the last two axes
+// instead compute as ONNX Runtime does, bit for bit (resize_ref.cc says why).
 #pragma once
 
 #include <cstdint>
