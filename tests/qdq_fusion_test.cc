@@ -179,5 +179,43 @@ TEST(QuantizedChannelsLast, ConvolutionChainsStayChannelsLast) {
   expect_tensor_near(level3[0], level2[0], 1e-5, 0);
 }
 
+// x -> Conv -> Relu -> MaxPool -> Conv -> Relu -> Conv -> y: the 8-bit MaxPool between int8
+// convolutions runs channels-last too (kiln.MaxPool), so no transpose is left between them.
+TEST(QuantizedChannelsLast, MaxPoolBetweenConvolutionsStaysChannelsLast) {
+  GraphBuilder b;
+  b.model.opset_imports[""] = 13;
+  b.input("x", random_tensor({1, 16, 9, 9}, 1));
+  for (const char* w : {"w1", "w2", "w3"}) b.constant(w, random_tensor({16, 16, 3, 3}, w[1], -0.3f, 0.3f));
+  const std::map<std::string, ir::Attribute> same = {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                                     {"pads", std::vector<int64_t>{1, 1, 1, 1}}};
+  b.node("Conv", {"x", "w1"}, "c1", same);
+  b.node("Relu", {"c1"}, "r1");
+  b.node("MaxPool", {"r1"}, "p1", {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
+                                   {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  b.node("Conv", {"p1", "w2"}, "c2", same);
+  b.node("Relu", {"c2"}, "r2");
+  b.node("Conv", {"r2", "w3"}, "y", same);
+  b.output("y");
+  for (ir::Node& node : b.model.graph.nodes) b.model.graph.value_info[node.outputs[0]] = {node.outputs[0], DType::Float32, {}};
+  b.model.graph.outputs[0].dtype = DType::Float32;
+  std::vector<std::map<std::string, Tensor>> samples;
+  for (uint32_t seed = 20; seed < 24; ++seed) samples.push_back({{"x", random_tensor({1, 16, 9, 9}, seed)}});
+  GraphBuilder quantized = b;
+  quantized.model = quant::quantize_static(b.model, quant::CalibrationSampleList(samples), {}).model;
+  const auto ops = quantized.optimized_ops(3);
+  EXPECT_EQ(count_of(ops, "QLinearConv"), 2u);
+  EXPECT_EQ(count_of(ops, "MaxPool"), 1u);
+  for (const auto& node : quantized.optimized(3).graph.nodes) {
+    if (node.op_type == "MaxPool") {
+      EXPECT_EQ(node.domain, "kiln");
+    }
+  }
+  // Into the first convolution and out of the second: none around the MaxPool.
+  EXPECT_EQ(count_of(ops, "Transpose"), 2u);
+  // The float Conv at the end runs NCHWc at level 3 (see above).
+  const auto level2 = quantized.run(2), level3 = quantized.run(3);
+  expect_tensor_near(level3[0], level2[0], 1e-5, 0);
+}
+
 }  // namespace
 }  // namespace kiln::testing

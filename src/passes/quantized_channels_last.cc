@@ -2,6 +2,7 @@
 
 #include "ir/graph_edit.h"
 #include "passes/match.h"
+#include "passes/qdq_match.h"
 
 namespace kiln::passes {
 namespace {
@@ -27,6 +28,14 @@ bool takes_channels_last(const ir::Graph& g, const ir::Node& node) {
   return node.inputs[5].empty() || g.initializers.count(node.inputs[5]);
 }
 
+// An 8-bit MaxPool (between int8 convolutions) of 2-D windows and one output.
+bool max_pool_takes_channels_last(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers,
+                                  const ir::Node& node) {
+  if (!is_op(node, "MaxPool") || node.outputs.size() != 1 || node.inputs.empty()) return false;
+  const auto kernel = attribute<std::vector<int64_t>>(node, "kernel_shape");
+  return kernel && kernel->size() == 2 && is_integer_8bit(value_dtype(g, producers, node.inputs[0]));
+}
+
 void remove_unread_transposes(ir::Graph& g) {
   const auto read = ir::read_values(g);
   std::vector<size_t> unread;
@@ -40,19 +49,20 @@ void remove_unread_transposes(ir::Graph& g) {
 
 int QuantizedChannelsLast::run(ir::Model& model) const {
   ir::Graph& g = model.graph;
+  const auto producers = g.producers();
   std::vector<ir::Node> added;
-  for (ir::Node& conv : g.nodes) {
-    if (!takes_channels_last(g, conv)) continue;
-    const std::string x = conv.inputs[0], y = conv.outputs[0];
+  for (ir::Node& node : g.nodes) {
+    if (!takes_channels_last(g, node) && !max_pool_takes_channels_last(g, producers, node)) continue;
+    const std::string x = node.inputs[0], y = node.outputs[0];
     const std::string x_nhwc = ir::unique_value_name(g, x + "_nhwc"), y_nhwc = ir::unique_value_name(g, y + "_nhwc");
     g.value_info[x_nhwc] = {x_nhwc, dtype_of_value(g, x), std::nullopt};
     g.value_info[y_nhwc] = {y_nhwc, dtype_of_value(g, y), std::nullopt};
-    added.push_back(transpose(conv.name + "_to_nhwc", x, x_nhwc, kToChannelsLast));
-    added.push_back(transpose(conv.name + "_to_nchw", y_nhwc, y, kToChannelsFirst));
-    conv.domain = kKilnDomain;
-    conv.attributes["channels_last"] = int64_t{1};
-    conv.inputs[0] = x_nhwc;
-    conv.outputs[0] = y_nhwc;
+    added.push_back(transpose(node.name + "_to_nhwc", x, x_nhwc, kToChannelsLast));
+    added.push_back(transpose(node.name + "_to_nchw", y_nhwc, y, kToChannelsFirst));
+    node.domain = kKilnDomain;
+    node.attributes["channels_last"] = int64_t{1};
+    node.inputs[0] = x_nhwc;
+    node.outputs[0] = y_nhwc;
   }
   if (added.empty()) return 0;
   const int converted = static_cast<int>(added.size() / 2);

@@ -1,6 +1,6 @@
 // Level 3: QLinearConv with constant 2-D weights runs channels-last, as ONNX Runtime's
 // NhwcTransformer runs it: kiln.QLinearConv(channels_last = 1) between Transpose [0, 2, 3, 1] and
-// Transpose [0, 3, 1, 2]. The transposes between two such convolutions cancel
+// Transpose [0, 3, 1, 2]; so does an 8-bit 2-D MaxPool (kiln.MaxPool, kernels/cpu/max_pool_nhwc.h). The transposes between two such convolutions cancel
 // (CancelTransposes), and those around a residual kiln.QLinearAdd move past it
 // (PushTransposesThroughQLinearAdd), so a chain of int8 convolutions stays NHWC, which is what the
 // int8 GEMM reads and writes (kernels/cpu/qconv.h), and only its ends transpose.
