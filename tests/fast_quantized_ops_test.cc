@@ -76,6 +76,8 @@ const ConvCase kConvCases[] = {
     {1, 3, 16, 13, 11, 3, 1, 1, 1, 1},  {2, 17, 5, 9, 9, 1, 1, 0, 1, 1},   {1, 16, 33, 8, 8, 3, 2, 1, 1, 1},
     {1, 7, 19, 12, 10, 5, 1, 2, 2, 1},  {1, 8, 8, 7, 7, 3, 1, 1, 1, 8},    {1, 12, 18, 9, 7, 3, 1, 0, 1, 3},
     {1, 64, 64, 14, 14, 1, 2, 0, 1, 1}, {1, 32, 48, 17, 17, 3, 1, 1, 1, 1},
+    // Depthwise (qconv_depthwise.h): odd channel counts, stride 2, a dilated 5x5.
+    {1, 33, 33, 9, 11, 3, 2, 1, 1, 33}, {2, 17, 17, 8, 8, 5, 1, 2, 2, 17},
 };
 
 TEST_P(FastQuantizedOps, QLinearConvMatchesTheReference) {

@@ -91,14 +91,25 @@ PreparedQConv::PreparedQConv(CpuLevel level, int64_t out_channels, int64_t group
     : level_(level), out_channels_(out_channels), group_channels_(group_channels), groups_(groups), kernel_h_(kernel_h),
       kernel_w_(kernel_w) {
   const int64_t K = kernel_h * kernel_w * group_channels, N = out_channels / groups;
+  const bool per_channel = w_zero_points.size() > 1;
+  const auto* codes = static_cast<const uint8_t*>(w);
+  const auto code = [&](int64_t i) { return w_signed ? int32_t{static_cast<int8_t>(codes[i])} : int32_t{codes[i]}; };
+  if (groups > 1 && group_channels == 1 && out_channels == groups) {
+    const int64_t taps = kernel_h * kernel_w;
+    depthwise_weights_ = store.get("depthwise", static_cast<size_t>(taps * out_channels) * sizeof(int32_t), [&](std::byte* out) {
+      auto* values = reinterpret_cast<int32_t*>(out);
+      for (int64_t c = 0; c < out_channels; ++c)
+        for (int64_t t = 0; t < taps; ++t)
+          values[t * out_channels + c] = code(c * taps + t) - w_zero_points[per_channel ? static_cast<size_t>(c) : 0];
+    });
+    return;
+  }
   // The codes reordered to [M, kh, kw, C / groups], the (ky, kx, c) order of im2col_nhwc's rows.
   std::vector<uint8_t> reordered(static_cast<size_t>(out_channels * K));
-  const auto* codes = static_cast<const uint8_t*>(w);
   for (int64_t m = 0; m < out_channels; ++m)
     for (int64_t c = 0; c < group_channels; ++c)
       for (int64_t t = 0; t < kernel_h * kernel_w; ++t)
         reordered[static_cast<size_t>(m * K + t * group_channels + c)] = codes[(m * group_channels + c) * kernel_h * kernel_w + t];
-  const bool per_channel = w_zero_points.size() > 1;
   for (int64_t g = 0; g < groups; ++g) {
     QuantWeightsView view;
     view.data = reordered.data() + g * N * K;
@@ -124,7 +135,7 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
   // A uint8 NHWC input is read where it is; anything else is transposed or shifted into scratch.
   const bool in_place = channels_last && !x_signed;
   uint8_t* image = in_place ? nullptr : Scratch::sized(s.image, s.image_size, static_cast<size_t>(in_positions * C));
-  uint8_t* rows = pointwise ? nullptr : Scratch::sized(s.rows, s.rows_size, static_cast<size_t>(positions * K));
+  uint8_t* rows = pointwise || depthwise() ? nullptr : Scratch::sized(s.rows, s.rows_size, static_cast<size_t>(positions * K));
   // NHWC output rows, as wide as the output element: 4 bytes covers int32, 1 byte the others.
   int32_t* out_rows = channels_last ? nullptr : Scratch::sized(s.output, s.output_size, static_cast<size_t>(positions * M));
 
@@ -139,7 +150,27 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
     } else {
       transpose_bytes(x_image, C, in_positions, in_positions, image, C, x_signed ? 0x80 : 0, pool);
     }
-    for (int64_t g = 0; g < groups_; ++g) {
+    if (depthwise()) {
+      QDepthwiseArgs d;
+      d.image = image;
+      d.height = geo.input[0], d.width = geo.input[1], d.channels = C;
+      d.x_zero_point = a_zero_point;
+      d.weights = depthwise_weights_.as<int32_t>();
+      d.kernel_h = kernel_h_, d.kernel_w = kernel_w_;
+      d.stride_h = geo.strides[0], d.stride_w = geo.strides[1];
+      d.dilation_h = geo.dilations[0], d.dilation_w = geo.dilations[1];
+      d.pad_top = geo.pads_begin[0], d.pad_left = geo.pads_begin[1];
+      d.out_h = geo.output[0], d.out_w = geo.output[1];
+      d.requantize = output.requantize;
+      std::visit(
+          [&](auto* y) {
+            using T = std::remove_pointer_t<decltype(y)>;
+            d.y = channels_last ? y + n * positions * M : reinterpret_cast<T*>(out_rows);
+          },
+          output.y);
+      qconv_depthwise(level_, d, pool);
+    }
+    for (int64_t g = 0; g < groups_ && !depthwise(); ++g) {
       const uint8_t* a = image;
       int64_t lda = C;
       if (!pointwise) {

@@ -17,6 +17,7 @@
 #include "core/thread_pool.h"
 #include "core/weight_store.h"
 #include "kernels/cpu/conv_ref.h"
+#include "kernels/cpu/qconv_depthwise.h"
 #include "kernels/cpu/qgemm.h"
 
 namespace kiln::kernels {
@@ -44,9 +45,12 @@ class PreparedQConv {
   static bool supports(const ConvShape& shape) { return shape.geometry.rank() == 2; }
 
  private:
+  bool depthwise() const { return !depthwise_weights_.empty(); }
+
   CpuLevel level_;
   int64_t out_channels_, group_channels_, groups_, kernel_h_, kernel_w_;
   std::vector<PackedQuantWeights> weights_;  // per group: K = kh * kw * C / groups, N = M / groups
+  PreparedWeights depthwise_weights_;        // depthwise: int32 [kh * kw, C], zero points subtracted
 };
 
 }  // namespace kiln::kernels
