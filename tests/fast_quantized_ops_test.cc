@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/quant_ref.h"
 #include "kernels/cpu/quantize_linear.h"
+#include "kernels/cpu/transpose_bytes.h"
 #include "level_sweep.h"
 
 namespace kiln::testing {
@@ -216,6 +217,23 @@ TEST_P(FastQuantizedOps, PerTensorQuantizeAndDequantizeMatchTheReference) {
 }
 
 KILN_INSTANTIATE_LEVEL_SWEEP(FastQuantizedOps);
+
+// The byte transpose's 16 x 16 blocks and its edges, against the plain loop, with the int8 flip,
+// a column range and strides wider than the matrix.
+TEST(TransposeBytes, MatchesThePlainLoop) {
+  for (const auto& [rows, cols, begin] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 0}, {16, 16, 0}, {17, 33, 0}, {3, 50, 0}, {40, 70, 16}, {64, 5, 0}})
+    for (uint8_t flip : {uint8_t{0}, uint8_t{0x80}}) {
+      const int64_t src_ld = cols + 3, dst_ld = rows + 5;
+      const Tensor src = random_codes<uint8_t>({rows * src_ld}, static_cast<uint32_t>(rows * 131 + cols));
+      std::vector<uint8_t> dst(static_cast<size_t>(cols * dst_ld), 0), expected = dst;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = begin; c < cols; ++c)
+          expected[static_cast<size_t>(c * dst_ld + r)] = src.data<uint8_t>()[r * src_ld + c] ^ flip;
+      kernels::transpose_bytes(src.data<uint8_t>(), rows, src_ld, dst.data(), dst_ld, flip, begin, cols);
+      EXPECT_EQ(dst, expected) << rows << " x " << cols << " from column " << begin;
+    }
+}
 
 }  // namespace
 }  // namespace kiln::testing

@@ -1,47 +1,20 @@
 #include "kernels/cpu/qconv.h"
 
-#include <emmintrin.h>
-
 #include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "kernels/cpu/im2col_nhwc.h"
+#include "kernels/cpu/transpose_bytes.h"
 
 namespace kiln::kernels {
 namespace {
 
 constexpr int64_t kTile = 32;
 
-// dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip for a rows x cols byte matrix, columns
-// [c_begin, c_end) (c_begin a multiple of 16): 16 x 16 blocks by four rounds of byte interleaves
-// (the perfect-shuffle network; SSE2, so every level has it), the edges byte by byte. flip 0x80
-// turns int8 into uint8 shifted by 128 on the way.
-void transpose_bytes(const uint8_t* src, int64_t rows, int64_t src_ld, uint8_t* dst, int64_t dst_ld, uint8_t flip,
-                     int64_t c_begin, int64_t c_end) {
-  const __m128i flip_bits = _mm_set1_epi8(static_cast<char>(flip));
-  const int64_t full_rows = rows / 16 * 16, full_cols = c_begin + (c_end - c_begin) / 16 * 16;
-  __m128i a[16], b[16];
-  for (int64_t r0 = 0; r0 < full_rows; r0 += 16)
-    for (int64_t c0 = c_begin; c0 < full_cols; c0 += 16) {
-      for (int i = 0; i < 16; ++i)
-        a[i] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (r0 + i) * src_ld + c0)), flip_bits);
-      for (int round = 0; round < 4; ++round) {
-        for (int i = 0; i < 8; ++i) {
-          b[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
-          b[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
-        }
-        std::copy(b, b + 16, a);
-      }
-      for (int i = 0; i < 16; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (c0 + i) * dst_ld + r0), a[i]);
-    }
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = r < full_rows ? full_cols : c_begin; c < c_end; ++c) dst[c * dst_ld + r] = src[r * src_ld + c] ^ flip;
-}
-
 // transpose_bytes over all cols columns, in blocks of columns across the pool.
-void transpose_bytes(const uint8_t* src, int64_t rows, int64_t cols, int64_t src_ld, uint8_t* dst, int64_t dst_ld,
-                     uint8_t flip, ThreadPool& pool) {
+void transpose_bytes_parallel(const uint8_t* src, int64_t rows, int64_t cols, int64_t src_ld, uint8_t* dst,
+                              int64_t dst_ld, uint8_t flip, ThreadPool& pool) {
   constexpr int64_t kBlockColumns = 16;
   pool.parallel_for(
       (cols + kBlockColumns - 1) / kBlockColumns,
@@ -61,8 +34,8 @@ void to_channels_first(const int32_t* src, int64_t positions, int64_t channels, 
 
 template <class T>
 void to_channels_first(const T* src, int64_t positions, int64_t channels, T* dst, ThreadPool& pool) {
-  transpose_bytes(reinterpret_cast<const uint8_t*>(src), positions, channels, channels, reinterpret_cast<uint8_t*>(dst),
-                  positions, 0, pool);
+  transpose_bytes_parallel(reinterpret_cast<const uint8_t*>(src), positions, channels, channels,
+                           reinterpret_cast<uint8_t*>(dst), positions, 0, pool);
 }
 
 // Per-thread scratch, grown to the largest image seen, then reused.
@@ -148,7 +121,7 @@ void PreparedQConv::run(const ConvShape& shape, const void* x, bool x_signed, in
         for (int64_t i = begin; i < end; ++i) image[i] = x_image[i] ^ 0x80;
       }, 16384);
     } else {
-      transpose_bytes(x_image, C, in_positions, in_positions, image, C, x_signed ? 0x80 : 0, pool);
+      transpose_bytes_parallel(x_image, C, in_positions, in_positions, image, C, x_signed ? 0x80 : 0, pool);
     }
     if (depthwise()) {
       QDepthwiseArgs d;

@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/element_bytes.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/transpose_bytes.h"
 
 namespace kiln::kernels {
 namespace {
@@ -90,6 +91,11 @@ void transpose_tiles(E* dst, const E* src, const CanonicalPermutation& c, const 
             out_base += index * outer_out[d];
           }
           const int64_t i0 = item % i_tiles * kTransposeTile, i1 = std::min(ni, i0 + kTransposeTile);
+          if constexpr (sizeof(E) == 1) {
+            transpose_bytes(reinterpret_cast<const uint8_t*>(src + in_base + i0), nj, j_step,
+                            reinterpret_cast<uint8_t*>(dst + out_base + i0 * i_step), i_step, 0, 0, i1 - i0);
+            continue;
+          }
           if constexpr (sizeof(E) == 4) {
             if (isa) {
               // The tile as a matrix: nj rows of the source (stride j_step), i1 - i0 columns.
