@@ -129,6 +129,7 @@ TEST(FuseQdqProducts, QuantizedDigitsModelFusesAndMatchesUnfusedExactly) {
   EXPECT_EQ(count_of(ops, "QLinearConv"), 2u);
   // The hidden layer requantized, the logits (a graph output, no Q) dequantized in the epilogue.
   EXPECT_EQ(count_of(ops, "QGemm"), 2u);
+  EXPECT_TRUE(runtime::Plan(b.model, SessionOptions{}).optimizer_warnings().empty());
   // MaxPool and Flatten move the integers (DropQdqAroundDataMovement): the image's Q is all that
   // is left of the QDQ pairs.
   EXPECT_EQ(count_of(ops, "QuantizeLinear"), 1u);
@@ -215,6 +216,27 @@ TEST(QuantizedChannelsLast, MaxPoolBetweenConvolutionsStaysChannelsLast) {
   // The float Conv at the end runs NCHWc at level 3 (see above).
   const auto level2 = quantized.run(2), level3 = quantized.run(3);
   expect_tensor_near(level3[0], level2[0], 1e-5, 0);
+}
+
+// What no fusion takes is reported, naming the nodes: a float GlobalAveragePool between a DQ and a Q.
+TEST(UnfusedQdqWarnings, NameTheQdqNodesAroundFloatOps) {
+  GraphBuilder b;
+  b.model.opset_imports[""] = 13;
+  b.input("x", random_tensor({1, 4, 5, 5}, 1));
+  b.constant("scale", Tensor::scalar<float>(0.02f));
+  b.constant("zero", Tensor::scalar<uint8_t>(128));
+  b.node("QuantizeLinear", {"x", "scale", "zero"}, "xq");
+  b.node("DequantizeLinear", {"xq", "scale", "zero"}, "xd");
+  b.node("GlobalAveragePool", {"xd"}, "pooled");
+  b.node("QuantizeLinear", {"pooled", "scale", "zero"}, "pq");
+  b.node("DequantizeLinear", {"pq", "scale", "zero"}, "y");
+  b.output("y");
+  const runtime::Plan plan(b.model, SessionOptions{});
+  const auto& warnings = plan.optimizer_warnings();
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("'xd_node' (DequantizeLinear) is not fused"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("(GlobalAveragePool) reads its float output"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("'pq_node' (QuantizeLinear)"), std::string::npos) << warnings[1];
 }
 
 }  // namespace

@@ -97,7 +97,10 @@ void bench_model(const BenchArgs& args) {
     const auto load_start = Clock::now();
     Session session(args.model, options);
     r.load_ms = ms_since(load_start);
-    if (args.optimizer.verbose) print_optimizer_report(session.optimizer_report(), std::cerr);
+    if (args.optimizer.verbose) {
+    print_optimizer_report(session.optimizer_report(), std::cerr);
+    print_optimizer_warnings(session.optimizer_warnings(), std::cerr);
+  }
     const auto feeds = make_feeds(session, args.inputs, args.free_dim);
     for (int i = 0; i < args.warmup; ++i) session.run(feeds);
     const auto start = Clock::now();

@@ -45,7 +45,10 @@ void build_onnx_engine(const BuildArgs& args) {
   const auto start = Clock::now();
   const Session session(args.model, options);
   const double ms = ms_since(start);
-  if (args.optimizer.verbose) print_optimizer_report(session.optimizer_report(), std::cerr);
+  if (args.optimizer.verbose) {
+    print_optimizer_report(session.optimizer_report(), std::cerr);
+    print_optimizer_warnings(session.optimizer_warnings(), std::cerr);
+  }
   const size_t nodes = engine::EngineFile::open(args.output)->model().graph.nodes.size();
   print_built(args.output, std::to_string(nodes) + " nodes at optimization level " + std::to_string(options.optimization_level), ms);
 }

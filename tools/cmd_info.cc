@@ -62,6 +62,7 @@ void print_memory_plan(const InfoArgs& args) {
                                  << static_cast<double>(plan.planned_bytes) / static_cast<double>(plan.peak_bytes)
                                  << "x)";
   std::cout << "\n  results, outside the block: " << human_bytes(plan.unplanned_bytes) << "\n";
+  print_optimizer_warnings(session.optimizer_warnings(), std::cout);
   std::vector<const MemoryPlan::Buffer*> order;
   for (const auto& b : plan.buffers) order.push_back(&b);
   std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->bytes > b->bytes; });

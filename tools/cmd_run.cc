@@ -64,7 +64,10 @@ void run_model(const RunArgs& args) {
   args.optimizer.apply(options);
   apply_profile_flag(args.profile, options);
   Session session(args.model, options);
-  if (args.optimizer.verbose) print_optimizer_report(session.optimizer_report(), std::cerr);
+  if (args.optimizer.verbose) {
+    print_optimizer_report(session.optimizer_report(), std::cerr);
+    print_optimizer_warnings(session.optimizer_warnings(), std::cerr);
+  }
   const auto outputs = session.run(make_feeds(session, args.inputs, args.free_dim));
   finish_profile(args.profile, session);
   if (!args.output_dir.empty()) std::filesystem::create_directories(args.output_dir);

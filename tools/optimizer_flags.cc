@@ -54,4 +54,8 @@ void print_optimizer_report(const std::vector<PassReport>& report, std::ostream&
       << ms << " ms\n";
 }
 
+void print_optimizer_warnings(const std::vector<std::string>& warnings, std::ostream& out) {
+  for (const std::string& warning : warnings) out << "warning: " << warning << "\n";
+}
+
 }  // namespace kiln::cli

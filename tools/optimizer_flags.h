@@ -28,5 +28,7 @@ void add_optimizer_flags(CLI::App& cmd, OptimizerFlags& flags);
 
 // One line per pass: level, name, rounds, changes and time; then the totals.
 void print_optimizer_report(const std::vector<PassReport>& report, std::ostream& out);
+// "warning: ..." per Session::optimizer_warnings message.
+void print_optimizer_warnings(const std::vector<std::string>& warnings, std::ostream& out);
 
 }  // namespace kiln::cli

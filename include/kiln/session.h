@@ -123,6 +123,9 @@ class Session {
   std::string cpu_level() const;
   // Every pass the optimizer ran, in order.
   const std::vector<PassReport>& optimizer_report() const;
+  // What the optimized graph still runs slowly and why, one message each: today the QuantizeLinear
+  // and DequantizeLinear nodes of a quantized model that no fusion took into an int8 kernel.
+  const std::vector<std::string>& optimizer_warnings() const;
 
   // Runs with every graph input fed by name; returns every graph output by name.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& feeds) const;

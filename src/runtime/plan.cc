@@ -7,6 +7,7 @@
 
 #include "ir/graph_edit.h"
 #include "passes/pass_manager.h"
+#include "passes/unfused_qdq.h"
 
 namespace kiln::runtime {
 namespace {
@@ -101,6 +102,7 @@ Plan::Plan(ir::Model model, const SessionOptions& options, const PlanSetup& setu
     optimizer_report_ = passes::optimize(
         model_, {options.optimization_level, cpu_level_, options.disabled_passes, trace_.get()});
   }
+  optimizer_warnings_ = passes::unfused_qdq_warnings(model_.graph);
   if (setup.on_optimized) setup.on_optimized(model_);
   const ir::Graph& g = model_.graph;
   auto add_slot = [&](const std::string& name) {

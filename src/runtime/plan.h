@@ -58,6 +58,7 @@ class Plan {
   const std::vector<TensorInfo>& overridable_initializers() const { return overridable_infos_; }
   const ir::Model& model() const { return model_; }
   const std::vector<PassReport>& optimizer_report() const { return optimizer_report_; }
+  const std::vector<std::string>& optimizer_warnings() const { return optimizer_warnings_; }
   CpuLevel cpu_level() const { return cpu_level_; }
   // Every step in run order.
   const std::vector<Step>& steps() const { return steps_; }
@@ -99,6 +100,7 @@ class Plan {
   ir::Model model_;
   CpuLevel cpu_level_;
   std::vector<PassReport> optimizer_report_;
+  std::vector<std::string> optimizer_warnings_;
   std::vector<TensorInfo> input_infos_, output_infos_, overridable_infos_;
   std::vector<Feedable> feedables_;
   std::map<std::string, int> slots_;

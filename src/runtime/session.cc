@@ -144,6 +144,7 @@ const std::vector<TensorInfo>& Session::overridable_initializers() const { retur
 const ModelMetadata& Session::metadata() const { return metadata_; }
 std::string Session::cpu_level() const { return cpu_level_name(plan_->cpu_level()); }
 const std::vector<PassReport>& Session::optimizer_report() const { return plan_->optimizer_report(); }
+const std::vector<std::string>& Session::optimizer_warnings() const { return plan_->optimizer_warnings(); }
 
 namespace {
 
