@@ -1,7 +1,5 @@
 #include "passes/cancel_transposes.h"
 
-#include <algorithm>
-
 #include "ir/graph_edit.h"
 #include "passes/match.h"
 
@@ -43,14 +41,11 @@ int CancelTransposes::run(ir::Model& model) const {
     outer.attributes["perm"] = composed;
     removed.push_back(inner_index);
   }
-  // A shared inner Transpose whose readers all cancelled it is read by no one now.
-  const auto read = ir::read_values(g);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (is_op(g.nodes[i], "Transpose") && !read.count(g.nodes[i].outputs[0]) && !ir::is_graph_output(g, g.nodes[i].outputs[0]) &&
-        std::find(removed.begin(), removed.end(), i) == removed.end())
-      removed.push_back(i);
   ir::remove_nodes(g, removed);
-  return static_cast<int>(removed.size());
+  // A shared inner Transpose whose readers all cancelled it is read by no one now.
+  const size_t before = g.nodes.size();
+  remove_unread(g, "Transpose");
+  return static_cast<int>(removed.size() + before - g.nodes.size());
 }
 
 }  // namespace kiln::passes

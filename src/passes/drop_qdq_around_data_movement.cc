@@ -39,7 +39,7 @@ int DropQdqAroundDataMovement::run(ir::Model& model) const {
   }
   if (removed.empty()) return 0;
   ir::remove_nodes(g, removed);
-  remove_unread_dequantize(g);
+  remove_unread(g, "DequantizeLinear");
   return static_cast<int>(removed.size());
 }
 

@@ -54,7 +54,7 @@ int FuseQdqAdd::run(ir::Model& model) const {
   if (!fused) return 0;
   ir::remove_nodes(g, removed);
   import_kiln_domain(model);
-  remove_unread_dequantize(g);
+  remove_unread(g, "DequantizeLinear");
   return fused;
 }
 

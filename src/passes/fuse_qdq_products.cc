@@ -111,7 +111,7 @@ class Fuser {
   // Removes the fused-away nodes and the DequantizeLinear nodes no one reads any more.
   void finish() {
     ir::remove_nodes(g_, removed_);
-    remove_unread_dequantize(g_);
+    remove_unread(g_, "DequantizeLinear");
   }
 
  private:

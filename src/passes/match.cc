@@ -44,6 +44,19 @@ bool is_op(const ir::Node& node, const char* op_type, const char* domain) {
   return node.op_type == op_type && node.domain == domain;
 }
 
+void remove_unread(ir::Graph& graph, const char* op_type) {
+  const auto read = ir::read_values(graph);
+  std::vector<size_t> unread;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const ir::Node& node = graph.nodes[i];
+    if (is_op(node, op_type) && std::none_of(node.outputs.begin(), node.outputs.end(), [&](const std::string& o) {
+          return read.count(o) || ir::is_graph_output(graph, o);
+        }))
+      unread.push_back(i);
+  }
+  ir::remove_nodes(graph, unread);
+}
+
 bool is_random(const ir::Node& node) {
   static const char* const kRandom[] = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
                                         "Multinomial", "Bernoulli"};

@@ -52,6 +52,10 @@ std::optional<T> attribute(const ir::Node& node, const char* name) {
 
 bool is_op(const ir::Node& node, const char* op_type, const char* domain = "");
 
+// Removes the `op_type` nodes (default domain) whose outputs nothing reads and no graph output is:
+// what a fusion that took their readers leaves behind.
+void remove_unread(ir::Graph& graph, const char* op_type);
+
 // Ops whose outputs differ from run to run: never computed ahead nor merged.
 bool is_random(const ir::Node& node);
 bool has_subgraph(const ir::Node& node);

@@ -1,6 +1,5 @@
 #include "passes/qdq_match.h"
 
-#include "ir/graph_edit.h"
 #include "passes/match.h"
 
 namespace kiln::passes {
@@ -50,13 +49,5 @@ std::optional<Quantization> sole_output_quantization(const ir::Graph& g, const s
   return q;
 }
 
-void remove_unread_dequantize(ir::Graph& g) {
-  const auto read = ir::read_values(g);
-  std::vector<size_t> unread;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (is_op(g.nodes[i], "DequantizeLinear") && !read.count(g.nodes[i].outputs[0]) && !ir::is_graph_output(g, g.nodes[i].outputs[0]))
-      unread.push_back(i);
-  ir::remove_nodes(g, unread);
-}
 
 }  // namespace kiln::passes

@@ -31,7 +31,5 @@ DType value_dtype(const ir::Graph& g, const std::unordered_map<std::string, size
 bool per_tensor_8bit(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers, const Quantization& q);
 // The one QuantizeLinear, per tensor with constant parameters, that alone reads `value`.
 std::optional<Quantization> sole_output_quantization(const ir::Graph& g, const std::string& value);
-// Removes the DequantizeLinear nodes whose outputs nothing reads any more (fusions took them).
-void remove_unread_dequantize(ir::Graph& g);
 
 }  // namespace kiln::passes

@@ -36,14 +36,6 @@ bool max_pool_takes_channels_last(const ir::Graph& g, const std::unordered_map<s
   return kernel && kernel->size() == 2 && is_integer_8bit(value_dtype(g, producers, node.inputs[0]));
 }
 
-void remove_unread_transposes(ir::Graph& g) {
-  const auto read = ir::read_values(g);
-  std::vector<size_t> unread;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (is_op(g.nodes[i], "Transpose") && !read.count(g.nodes[i].outputs[0]) && !ir::is_graph_output(g, g.nodes[i].outputs[0]))
-      unread.push_back(i);
-  ir::remove_nodes(g, unread);
-}
 
 }  // namespace
 
@@ -94,7 +86,7 @@ int PushTransposesThroughQLinearAdd::run(ir::Model& model) const {
   if (added.empty()) return 0;
   const int pushed = static_cast<int>(added.size());
   for (ir::Node& node : added) g.nodes.push_back(std::move(node));
-  remove_unread_transposes(g);
+  remove_unread(g, "Transpose");
   return pushed;
 }
 
