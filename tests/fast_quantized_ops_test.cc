@@ -216,6 +216,22 @@ TEST_P(FastQuantizedOps, PerTensorQuantizeAndDequantizeMatchTheReference) {
   EXPECT_EQ(actual, expected) << "int8 (NaN becomes 0, not the lowest value)";
 }
 
+TEST_P(FastQuantizedOps, DynamicQuantizationParametersMatchTheReference) {
+  for (int64_t n : {0, 1, 15, 16, 17, 1000, 4099}) {
+    std::vector<float> x = float_values(random_tensor({std::max<int64_t>(n, 1)}, static_cast<uint32_t>(n), -3.f, 5.f));
+    x.resize(static_cast<size_t>(n));
+    if (n > 20) x[7] = std::numeric_limits<float>::quiet_NaN(), x[n - 1] = -0.f;
+    for (bool positive : {false, true}) {
+      if (positive)
+        for (float& v : x) v = std::fabs(v);
+      const auto expected = kernels::dynamic_quant_params_uint8(x.data(), n);
+      const auto actual = kernels::dynamic_quant_params_uint8(GetParam(), x.data(), n);
+      EXPECT_EQ(actual.scale, expected.scale) << n;
+      EXPECT_EQ(actual.zero_point, expected.zero_point) << n;
+    }
+  }
+}
+
 KILN_INSTANTIATE_LEVEL_SWEEP(FastQuantizedOps);
 
 // The byte transpose's 16 x 16 blocks and its edges, against the plain loop, with the int8 flip,

@@ -7,13 +7,7 @@
 // zero-point compensation and the epilogue run on the accumulators in registers; partial tiles
 // store through masks.
 
-// GCC 12 warns that its own intrinsics read _mm512_undefined_* (GCC bug 105593) wherever they are
-// inlined into straight-line code, as this epilogue is; the pragma silences only the header.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-
+#include "kernels/cpu/avx512_intrinsics.h"
 #include "kernels/cpu/qgemm_loops.h"
 
 namespace kiln::kernels {

@@ -49,6 +49,10 @@ QuantParams dynamic_quant_params_uint8(const float* x, int64_t n) {
     if (x[i] < lo) lo = x[i];
     if (x[i] > hi) hi = x[i];
   }
+  return uint8_params_for_range(lo, hi);
+}
+
+QuantParams uint8_params_for_range(float lo, float hi) {
   QuantParams params;
   if (hi == lo) return params;
   constexpr float kQMin = 0.f, kQMax = 255.f;

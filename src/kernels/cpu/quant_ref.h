@@ -48,6 +48,8 @@ struct QuantParams {
 // all-zero (or empty) x gets scale 1, as in ONNX Runtime, instead of dividing by a zero scale.
 // NaNs are ignored.
 QuantParams dynamic_quant_params_uint8(const float* x, int64_t n);
+// The same parameters from the range's ends, lo <= 0 <= hi: what every level's version shares.
+QuantParams uint8_params_for_range(float lo, float hi);
 
 // C[i, j] = sum over k of (A[i, k] - a_zero_points[i]) * (B[k, j] - b_zero_points[j]) for dense
 // row-major A [M, K], B [K, N] and C [M, N] (overwritten). Each product fits int32; the sum is

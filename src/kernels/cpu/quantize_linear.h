@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "core/cpu_features.h"
+#include "kernels/cpu/quant_ref.h"
 
 namespace kiln::kernels {
 
@@ -16,6 +17,10 @@ template <class Q>
 void quantize_per_tensor(CpuLevel level, const float* x, Q* y, int64_t n, float scale, int32_t zero_point);
 template <class Q>
 void dequantize_per_tensor(CpuLevel level, const Q* x, float* y, int64_t n, float scale, int32_t zero_point);
+
+// DynamicQuantizeLinear's parameters (dynamic_quant_params_uint8), by the kernel for `level`.
+QuantParams dynamic_quant_params_uint8(CpuLevel level, const float* x, int64_t n);
+QuantParams dynamic_quant_params_uint8_avx512(const float* x, int64_t n);
 
 template <class Q>
 void quantize_per_tensor_avx512(const float* x, Q* y, int64_t n, float scale, int32_t zero_point);

@@ -1,7 +1,6 @@
-#include <immintrin.h>
-
 #include <type_traits>
 
+#include "kernels/cpu/avx512_intrinsics.h"
 #include "kernels/cpu/quant_ref.h"
 #include "kernels/cpu/quantize_linear.h"
 
@@ -35,6 +34,25 @@ void dequantize_per_tensor_avx512(const Q* x, float* y, int64_t n, float scale, 
     _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(wide, zp)), s));
   }
   if (i < n) dequantize_linear_ref(x + i, y + i, 0, n - i, {}, &scale, &zero_point);
+}
+
+QuantParams dynamic_quant_params_uint8_avx512(const float* x, int64_t n) {
+  // minps/maxps return their second operand when the first is NaN, so NaNs are skipped as the
+  // reference's comparisons skip them; lanes start at 0, as its range does. The minimum and maximum
+  // do not depend on the order they are taken in.
+  __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    lo = _mm512_min_ps(v, lo);
+    hi = _mm512_max_ps(v, hi);
+  }
+  float low = _mm512_reduce_min_ps(lo), high = _mm512_reduce_max_ps(hi);
+  for (; i < n; ++i) {
+    if (x[i] < low) low = x[i];
+    if (x[i] > high) high = x[i];
+  }
+  return uint8_params_for_range(low, high);
 }
 
 template void quantize_per_tensor_avx512(const float*, uint8_t*, int64_t, float, int32_t);

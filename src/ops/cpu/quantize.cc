@@ -140,7 +140,7 @@ class DynamicQuantizeLinearKernel final : public OpKernel {
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.input(0);
     const float* px = x.data<float>();
-    const kernels::QuantParams params = kernels::dynamic_quant_params_uint8(px, x.numel());
+    const kernels::QuantParams params = kernels::dynamic_quant_params_uint8(level_, px, x.numel());
     uint8_t* py = ctx.allocate_output(0, DType::UInt8, x.shape()).data<uint8_t>();
     ctx.allocate_output(1, DType::Float32, {}).data<float>()[0] = params.scale;
     ctx.allocate_output(2, DType::UInt8, {}).data<uint8_t>()[0] = static_cast<uint8_t>(params.zero_point);
