@@ -218,6 +218,30 @@ TEST(QuantizedChannelsLast, MaxPoolBetweenConvolutionsStaysChannelsLast) {
   expect_tensor_near(level3[0], level2[0], 1e-5, 0);
 }
 
+// ONNX Runtime's dynamic MatMul (DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul, then the
+// bias Add) becomes kiln.MatMulIntegerToFloat and computes exactly what the unfused nodes do.
+TEST(FuseDynamicMatMul, DynamicMatMulDequantizesInTheEpilogueExactly) {
+  GraphBuilder b;
+  b.model.opset_imports[""] = 13;
+  b.input("x", random_tensor({2, 5, 48}, 1, -2.f, 3.f));
+  b.constant("w", random_tensor({48, 40}, 2));
+  b.constant("bias", random_tensor({40}, 3));
+  b.node("MatMul", {"x", "w"}, "product");
+  b.node("Add", {"product", "bias"}, "y");
+  b.output("y");
+  for (ir::Node& node : b.model.graph.nodes) b.model.graph.value_info[node.outputs[0]] = {node.outputs[0], DType::Float32, {}};
+  for (bool per_channel : {true, false}) {
+    GraphBuilder quantized = b;
+    quant::DynamicOptions options;
+    options.per_channel = per_channel;
+    quantized.model = quant::quantize_dynamic_model(b.model, options);
+    const auto ops = quantized.optimized_ops(2);
+    EXPECT_EQ(count_of(ops, "MatMulIntegerToFloat"), 1u);
+    EXPECT_EQ(count_of(ops, "MatMulInteger") + count_of(ops, "Cast"), 0u);
+    for (int threads : {1, 3}) quantized.expect_matches_unoptimized(2, 0, default_cpu_level(), threads);
+  }
+}
+
 // What no fusion takes is reported, naming the nodes: a float GlobalAveragePool between a DQ and a Q.
 TEST(UnfusedQdqWarnings, NameTheQdqNodesAroundFloatOps) {
   GraphBuilder b;

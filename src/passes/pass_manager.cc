@@ -20,6 +20,7 @@
 #include "passes/fold_shapes.h"
 #include "passes/fold_transpose_into_gemm.h"
 #include "passes/fold_transpose_into_matmul.h"
+#include "passes/fuse_dynamic_matmul.h"
 #include "passes/fuse_activation.h"
 #include "passes/fuse_attention.h"
 #include "passes/fuse_conv_add.h"
@@ -67,6 +68,7 @@ std::vector<std::unique_ptr<GraphPass>> passes_of_level(int level, CpuLevel cpu_
     passes.push_back(std::make_unique<FuseQdqProducts>());
     passes.push_back(std::make_unique<FuseQdqAdd>());
     passes.push_back(std::make_unique<DropQdqAroundDataMovement>());
+    passes.push_back(std::make_unique<FuseDynamicMatMul>());
     passes.push_back(std::make_unique<FuseLayerNorm>());
     passes.push_back(std::make_unique<FuseRmsNorm>());
     passes.push_back(std::make_unique<FuseGelu>());

@@ -323,6 +323,40 @@ class MatMulIntegerKernel final : public OpKernel {
 };
 KILN_KERNEL(MatMulIntegerKernel, {.op = "MatMulInteger", .since = 10, .types = QuantizedTypes::dtypes()});
 
+// kiln.MatMulIntegerToFloat (passes/fuse_dynamic_matmul.h): the integer product of A (uint8 or
+// int8, one zero point) and a constant B, times a_scale * b_scale[j] in the GEMM's epilogue, in
+// float. Inputs: A, B, a_scale, b_scale, a_zero_point, b_zero_point.
+class MatMulIntegerToFloatKernel final : public OpKernel {
+ public:
+  explicit MatMulIntegerToFloatKernel(const KernelInfo& info)
+      : level_(info.cpu_level()), b_(pack_constant_matrix(info, 1, 5, false)) {
+    if (!b_) throw Error(ErrorCode::NotImplemented, "MatMulIntegerToFloat needs a constant 2-D 8-bit B and zero point");
+  }
+  void compute(KernelContext& ctx) const override {
+    const float a_scale = read_scales(ctx.input(2), 1, "a_scale")[0];
+    const Tensor& b_scale = ctx.input(3);
+    const std::vector<float> b_scales = read_scales(b_scale, b_scale.numel() == 1 ? 1 : b_->cols(), "b_scale");
+    std::vector<float> scales(b_scales.size());
+    for (size_t j = 0; j < scales.size(); ++j) scales[j] = a_scale * b_scales[j];
+    const bool prepared = run_prepared(level_, b_, ctx, 4, [&](const Shape& shape) {
+      kernels::QGemmEpilogue e;
+      e.c = ctx.allocate_output(0, DType::Float32, shape).data<float>();
+      e.ldc = shape.back();
+      e.dequantize = {scales.data(), scales.size() > 1 ? 1 : 0, nullptr};
+      return e;
+    });
+    if (!prepared)
+      throw Error(ErrorCode::InvalidArgument, "A must end in B's " + std::to_string(b_->rows()) +
+                                                  " rows and have one zero point; got A " + shape_to_string(ctx.input(0).shape()));
+  }
+
+ private:
+  CpuLevel level_;
+  std::optional<kernels::PackedQuantWeights> b_;
+};
+KILN_KERNEL(MatMulIntegerToFloatKernel,
+            {.op = "MatMulIntegerToFloat", .domain = "kiln", .since = 1, .types = QuantizedTypes::dtypes()});
+
 // y = saturate(round(a_scale * b_scale / y_scale * the integer product) + y_zero_point), with
 // a_scale per row and b_scale per column when they are not single values.
 class QLinearMatMulKernel final : public OpKernel {

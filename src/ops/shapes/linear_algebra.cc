@@ -54,6 +54,7 @@ void add_linear_algebra_shapes(ShapeTable& table) {
   table[{"kiln", "FusedMatMul"}] = matmul;
   table[{"kiln", "FusedGemm"}] = gemm;
   table[{"kiln", "QGemm"}] = quantized_gemm;
+  table[{"kiln", "MatMulIntegerToFloat"}] = matmul;
   table[{"kiln", "Attention"}] = same_as_query;
 }
 
