@@ -111,6 +111,20 @@ TEST_P(FastQuantizedOps, QLinearConvMatchesTheReference) {
         }
 }
 
+// Biases so large that a sum plus its bias leaves int32: the depthwise kernel's int64 path.
+TEST_P(FastQuantizedOps, DepthwiseWithHugeBiasesMatchesTheReference) {
+  const int64_t C = 19;
+  Tensor bias(DType::Int32, {C});
+  for (int64_t c = 0; c < C; ++c) bias.data<int32_t>()[c] = c % 2 ? 2147483000 : -2147483000;
+  NodeSpec spec;
+  spec.op = "QLinearConv";
+  spec.inputs = {codes(DType::UInt8, {1, C, 6, 7}, 1), Tensor::scalar<float>(0.02f), zero_point(DType::UInt8, 3),
+                 codes(DType::Int8, {C, 1, 3, 3}, 2), scales(C, 3), zero_point(DType::Int8, 0),
+                 Tensor::scalar<float>(1e6f), zero_point(DType::UInt8, 128), bias};
+  spec.attributes = {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"group", C}};
+  expect_prepared_matches_reference(spec, {3, 5});
+}
+
 TEST_P(FastQuantizedOps, ConvIntegerMatchesTheReference) {
   uint32_t seed = 100;
   for (const ConvCase& c : kConvCases) {
