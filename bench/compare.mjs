@@ -143,6 +143,26 @@ async function accuracy(opts, model, inputs) {
   });
 }
 
+// For a classifier (output [1, classes]) in an --int8 run: the share of kTop1Inputs random inputs
+// (seeds other than the timed input's) on which Kiln's and ORT's argmax agree; null for other models.
+const kTop1Inputs = 16;
+async function top1Agreement(opts, model, info, dir) {
+  const session = await createSession(model, 1);
+  const argmax = (data) => data.reduce((best, v, i) => (v > data[best] ? i : best), 0);
+  let agree = 0;
+  try {
+    for (let seed = 200; seed < 200 + kTop1Inputs; ++seed) {
+      const inputs = makeInputs(info, dir, seed);
+      const [name, tensor] = Object.entries(await session.run(ortFeeds(inputs)))[0];
+      if (tensor.dims.length !== 2 || Number(tensor.dims[0]) !== 1) return null;
+      agree += argmax(kilnOutputs(opts.kiln, model, kilnInputArgs(inputs))[name].data) === argmax(tensor.data) ? 1 : 0;
+    }
+  } finally {
+    await session.release();
+  }
+  return agree / kTop1Inputs;
+}
+
 async function latency(opts, model, inputs, threads) {
   const session = await createSession(model, threads, opts.ortNoSpin);
   const feeds = ortFeeds(inputs);
@@ -198,6 +218,10 @@ const latencyColumns = [
   { title: 'max abs diff', value: (r) => sci(r.check.maxAbs) },
   { title: 'rel diff', value: (r) => sci(r.check.rel) },
 ];
+const top1Column = {
+  title: `top-1 agree (${kTop1Inputs} inputs)`,
+  value: (r) => (r.top1 == null ? '-' : `${fixed(100 * r.top1, 0)}%`),
+};
 const accuracyColumns = [
   { title: 'model', value: (r) => r.model, left: true },
   { title: 'Kiln CPU level', value: (r) => r.level, left: true },
@@ -230,7 +254,7 @@ function header(opts, peak) {
 
 // Prints the tables, and writes them as Markdown with --markdown.
 function report(opts, peak, { rows, checks, memory, loads, loadModel }) {
-  const sections = [['Latency', latencyColumns, rows]];
+  const sections = [['Latency', opts.int8 ? [...latencyColumns, top1Column] : latencyColumns, rows]];
   if (opts.cpuLevels) sections.push(['Outputs at each Kiln CPU level, against ORT', accuracyColumns, checks]);
   sections.push([`Peak RSS during runs (creation and ${kRssRuns} runs, 1 thread; ORT's includes node's own, see the baseline below)`,
     rssColumns, memory]);
@@ -257,10 +281,11 @@ async function main() {
       log(`${name}: checking outputs`);
       const modelChecks = (await accuracy(opts, model, inputs)).map((c) => ({ model: name, ...c }));
       checks.push(...modelChecks);
+      const top1 = opts.int8 ? await top1Agreement(opts, model, info, tmp) : null;
       for (const threads of opts.threads) {
         log(`${name}: ${threads} thread(s), ${opts.rounds} rounds`);
         const lat = await latency(opts, model, inputs, threads);
-        rows.push({ model: name, threads, ...lat, flops: info.flops, check: modelChecks[0] });
+        rows.push({ model: name, threads, ...lat, flops: info.flops, check: modelChecks[0], top1 });
       }
       log(`${name}: peak RSS during runs`);
       memory.push({ model: name, ...memoryDuringRuns(opts, model, inputs) });
