@@ -14,6 +14,11 @@
 #include "engine/engine_writer.h"
 #include "engine_models.h"
 #include "level_sweep.h"
+#include "core/npy.h"
+#include "onnx/exporter.h"
+#include "onnx/importer.h"
+#include "quant/calibration_data.h"
+#include "quant/quantizer.h"
 #include "runtime/plan.h"
 
 namespace kiln {
@@ -123,6 +128,32 @@ TEST(EngineFile, LoadsWithoutOptimizingOrPacking) {
     }
   }
   EXPECT_TRUE(engine_session(bytes).optimizer_report().empty());
+}
+
+// A quantized model's int8 kernels keep their packed weights in the engine too (the GEMM's panels,
+// the channels-last convolutions'), and run as the ONNX model does, bit for bit, without packing.
+TEST(EngineFile, RunsAQuantizedModelAsItsOnnxModelDoes) {
+  const TempDir dir("engine_int8");
+  const Tensor images = read_npy(std::string(KILN_SOURCE_DIR) + "/models/digits/heldout_images.npy");
+  std::vector<std::map<std::string, Tensor>> samples;
+  for (int64_t i = 0; i < 8; ++i) {
+    Tensor one(DType::Float32, {1, 1, 8, 8});
+    std::copy_n(images.data<float>() + i * 64, 64, one.data<float>());
+    samples.push_back({{"image", one}});
+  }
+  const ir::Model quantized =
+      quant::quantize_static(onnx_io::load_model(std::string(KILN_SOURCE_DIR) + "/models/digits/digits_cnn.onnx"),
+                             quant::CalibrationSampleList(samples), {})
+          .model;
+  const onnx::ModelProto model = onnx_io::model_to_proto(quantized);
+  const std::string bytes = build_engine(model, {}, dir);
+  const auto file = engine::EngineFile::from_bytes(bytes.data(), bytes.size(), "digits.int8.kiln");
+  const auto stored = file->prepared_weights();
+  NoPackingStore store(*stored);
+  const runtime::Plan plan(file->model(), {}, {.weights = &store, .prebuilt_for = file->build().cpu_level});
+  EXPECT_GT(store.requests, 0);
+  const std::map<std::string, Tensor> feeds = {{"image", images}};
+  expect_same_outputs(engine_session(bytes).run(feeds), testing::make_session(model, {}).run(feeds));
 }
 
 TEST(EngineFile, KeepsMetadataAndOverridableInitializers) {
