@@ -7,6 +7,8 @@ const DTYPES = {
   '<f8': ['float64', Float64Array],
   '<i4': ['int32', Int32Array],
   '<i8': ['int64', BigInt64Array],
+  '|u1': ['uint8', Uint8Array],
+  '|i1': ['int8', Int8Array],
 };
 const MAGIC = '\x93NUMPY';
 

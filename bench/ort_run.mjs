@@ -1,7 +1,8 @@
 // node bench/ort_run.mjs MODEL.onnx OUT_DIR NAME=FILE.npy ...: runs MODEL once with onnxruntime-node
 // (one intra-op thread) on the given .npy inputs and writes each output to OUT_DIR/<output>.npy,
 // for tests that compare Kiln's outputs with ONNX Runtime's on the same file
-// (python/tests/test_ort_agreement.py).
+// (python/tests/test_ort_agreement.py). A '/' in an output's name (exporters write '/layer/Conv')
+// becomes '_' in its file's.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy, writeNpy } from './npy.mjs';
@@ -21,5 +22,5 @@ const session = await createSession(model, 1);
 const outputs = await session.run(ortFeeds(inputs));
 mkdirSync(outDir, { recursive: true });
 for (const [name, tensor] of Object.entries(outputs))
-  writeNpy(join(outDir, `${name}.npy`), { dtype: tensor.type, shape: tensor.dims.map(Number), data: tensor.data });
+  writeNpy(join(outDir, `${name.replaceAll('/', '_')}.npy`), { dtype: tensor.type, shape: tensor.dims.map(Number), data: tensor.data });
 await session.release();
