@@ -10,6 +10,7 @@
 #include <random>
 
 #include "kernels/cpu/quant_ref.h"
+#include "kernels/cpu/qlinear_add.h"
 #include "kernels/cpu/quantize_linear.h"
 #include "kernels/cpu/transpose_bytes.h"
 #include "level_sweep.h"
@@ -109,6 +110,25 @@ TEST_P(FastQuantizedOps, QLinearConvMatchesTheReference) {
                              {"group", c.groups}};
           expect_prepared_matches_reference(spec, {3, 5});
         }
+}
+
+// A product that rounds to exactly 38.5 in float although 5306 * 0.007255937 is a little more: the
+// reference rounds that tie to 38; a kernel whose multiply and rounding were fused (an FMA) gave 39.
+TEST_P(FastQuantizedOps, DepthwiseRoundsTheFloatProductAsTheReference) {
+  NodeSpec spec;
+  spec.op = "QLinearConv";
+  Tensor x(DType::UInt8, {1, 2, 1, 1});
+  x.data<uint8_t>()[0] = x.data<uint8_t>()[1] = 200;
+  Tensor w(DType::Int8, {2, 1, 1, 1});
+  w.data<int8_t>()[0] = w.data<int8_t>()[1] = 26;
+  spec.inputs = {x, Tensor::scalar<float>(0.007255937f), zero_point(DType::UInt8, 0), w, Tensor::scalar<float>(1.f),
+                 zero_point(DType::Int8, 0), Tensor::scalar<float>(1.f), zero_point(DType::UInt8, 0),
+                 Tensor::from_vector<int32_t>({2}, {106, 106})};
+  spec.attributes = {{"group", int64_t{2}}};
+  expect_prepared_matches_reference(spec, {3, 5});
+  spec.constant_inputs = {3, 5};
+  spec.cpu_level = cpu_level_name(GetParam());
+  EXPECT_EQ(run_node(spec)[0].data<uint8_t>()[0], 38);
 }
 
 // Biases so large that a sum plus its bias leaves int32: the depthwise kernel's int64 path.
@@ -228,6 +248,25 @@ TEST_P(FastQuantizedOps, PerTensorQuantizeAndDequantizeMatchTheReference) {
   kernels::quantize_linear_ref(x.data(), expected.data(), 0, n, {}, &scale, &zp);
   kernels::quantize_per_tensor(GetParam(), x.data(), actual.data(), n, scale, zp);
   EXPECT_EQ(actual, expected) << "int8 (NaN becomes 0, not the lowest value)";
+}
+
+TEST_P(FastQuantizedOps, QLinearAddMatchesTheReference) {
+  const auto params = kernels::qlinear_add_params(0.0173f, 120, 0.0131f, 77, 0.0219f, 90);
+  for (int64_t n : {1, 15, 16, 17, 100, 1027}) {
+    const Tensor a = random_codes<uint8_t>({n}, static_cast<uint32_t>(n)), b = random_codes<uint8_t>({n}, 7);
+    for (bool single : {false, true}) {
+      std::vector<uint8_t> expected(static_cast<size_t>(n)), actual(static_cast<size_t>(n));
+      kernels::qlinear_add_ref(a.data<uint8_t>(), b.data<uint8_t>(), single, n, params, expected.data());
+      kernels::qlinear_add(GetParam(), a.data<uint8_t>(), b.data<uint8_t>(), single, n, params, actual.data());
+      EXPECT_EQ(actual, expected) << n << (single ? " single b" : "");
+    }
+    const Tensor sa = random_codes<int8_t>({n}, 3), sb = random_codes<int8_t>({n}, 4);
+    const auto signed_params = kernels::qlinear_add_params(0.02f, -3, 0.05f, 5, 0.04f, 0);
+    std::vector<int8_t> expected(static_cast<size_t>(n)), actual(static_cast<size_t>(n));
+    kernels::qlinear_add_ref(sa.data<int8_t>(), sb.data<int8_t>(), false, n, signed_params, expected.data());
+    kernels::qlinear_add(GetParam(), sa.data<int8_t>(), sb.data<int8_t>(), false, n, signed_params, actual.data());
+    EXPECT_EQ(actual, expected) << n << " int8";
+  }
 }
 
 TEST_P(FastQuantizedOps, DynamicQuantizationParametersMatchTheReference) {

@@ -80,8 +80,9 @@ TEST(FuseQdqProducts, KeepsAReluTheOutputQuantizationWouldNotClamp) {
 }
 
 // DQ(a) + DQ(b) -> Q, b of a's shape (a residual), of its last dim (a bias) or a scalar, shorter
-// and longer than the kernel's block, either operand first.
-TEST(FuseQdqAdd, AddUnitBecomesQLinearAddAndComputesExactlyTheSame) {
+// and longer than the kernel's block, either operand first: within one output step (0.031) of the
+// unfused nodes, as ONNX Runtime's arithmetic rounds values near a boundary its own way.
+TEST(FuseQdqAdd, AddUnitBecomesQLinearAddWithinOneStep) {
   const std::vector<std::pair<Shape, Shape>> shapes = {
       {{2, 3, 5}, {2, 3, 5}}, {{2, 3, 5}, {5}}, {{3, 300}, {3, 300}}, {{3, 300}, {300}}, {{4, 7}, {}}};
   for (const auto& [a_shape, b_shape] : shapes)
@@ -107,7 +108,7 @@ TEST(FuseQdqAdd, AddUnitBecomesQLinearAddAndComputesExactlyTheSame) {
       const auto ops = b.optimized_ops(2);
       EXPECT_EQ(count_of(ops, "QLinearAdd"), 1u);
       EXPECT_EQ(count_of(ops, "Add"), 0u);
-      for (int threads : {1, 3}) b.expect_matches_unoptimized(2, 0, default_cpu_level(), threads);
+      for (int threads : {1, 3}) b.expect_matches_unoptimized(2, 0.031 * 1.0001, default_cpu_level(), threads);
     }
 }
 

@@ -87,3 +87,32 @@ def test_dynamic_unet_matches_onnxruntime(tmp_path):
     assert np.array_equal(ours > 0, ort > 0), f"{np.mean((ours > 0) != (ort > 0)):.4%} of the mask differs"
     # Measured: equal to the last bit, every layer's quantization the same as ONNX Runtime's.
     np.testing.assert_array_equal(ours, ort)
+
+
+def test_static_mobilenetv2_matches_onnxruntime_at_every_quantized_tensor(tmp_path):
+    # Depthwise and pointwise int8 convolutions, residual QLinearAdds, a float head: with every
+    # QuantizeLinear output exposed, each of Kiln's integers equals ONNX Runtime's.
+    import onnx
+    export = subprocess.run([sys.executable, str(ROOT / "bench" / "export_models.py"), str(tmp_path), "mobilenetv2"],
+                            capture_output=True, text=True, timeout=600)
+    if export.returncode == 77:
+        pytest.skip("exporting MobileNetV2 needs PyTorch and torchvision")
+    assert export.returncode == 0, export.stdout + export.stderr
+    rng = np.random.default_rng(3)
+    samples = [{"input": rng.uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32)} for _ in range(2)]
+    quantized = tmp_path / "mobilenetv2.int8.onnx"
+    quantize_static(str(tmp_path / "mobilenetv2.onnx"), str(quantized), samples)
+    model = onnx.load(str(quantized))
+    exposed = [n.output[0] for n in model.graph.node if n.op_type == "QuantizeLinear"]
+    for name in exposed:
+        model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.UINT8, None))
+    onnx.save(model, str(tmp_path / "exposed.onnx"))
+    image = rng.uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32)
+    np.save(tmp_path / "image.npy", image)
+    node(ROOT / "bench" / "ort_run.mjs", tmp_path / "exposed.onnx", tmp_path / "ort", f"input={tmp_path / 'image.npy'}")
+    session = kiln.InferenceSession(str(tmp_path / "exposed.onnx"))
+    ours = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": image})))
+    assert len(exposed) > 50
+    for name in exposed:
+        np.testing.assert_array_equal(ours[name], np.load(tmp_path / "ort" / (name.replace("/", "_") + ".npy")), err_msg=name)
+    np.testing.assert_array_equal(ours["output"], np.load(tmp_path / "ort" / "output.npy"))

@@ -44,6 +44,7 @@ int FuseQdqAdd::run(ir::Model& model) const {
     }
     const auto y = sole_output_quantization(g, add.outputs[0]);
     if (!y || y->zero_point.empty() || a->zero_point.empty() || b->zero_point.empty()) continue;
+    if (value_dtype(g, producers, y->zero_point) != value_dtype(g, producers, a->values)) continue;
     add.inputs = {a->values, a->scale, a->zero_point, b->values, b->scale, b->zero_point, y->scale, y->zero_point};
     add.outputs = {g.nodes[y->node].outputs[0]};
     add.op_type = "QLinearAdd";

@@ -21,9 +21,11 @@ namespace kiln::kernels::depthwise_impl {
 // none overflows) and `multipliers` one per channel; rounding to nearest even is
 // (v + 1.5 * 2^23) - 1.5 * 2^23, exact below 2^22 and, above, only on values every 8-bit type
 // saturates anyway.
+// No contraction: an FMA would add the rounding constant to the unrounded product, and a product that
+// rounds to exactly k + 0.5 would then round away from even where requantize_ref's does not.
 template <class Q>
-inline void requantize_channels(const int32_t* biased, const float* multipliers, int64_t channels, const Requantization& r,
-                                Q* y) {
+__attribute__((optimize("fp-contract=off"))) inline void requantize_channels(const int32_t* biased, const float* multipliers,
+                                                                             int64_t channels, const Requantization& r, Q* y) {
   constexpr float kRound = 12582912.f;  // 1.5 * 2^23
   const float low = static_cast<float>(std::max<int32_t>(r.qmin, std::numeric_limits<Q>::lowest()));
   const float high = static_cast<float>(std::min<int32_t>(r.qmax, std::numeric_limits<Q>::max()));

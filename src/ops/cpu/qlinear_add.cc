@@ -1,13 +1,13 @@
 // kiln.QLinearAdd (com.microsoft's QLinearAdd, which FuseQdqAdd makes from DQ(a) + DQ(b) -> Q):
-// C = Q(DQ(A) + DQ(B)) for 8-bit A and B quantized per tensor, B of A's shape or a suffix of it.
-// Computed as the unfused nodes do (dequantize each to float, add, quantize), a block at a time in
-// registers-sized buffers, so that fusing changes no value. Inputs: A, A_scale, A_zero_point, B,
-// B_scale, B_zero_point, C_scale, C_zero_point.
+// C = Q(DQ(A) + DQ(B)) for 8-bit A and B quantized per tensor, B of A's shape or a suffix of it, in
+// ONNX Runtime's arithmetic (kernels/cpu/qlinear_add.h): within one step of the unfused nodes,
+// equal to ONNX Runtime's. Inputs: A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale,
+// C_zero_point.
 #include <algorithm>
 #include <string>
 
 #include "kernels/cpu/elementwise.h"
-#include "kernels/cpu/quantize_linear.h"
+#include "kernels/cpu/qlinear_add.h"
 #include "ops/cpu/quant_params.h"
 #include "ops/cpu/type_list.h"
 #include "ops/registry.h"
@@ -37,38 +37,30 @@ class QLinearAddKernel final : public OpKernel {
     const Tensor& c_zero_point = ctx.input(7);
     const int32_t c_zero = read_zero_points(&c_zero_point, c_zero_point.dtype(), 1, "C_zero_point")[0];
     const int64_t inner = b.numel();
-    QuantizedTypes::dispatch(a.dtype(), [&](auto in_tag) {
-      QuantizedTypes::dispatch(c_zero_point.dtype(), [&](auto out_tag) {
-        using In = typename decltype(in_tag)::type;
-        using Out = typename decltype(out_tag)::type;
-        const In* pa = a.data<In>();
-        const In* pb = b.data<In>();
-        Out* pc = ctx.allocate_output(0, c_zero_point.dtype(), as).template data<Out>();
-        // A B shorter than a block (a scalar, a small bias) is dequantized once and repeated, so
-        // that the block starting at element i reads its values at pattern + i % inner.
-        float pattern[2 * kBlock];
-        if (inner < kBlock) {
-          kernels::dequantize_per_tensor(level_, pb, pattern, inner, b_scale, b_zero);
-          for (int64_t k = inner; k < kBlock + inner; ++k) pattern[k] = pattern[k - inner];
+    const kernels::QLinearAddParams params = kernels::qlinear_add_params(a_scale, a_zero, b_scale, b_zero, c_scale, c_zero);
+    if (c_zero_point.dtype() != a.dtype())
+      throw Error(ErrorCode::NotImplemented, "QLinearAdd with C of another dtype than A and B is not supported");
+    QuantizedTypes::dispatch(a.dtype(), [&](auto tag) {
+      using Q = typename decltype(tag)::type;
+      const Q* pa = a.data<Q>();
+      const Q* pb = b.data<Q>();
+      Q* pc = ctx.allocate_output(0, a.dtype(), as).template data<Q>();
+      // A short B (a small bias) repeated once, so that the block starting at element i reads its
+      // values at pattern + i % inner.
+      Q pattern[2 * kBlock];
+      if (inner > 1 && inner < kBlock)
+        for (int64_t k = 0; k < kBlock + inner; ++k) pattern[k] = pb[k % inner];
+      ctx.pool().parallel_for(a.numel(), [&](int64_t begin, int64_t end) {
+        if (inner == 1) return kernels::qlinear_add(level_, pa + begin, pb, true, end - begin, params, pc + begin);
+        for (int64_t i = begin; i < end;) {
+          // A block that does not cross B's end, so that a long B is read contiguously.
+          int64_t count = std::min(kBlock, end - i);
+          if (inner >= kBlock) count = std::min(end - i, inner - i % inner);
+          const Q* run_b = inner >= kBlock ? pb + i % inner : pattern + i % inner;
+          kernels::qlinear_add(level_, pa + i, run_b, false, count, params, pc + i);
+          i += count;
         }
-        ctx.pool().parallel_for(a.numel(), [&](int64_t begin, int64_t end) {
-          float fa[kBlock], long_b[kBlock];
-          for (int64_t i = begin; i < end;) {
-            // A block that does not cross B's end, so that a long B is read contiguously.
-            int64_t count = std::min(kBlock, end - i);
-            if (inner >= kBlock) count = std::min(count, inner - i % inner);
-            kernels::dequantize_per_tensor(level_, pa + i, fa, count, a_scale, a_zero);
-            const float* fb = pattern + i % inner;
-            if (inner >= kBlock) {
-              kernels::dequantize_per_tensor(level_, pb + i % inner, long_b, count, b_scale, b_zero);
-              fb = long_b;
-            }
-            for (int64_t k = 0; k < count; ++k) fa[k] += fb[k];
-            kernels::quantize_per_tensor(level_, fa, pc + i, count, c_scale, c_zero);
-            i += count;
-          }
-        }, kernels::kElementwiseGrain);
-      });
+      }, kernels::kElementwiseGrain);
     });
   }
 
