@@ -141,6 +141,21 @@ TEST(FuseQdqProducts, QuantizedDigitsModelFusesAndMatchesUnfusedExactly) {
   for (int threads : {1, 3}) b.expect_matches_unoptimized(3, 1e-4, default_cpu_level(), threads);
 }
 
+// Dtypes as the importer's type inference records them (the quantizer touches float values only).
+void type_as_float(GraphBuilder& b) {
+  for (ir::Node& node : b.model.graph.nodes) b.model.graph.value_info[node.outputs[0]] = {node.outputs[0], DType::Float32, {}};
+  b.model.graph.outputs[0].dtype = DType::Float32;
+}
+
+// `b` (float input x of `shape`) quantized by Kiln's quantizer, calibrated on four random x.
+GraphBuilder quantized_by_kiln(GraphBuilder b, const Shape& shape, uint32_t first_seed) {
+  type_as_float(b);
+  std::vector<std::map<std::string, Tensor>> samples;
+  for (uint32_t seed = first_seed; seed < first_seed + 4; ++seed) samples.push_back({{"x", random_tensor(shape, seed)}});
+  b.model = quant::quantize_static(b.model, quant::CalibrationSampleList(samples), {}).model;
+  return b;
+}
+
 // x -> Conv -> Relu -> Conv -> Add(x) -> Relu -> Conv -> y, quantized by Kiln (the last Conv,
 // whose float result is the graph's output, stays float): at level 3 the two int8 convolutions run
 // channels-last, the transposes between them cancel, and the values are level 2's exactly.
@@ -158,12 +173,7 @@ TEST(QuantizedChannelsLast, ConvolutionChainsStayChannelsLast) {
   b.node("Relu", {"sum"}, "r2");
   b.node("Conv", {"r2", "w3"}, "y", same);
   b.output("y");
-  for (ir::Node& node : b.model.graph.nodes) b.model.graph.value_info[node.outputs[0]] = {node.outputs[0], DType::Float32, {}};
-  b.model.graph.outputs[0].dtype = DType::Float32;
-  std::vector<std::map<std::string, Tensor>> samples;
-  for (uint32_t seed = 10; seed < 14; ++seed) samples.push_back({{"x", random_tensor({1, 16, 7, 7}, seed)}});
-  GraphBuilder quantized = b;
-  quantized.model = quant::quantize_static(b.model, quant::CalibrationSampleList(samples), {}).model;
+  const GraphBuilder quantized = quantized_by_kiln(b, {1, 16, 7, 7}, 10);
   const auto ops = quantized.optimized_ops(3);
   EXPECT_EQ(count_of(ops, "QLinearConv"), 2u);
   EXPECT_EQ(count_of(ops, "QLinearAdd"), 1u);
@@ -198,12 +208,7 @@ TEST(QuantizedChannelsLast, MaxPoolBetweenConvolutionsStaysChannelsLast) {
   b.node("Relu", {"c2"}, "r2");
   b.node("Conv", {"r2", "w3"}, "y", same);
   b.output("y");
-  for (ir::Node& node : b.model.graph.nodes) b.model.graph.value_info[node.outputs[0]] = {node.outputs[0], DType::Float32, {}};
-  b.model.graph.outputs[0].dtype = DType::Float32;
-  std::vector<std::map<std::string, Tensor>> samples;
-  for (uint32_t seed = 20; seed < 24; ++seed) samples.push_back({{"x", random_tensor({1, 16, 9, 9}, seed)}});
-  GraphBuilder quantized = b;
-  quantized.model = quant::quantize_static(b.model, quant::CalibrationSampleList(samples), {}).model;
+  const GraphBuilder quantized = quantized_by_kiln(b, {1, 16, 9, 9}, 20);
   const auto ops = quantized.optimized_ops(3);
   EXPECT_EQ(count_of(ops, "QLinearConv"), 2u);
   EXPECT_EQ(count_of(ops, "MaxPool"), 1u);
@@ -230,7 +235,7 @@ TEST(FuseDynamicMatMul, DynamicMatMulDequantizesInTheEpilogueExactly) {
   b.node("MatMul", {"x", "w"}, "product");
   b.node("Add", {"product", "bias"}, "y");
   b.output("y");
-  for (ir::Node& node : b.model.graph.nodes) b.model.graph.value_info[node.outputs[0]] = {node.outputs[0], DType::Float32, {}};
+  type_as_float(b);
   for (bool per_channel : {true, false}) {
     GraphBuilder quantized = b;
     quant::DynamicOptions options;

@@ -32,6 +32,16 @@ def node(*args):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def export_bench_model(name, folder):
+    """bench/export_models.py's `name` into `folder`; skips the test where PyTorch is missing."""
+    export = subprocess.run([sys.executable, str(ROOT / "bench" / "export_models.py"), str(folder), name],
+                            capture_output=True, text=True, timeout=600)
+    if export.returncode == 77:
+        pytest.skip(f"exporting {name} needs PyTorch and torchvision")
+    assert export.returncode == 0, export.stdout + export.stderr
+    return folder / f"{name}.onnx"
+
+
 @pytest.mark.skipif(not fashion_data.DEFAULT_DIR.is_dir(), reason="needs Debian's dataset-fashion-mnist")
 def test_fashion_cnn_quantized_by_kiln_agrees_with_onnxruntime(tmp_path):
     train_images, _ = fashion_data.load("train")
@@ -68,13 +78,8 @@ def test_bilinear_resize_rounds_as_onnxruntime(tmp_path, shape, sizes, mode):
 
 
 def test_dynamic_unet_matches_onnxruntime(tmp_path):
-    export = subprocess.run([sys.executable, str(ROOT / "bench" / "export_models.py"), str(tmp_path), "unet"],
-                            capture_output=True, text=True, timeout=600)
-    if export.returncode == 77:
-        pytest.skip("exporting the U-Net needs PyTorch")
-    assert export.returncode == 0, export.stdout + export.stderr
     model = tmp_path / "unet.int8.onnx"
-    quantize_dynamic(str(tmp_path / "unet.onnx"), str(model))
+    quantize_dynamic(str(export_bench_model("unet", tmp_path)), str(model))
     ops = [n.op_type for n in __import__("onnx").load(str(model)).graph.node]
     assert ops.count("ConvInteger") == 53 and ops.count("Resize") == 4
     image = np.random.default_rng(0).standard_normal((1, 3, 120, 120), dtype=np.float32)
@@ -93,15 +98,11 @@ def test_static_mobilenetv2_matches_onnxruntime_at_every_quantized_tensor(tmp_pa
     # Depthwise and pointwise int8 convolutions, residual QLinearAdds, a float head: with every
     # QuantizeLinear output exposed, each of Kiln's integers equals ONNX Runtime's.
     import onnx
-    export = subprocess.run([sys.executable, str(ROOT / "bench" / "export_models.py"), str(tmp_path), "mobilenetv2"],
-                            capture_output=True, text=True, timeout=600)
-    if export.returncode == 77:
-        pytest.skip("exporting MobileNetV2 needs PyTorch and torchvision")
-    assert export.returncode == 0, export.stdout + export.stderr
+    float_model = export_bench_model("mobilenetv2", tmp_path)
     rng = np.random.default_rng(3)
     samples = [{"input": rng.uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32)} for _ in range(2)]
     quantized = tmp_path / "mobilenetv2.int8.onnx"
-    quantize_static(str(tmp_path / "mobilenetv2.onnx"), str(quantized), samples)
+    quantize_static(str(float_model), str(quantized), samples)
     model = onnx.load(str(quantized))
     exposed = [n.output[0] for n in model.graph.node if n.op_type == "QuantizeLinear"]
     for name in exposed:

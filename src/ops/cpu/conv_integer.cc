@@ -78,11 +78,30 @@ class ConvIntegerKernel final : public OpKernel {
 };
 KILN_KERNEL(ConvIntegerKernel, {.op = "ConvInteger", .since = 10, .types = QuantizedTypes::dtypes()});
 
+// x_scale * w_scale[m] / y_scale per output channel, the requantization multipliers.
+std::vector<float> requantization_multipliers(const Tensor& x_scale, const Tensor& w_scale, const Tensor& y_scale,
+                                              int64_t channels) {
+  const float x = read_scales(x_scale, 1, "x_scale")[0], y = read_scales(y_scale, 1, "y_scale")[0];
+  std::vector<float> multipliers = read_scales(w_scale, channels, "w_scale");
+  for (float& m : multipliers) m = x * m / y;
+  return multipliers;
+}
+
+// The multipliers computed once when the scales and W are constants (as in every quantized model),
+// so that runs do not recompute or allocate them; empty otherwise.
+std::vector<float> constant_multipliers(const KernelInfo& info) {
+  const Tensor *x = info.constant_input(1), *w = info.constant_input(3), *ws = info.constant_input(4),
+               *y = info.constant_input(6);
+  if (!x || !w || !ws || !y || w->rank() == 0) return {};
+  return requantization_multipliers(*x, *ws, *y, w->dim(0));
+}
+
 class QLinearConvKernel final : public OpKernel {
  public:
   explicit QLinearConvKernel(const KernelInfo& info)
       : attributes_(read_conv_attributes(info)),
         prepared_(prepare(info, attributes_, 3, 5)),
+        multipliers_(constant_multipliers(info)),
         channels_last_(info.attr_int("channels_last", 0) != 0) {
     if (channels_last_ && (!prepared_ || attributes_.window.kernel.size() > 2))
       throw Error(ErrorCode::NotImplemented, "channels_last QLinearConv needs constant 2-D weights and weight zero points");
@@ -100,14 +119,13 @@ class QLinearConvKernel final : public OpKernel {
       throw Error(ErrorCode::InvalidModel, std::string("B has dtype ") + dtype_name(bias->dtype()) + "; it must be int32");
     const kernels::ConvShape shape = make_conv_shape(attributes_, x, w, bias, false);
     const int64_t channels = shape.out_channels;
-    const float x_scale = read_scales(ctx.input(1), 1, "x_scale")[0];
-    const std::vector<float> w_scales = read_scales(ctx.input(4), channels, "w_scale");
-    const float y_scale = read_scales(ctx.input(6), 1, "y_scale")[0];
+    std::vector<float> run_multipliers;
+    if (multipliers_.empty())
+      run_multipliers = requantization_multipliers(ctx.input(1), ctx.input(4), ctx.input(6), channels);
+    const std::vector<float>& multipliers = multipliers_.empty() ? run_multipliers : multipliers_;
     const Tensor& y_zero_point = ctx.input(7);
     const DType y_dtype = y_zero_point.dtype();
     const int32_t y_zero = read_zero_points(&y_zero_point, y_dtype, 1, "y_zero_point")[0];
-    std::vector<float> multipliers(static_cast<size_t>(channels));
-    for (size_t m = 0; m < multipliers.size(); ++m) multipliers[m] = x_scale * w_scales[m] / y_scale;
     const int32_t* pbias = bias ? bias->data<int32_t>() : nullptr;
 
     if (prepared_ && kernels::PreparedQConv::supports(shape)) {
@@ -147,6 +165,7 @@ class QLinearConvKernel final : public OpKernel {
  private:
   ConvAttributes attributes_;
   std::optional<kernels::PreparedQConv> prepared_;
+  std::vector<float> multipliers_;
   bool channels_last_;
 };
 KILN_KERNEL(QLinearConvKernel, {.op = "QLinearConv", .since = 10, .types = QuantizedTypes::dtypes()});
